@@ -1,0 +1,39 @@
+// The contract every projection keeps, and the registry that fans events out to them.
+// Projections import only the kernel (src/events.ts, errors.ts, limits.ts) and never each other;
+// where one needs to read another's state (cross-domain needs a node's edges), the engine
+// passes a function in at construction.
+
+import type { StoredEvent } from '../src/events.js';
+
+export interface Projection {
+  /** Unique name: the key of this projection's file in a checkpoint and its row in stats. */
+  readonly name: string;
+  /** Applies one logged event. Synchronous and allocation-light; the event is already validated and durable-or-in-flight. */
+  apply(event: StoredEvent): void;
+  /** A canonical hash of the logical state: equal states give equal digests whatever order of Map insertion produced them is irrelevant only if the order is itself part of the state. */
+  digest(): string;
+  /** Serialises the whole state for a checkpoint. */
+  save(): Promise<Uint8Array>;
+  /** Replaces the whole state with one saved by `save`. */
+  load(bytes: Uint8Array): Promise<void>;
+}
+
+export class ProjectionRegistry {
+  private readonly projections: Projection[] = [];
+
+  register(projection: Projection): void {
+    if (this.projections.some((p) => p.name === projection.name)) {
+      throw new Error(`assertion failed: projection '${projection.name}' registered twice`);
+    }
+    this.projections.push(projection);
+  }
+
+  /** Fans one event out to every projection, in registration order. */
+  apply(event: StoredEvent): void {
+    for (const projection of this.projections) projection.apply(event);
+  }
+
+  all(): readonly Projection[] {
+    return this.projections;
+  }
+}

@@ -1,0 +1,148 @@
+// The public embedded API's types (camelCase). The HTTP server and MCP server use exactly this.
+
+import type { Properties, RawEvent, StoredEvent } from './events.js';
+
+export type Durability = 'fsync' | 'interval' | 'none';
+export type Direction = 'out' | 'in' | 'both';
+/** A point in history: a seq, or an ISO-8601 time. */
+export type AsOf = number | string;
+
+export interface EngineOptions {
+  dataDir: string;
+  /** Default 'fsync': an append resolves only after the fsync that covers it. */
+  durability?: Durability;
+  /** Default 100 ms; only for durability 'interval'. */
+  fsyncIntervalMs?: number;
+  vector?: { dim?: number; space?: 'cosine' | 'l2' | 'ip' };
+  /** Move a damaged WAL segment aside instead of refusing to open. */
+  repair?: boolean;
+  /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface NodeRecord {
+  id: string;
+  type: string;
+  domain: string;
+  properties: Properties;
+  createdAt: number;
+  updatedAt: number;
+  /** seq of the last event that changed this node. */
+  version: number;
+}
+
+export interface EdgeRecord {
+  id: string;
+  source: string;
+  target: string;
+  relation: string;
+  weight: number;
+  properties: Properties;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  total: number;
+  returned: number;
+  offset: number;
+  nextOffset?: number;
+}
+
+export type NeighborNode = NodeRecord & { depth?: number };
+
+export interface NeighborsOptions {
+  relation?: string;
+  direction?: Direction;
+  depth?: number;
+  limit?: number;
+  offset?: number;
+  asOf?: AsOf;
+}
+
+export interface SimilarHit {
+  id: string;
+  score: number;
+  text?: string;
+}
+
+export interface RecallHit {
+  id: string;
+  node: NodeRecord | null;
+  score: number;
+  depth: number;
+  components: { similarity: number; proximity: number; recency: number };
+}
+
+export interface RecallOptions {
+  vector?: number[] | Float32Array;
+  text?: string;
+  type?: string;
+  depth?: number;
+  topK?: number;
+}
+
+export interface Subgraph {
+  nodes: NodeRecord[];
+  edges: EdgeRecord[];
+}
+
+export interface CrossDomainPage {
+  edges: Array<{ id: string; source: string; target: string; relation: string }>;
+  total: number;
+  returned: number;
+  offset: number;
+  nextOffset?: number;
+}
+
+export interface EngineStats {
+  totalNodes: number;
+  totalEdges: number;
+  totalVectors: number;
+  nodesByType: Record<string, number>;
+  edgesByRelation: Record<string, number>;
+  eventCount: number;
+  lastSeq: number;
+  vectorsPending: number;
+  [more: string]: unknown;
+}
+
+export interface AppendResult {
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export type { Properties, RawEvent, StoredEvent };
+
+export interface AddNodeInput { type: string; properties?: Properties; id?: string }
+export interface AddEdgeInput { source: string; target: string; relation: string; weight?: number; properties?: Properties; id?: string }
+export interface EmbedInput { id: string; vector?: number[] | Float32Array; text?: string; metadata?: Properties }
+
+/** Everything an embedding user (and the HTTP and MCP servers) can call. Reads are synchronous. */
+export interface MnemoEngine {
+  addNode(input: AddNodeInput): Promise<{ nodeId: string }>;
+  updateNode(id: string, properties: Properties): Promise<void>;
+  deleteNode(id: string): Promise<void>;
+  addEdge(input: AddEdgeInput): Promise<{ edgeId: string }>;
+  deleteEdge(id: string): Promise<void>;
+  embed(input: EmbedInput): Promise<void>;
+  deleteVector(id: string): Promise<void>;
+  append(events: unknown): Promise<AppendResult>;
+
+  getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
+  getEdge(id: string): EdgeRecord | null;
+  neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
+  subgraph(id: string, options?: { depth?: number }): Subgraph;
+  shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
+  search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
+  crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
+  similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string }): SimilarHit[];
+  recall(options: RecallOptions): RecallHit[];
+  history(entityId: string): StoredEvent[];
+  diff(from: AsOf, to: AsOf): unknown;
+  stats(): EngineStats;
+
+  whenIndexed(): Promise<void>;
+  checkpoint(): Promise<unknown>;
+  compact(): Promise<unknown>;
+  close(): Promise<void>;
+}

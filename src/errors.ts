@@ -1,0 +1,53 @@
+// One catalogue of every error mnemo raises for a condition (not a bug).
+// Each code has a message template saying what was wrong and what to do,
+// and the HTTP status the server maps it to.
+
+export const errorCatalogue = {
+  VALIDATION_FAILED: { status: 400, message: (d: { field: string; reason: string }) => `${d.field}: ${d.reason}` },
+  UNKNOWN_EVENT_TYPE: { status: 400, message: (d: { type: string }) => `unknown event type '${d.type}'` },
+  NODE_NOT_FOUND: { status: 404, message: (d: { id: string }) => `node '${d.id}' does not exist` },
+  EDGE_NOT_FOUND: { status: 404, message: (d: { id: string }) => `edge '${d.id}' does not exist` },
+  VECTOR_NOT_FOUND: { status: 404, message: (d: { id: string }) => `vector '${d.id}' does not exist` },
+  ALREADY_EXISTS: { status: 409, message: (d: { id: string }) => `'${d.id}' already exists` },
+  EVENT_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number; index: number }) => `event ${d.index} encodes to ${d.bytes} bytes; the limit is ${d.max}` },
+  BATCH_TOO_LARGE: { status: 413, message: (d: { size: number; max: number; unit: string }) => `batch has ${d.size} ${d.unit}; the limit is ${d.max}` },
+  WAL_CORRUPT: { status: 500, message: (d: { file: string; offset: number; reason: string }) => `write-ahead log is damaged in ${d.file} at byte ${d.offset}: ${d.reason}. Run 'mnemo verify' for details, or open with repair to move the damaged segment aside` },
+  WAL_LOCKED: { status: 503, message: (d: { dir: string; pid?: number }) => `data dir ${d.dir} is locked by another writer${d.pid ? ` (pid ${d.pid})` : ''}; close it first` },
+  WAL_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the write-ahead log is closed' },
+  WAL_IO: { status: 503, message: (d: { op: string; reason: string }) => `write-ahead log ${d.op} failed: ${d.reason}; no later append is accepted until the engine is reopened` },
+  CHECKPOINT_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `checkpoint ${d.file} is damaged: ${d.reason}` },
+  PARQUET_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `Parquet file ${d.file} is damaged: ${d.reason}` },
+  ENGINE_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the engine is closed' },
+  RATE_LIMITED: { status: 429, message: (d: { retryAfterMs: number }) => `too many requests; retry after ${d.retryAfterMs} ms` },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+export type ErrorDetails<C extends ErrorCode> = Parameters<(typeof errorCatalogue)[C]['message']>[0];
+
+export class MnemoError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+  readonly details: ErrorDetails<C>;
+  readonly status: number;
+
+  constructor(code: C, details: ErrorDetails<C>, options?: { cause?: unknown }) {
+    const entry = errorCatalogue[code];
+    super((entry.message as (d: ErrorDetails<C>) => string)(details), options);
+    this.name = 'MnemoError';
+    this.code = code;
+    this.details = details;
+    this.status = entry.status;
+  }
+}
+
+export function mnemoError<C extends ErrorCode>(code: C, details: ErrorDetails<C>, options?: { cause?: unknown }): MnemoError<C> {
+  return new MnemoError(code, details, options);
+}
+
+export function isMnemoError<C extends ErrorCode>(e: unknown, code?: C): e is MnemoError<C> {
+  return e instanceof MnemoError && (code === undefined || e.code === code);
+}
+
+/** For impossible states: a bug, not a condition. Crashes loudly. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
