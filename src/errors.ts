@@ -4,11 +4,11 @@
 
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, message: (d: { field: string; reason: string }) => `${d.field}: ${d.reason}` },
-  UNKNOWN_EVENT_TYPE: { status: 400, message: (d: { type: string }) => `unknown event type '${d.type}'` },
-  NODE_NOT_FOUND: { status: 404, message: (d: { id: string }) => `node '${d.id}' does not exist` },
-  EDGE_NOT_FOUND: { status: 404, message: (d: { id: string }) => `edge '${d.id}' does not exist` },
-  VECTOR_NOT_FOUND: { status: 404, message: (d: { id: string }) => `vector '${d.id}' does not exist` },
-  ALREADY_EXISTS: { status: 409, message: (d: { id: string }) => `'${d.id}' already exists` },
+  UNKNOWN_EVENT_TYPE: { status: 400, message: (d: { type: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}unknown event type '${d.type}'; expected one of prime.node.created|updated|deleted, prime.edge.created|deleted, prime.vector.stored|deleted` },
+  NODE_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}node '${d.id}' does not exist` },
+  EDGE_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}edge '${d.id}' does not exist` },
+  VECTOR_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}vector '${d.id}' does not exist` },
+  ALREADY_EXISTS: { status: 409, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}'${d.id}' already exists` },
   EVENT_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number; index: number }) => `event ${d.index} encodes to ${d.bytes} bytes; the limit is ${d.max}` },
   BATCH_TOO_LARGE: { status: 413, message: (d: { size: number; max: number; unit: string }) => `batch has ${d.size} ${d.unit}; the limit is ${d.max}` },
   WAL_CORRUPT: { status: 500, message: (d: { file: string; offset: number; reason: string }) => `write-ahead log is damaged in ${d.file} at byte ${d.offset}: ${d.reason}. Run 'mnemo verify' for details, or open with repair to move the damaged segment aside` },
@@ -19,6 +19,12 @@ export const errorCatalogue = {
   PARQUET_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `Parquet file ${d.file} is damaged: ${d.reason}` },
   ENGINE_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the engine is closed' },
   RATE_LIMITED: { status: 429, message: (d: { retryAfterMs: number }) => `too many requests; retry after ${d.retryAfterMs} ms` },
+  // HTTP admission (src/server): who may call, and how large a body may be.
+  FORBIDDEN: { status: 403, message: (d: { reason: string }) => d.reason },
+  UNAUTHORIZED: { status: 401, message: (d: { variable: string }) => `this server requires 'Authorization: Bearer <key>' (${d.variable} is set)` },
+  PEER_DISABLED: { status: 503, message: (d: { variable: string }) => `peer routes are disabled; set ${d.variable}=1 in the server's environment to serve /peer/*` },
+  ROUTE_NOT_FOUND: { status: 404, message: (d: { method: string; path: string }) => `no route for ${d.method} ${d.path}` },
+  BODY_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number }) => `request body has ${d.bytes} bytes or more; the limit on this route is ${d.max}; send large batches as several requests` },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

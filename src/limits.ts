@@ -33,3 +33,19 @@ export const pageLimitDefault = 50;
 export const traversalDepthMax = 8;
 /** topK for similar/recall. */
 export const topKMax = 1000;
+
+/** HTTP request body for `POST /api/v1/events`: one full batch (batchBytesMax) plus JSON overhead would exceed it, so batches near the cap go as msgpack. */
+export const httpEventsBodyBytesMax = 16 * MiB;
+/** HTTP request body on every other route: one node, edge or vector is far below this. */
+export const httpBodyBytesMax = 1 * MiB;
+/** JSON/msgpack nesting in a request body: an event wraps properties (≤ propertiesDepthMax) in three levels; deeper is refused before parsing. */
+export const httpBodyDepthMax = propertiesDepthMax + 8;
+/** Per-client token bucket: sustained requests per second, and the burst a client may spend at once. Generous: it stops runaway peers, not users. */
+export const httpRateLimitPerSecond = 10_000;
+export const httpRateLimitBurst = 20_000;
+/** Clients tracked by the rate limiter; past this the stalest bucket is evicted, so a scan of many addresses cannot grow memory. */
+export const httpRateLimitClientsMax = 10_000;
+/** How long shutdown waits for in-flight requests before closing the engine anyway. */
+export const httpShutdownGraceMs = 10_000;
+/** Live vectors per data dir: 16.7M x 384-d float32 is ~26 GiB before the graph, more than one machine of this class holds; validation rejects a store beyond it. */
+export const vectorsMax = 16_777_216;

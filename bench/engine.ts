@@ -1,0 +1,283 @@
+// How fast is the engine? Neighbours, k-NN, recall, ingest and memory, each next to its floor
+// or a peer measured in the same run. `npm run bench:engine [-- --quick]`.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import hnswlib from 'hnswlib-node';
+
+import { openEngine, type Engine, type EngineOptions } from '../src/index.js';
+import { clusteredVectors } from './vector-index.js';
+import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
+
+export interface EngineBenchOptions {
+  /** Node counts for the neighbours table (degree 10 each). */
+  graphSizes: number[];
+  vectorCount: number;
+  vectorDim: number;
+  ingestEvents: number;
+  queries: number;
+}
+
+export const fullSizes: EngineBenchOptions = { graphSizes: [100_000, 1_000_000], vectorCount: 100_000, vectorDim: 384, ingestEvents: 1_000_000, queries: 100_000 };
+export const quickSizes: EngineBenchOptions = { graphSizes: [10_000, 100_000], vectorCount: 5_000, vectorDim: 384, ingestEvents: 100_000, queries: 20_000 };
+
+const degree = 10;
+const batchEvents = 1000;
+
+async function withEngine<T>(options: Partial<EngineOptions>, body: (db: Engine) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-bench-'));
+  const db = await openEngine({ durability: 'none', onWarning: () => {}, ...options, dataDir });
+  try {
+    return await body(db);
+  } finally {
+    await db.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A deterministic PRNG so every run builds the same graph. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function* graphBatches(nodes: number, seed: number): Generator<unknown[]> {
+  const random = lcg(seed);
+  let batch: unknown[] = [];
+  const flush = function* () {
+    if (batch.length > 0) yield batch;
+    batch = [];
+  };
+  for (let i = 0; i < nodes; i++) {
+    batch.push({ type: 'prime.node.created', payload: { id: `node:person:${i}`, type: i % 10 === 0 ? 'project' : 'person', properties: { name: `n${i}`, rank: i % 100 } } });
+    if (batch.length === batchEvents) yield* flush();
+  }
+  for (let i = 0; i < nodes; i++) {
+    for (let d = 0; d < degree; d++) {
+      const target = Math.floor(random() * nodes);
+      batch.push({ type: 'prime.edge.created', payload: { id: `edge:${i}:${d}`, source: `node:person:${i}`, target: `node:person:${target}`, relation: d % 2 === 0 ? 'knows' : 'cites' } });
+      if (batch.length === batchEvents) yield* flush();
+    }
+  }
+  yield* flush();
+}
+
+interface Row {
+  question: string;
+  size: string;
+  subject: string;
+  p50: string;
+  p99: string;
+  throughput: string;
+  ratio: string;
+}
+
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** neighbors(id) returning 10 records, next to a bare Map<string, Set<string>> walk plus Map.get per neighbour. */
+async function neighborsRows(nodes: number, queries: number): Promise<{ rows: Row[]; checksum: number; heapPerNode: number }> {
+  return withEngine({}, async (db) => {
+    const heapBefore = heapUsed();
+    for (const batch of graphBatches(nodes, 7)) await db.append(batch);
+    const heapPerNode = (heapUsed() - heapBefore) / nodes;
+
+    const floorAdj = new Map<string, Set<string>>();
+    const floorNodes = new Map<string, object>();
+    for (let i = 0; i < nodes; i++) {
+      const id = `node:person:${i}`;
+      floorNodes.set(id, db.getNode(id)!);
+      floorAdj.set(id, new Set(db.neighbors(id, { direction: 'out' }).nodes.map((n) => n.id)));
+    }
+    const random = lcg(99);
+    const ids = Array.from({ length: queries }, () => `node:person:${Math.floor(random() * nodes)}`);
+    const floorWalk = (id: string) => {
+      const out: object[] = [];
+      for (const other of floorAdj.get(id)!) out.push(floorNodes.get(other)!);
+      return out;
+    };
+    // Warm both paths so the JIT has compiled them before either is measured.
+    for (let i = 0; i < 20_000; i++) {
+      floorWalk(ids[i % ids.length]!);
+      db.neighbors(ids[i % ids.length]!, { direction: 'out' });
+    }
+    const floor = timeEachUs(queries, (i) => floorWalk(ids[i]!));
+    const mnemo = timeEachUs(queries, (i) => db.neighbors(ids[i]!, { direction: 'out' }).nodes);
+    const f = percentiles(floor.samples);
+    const m = percentiles(mnemo.samples);
+    const size = `${nodes.toLocaleString('en-US')} nodes, degree ${degree}`;
+    return {
+      heapPerNode,
+      checksum: floor.checksum + mnemo.checksum,
+      rows: [
+        { question: 'neighbors (depth 1, 10 records)', size, subject: 'mnemo `neighbors`', p50: fmt(m.p50), p99: fmt(m.p99), throughput: fmt(1e6 / m.mean), ratio: `${fmt(m.p50 / f.p50)}× floor (p50)` },
+        { question: 'neighbors (depth 1, 10 records)', size, subject: 'floor: Map<string,Set> + Map.get', p50: fmt(f.p50), p99: fmt(f.p99), throughput: fmt(1e6 / f.mean), ratio: '1' },
+      ],
+    };
+  });
+}
+
+/** similar k=10 and recall depth 1 on clustered vectors, next to bare hnswlib-node with the same parameters. */
+async function vectorRows(count: number, dim: number, queries: number): Promise<{ rows: Row[]; checksum: number }> {
+  const vectors = clusteredVectors(count, dim, 100, 11);
+  const queryVectors = clusteredVectors(200, dim, 100, 12);
+  return withEngine({}, async (db) => {
+    const appendStarted = performance.now();
+    for (let start = 0; start < count; start += batchEvents) {
+      const batch: unknown[] = [];
+      for (let i = start; i < Math.min(count, start + batchEvents); i++) {
+        batch.push({ type: 'prime.node.created', payload: { id: `node:doc:${i}`, type: 'doc', properties: { i } } });
+        batch.push({ type: 'prime.vector.stored', payload: { id: `node:doc:${i}`, vector: vectors[i]! } });
+      }
+      await db.append(batch);
+    }
+    const appendMs = performance.now() - appendStarted;
+    await db.whenIndexed();
+    const indexedMs = performance.now() - appendStarted;
+
+    const bare = new hnswlib.HierarchicalNSW('cosine', dim);
+    bare.initIndex(count, 16, 200, 100);
+    const point = new Array<number>(dim);
+    const bareBuildStarted = performance.now();
+    for (let i = 0; i < count; i++) {
+      for (let d = 0; d < dim; d++) point[d] = vectors[i]![d]!;
+      bare.addPoint(point, i);
+    }
+    const bareBuildMs = performance.now() - bareBuildStarted;
+    bare.setEf(64);
+    const queryArrays = queryVectors.map((v) => Array.from(v));
+
+    const exact = queryVectors.map((q) => bruteForceTop(q, vectors, 10));
+    const k = 10;
+    for (let i = 0; i < 200; i++) {
+      bare.searchKnn(queryArrays[i % 200]!, k);
+      db.similar({ vector: queryVectors[i % 200]! }, { topK: k });
+    }
+    const bareRun = timeEachUs(queries, (i) => bare.searchKnn(queryArrays[i % 200]!, k).neighbors);
+    const mnemoRun = timeEachUs(queries, (i) => db.similar({ vector: queryVectors[i % 200]! }, { topK: k }));
+    const recallRun = timeEachUs(Math.min(queries, 5000), (i) => db.recall({ vector: queryVectors[i % 200]!, topK: k, depth: 1 }));
+    const mnemoRecall10 = mean(queryVectors.map((q, i) => overlap(db.similar({ vector: q }, { topK: k }).map((h) => Number(h.id.slice(9))), exact[i]!)));
+    const bareRecall10 = mean(queryArrays.map((q, i) => overlap(bare.searchKnn(q, k).neighbors, exact[i]!)));
+    const b = percentiles(bareRun.samples);
+    const m = percentiles(mnemoRun.samples);
+    const r = percentiles(recallRun.samples);
+    const size = `${count.toLocaleString('en-US')} × ${dim}, 100 clusters`;
+    return {
+      checksum: bareRun.checksum + mnemoRun.checksum + recallRun.checksum,
+      rows: [
+        { question: 'k-NN k=10', size, subject: `mnemo \`similar\` (recall@10 ${fmt(mnemoRecall10, 3)})`, p50: fmt(m.p50), p99: fmt(m.p99), throughput: fmt(1e6 / m.mean), ratio: `${fmt(m.p50 / b.p50)}× bare (p50)` },
+        { question: 'k-NN k=10', size, subject: `bare hnswlib-node searchKnn (recall@10 ${fmt(bareRecall10, 3)})`, p50: fmt(b.p50), p99: fmt(b.p99), throughput: fmt(1e6 / b.mean), ratio: '1' },
+        { question: 'recall depth 1, topK 10', size, subject: 'mnemo `recall`', p50: fmt(r.p50), p99: fmt(r.p99), throughput: fmt(1e6 / r.mean), ratio: `${fmt(r.p50 / m.p50)}× similar (p50)` },
+        { question: 'vector ingest', size, subject: 'append (node + vector events), durability none', p50: '', p99: '', throughput: `${fmt(count / (appendMs / 1000))} vectors/s`, ratio: '' },
+        { question: 'vector ingest', size, subject: 'append → all HNSW-indexed (background)', p50: '', p99: '', throughput: `${fmt(count / (indexedMs / 1000))} vectors/s, ${fmt(indexedMs / 1000)} s in all`, ratio: `${fmt(indexedMs / bareBuildMs)}× bare build time` },
+        { question: 'vector ingest', size, subject: 'bare hnswlib-node addPoint loop (M 16, efC 200)', p50: '', p99: '', throughput: `${fmt(count / (bareBuildMs / 1000))} vectors/s`, ratio: '1' },
+      ],
+    };
+  });
+}
+
+/** Durable ingest of graph events through log and projections, batches of 1000. */
+async function ingestRows(events: number): Promise<{ rows: Row[]; checksum: number }> {
+  const rows: Row[] = [];
+  let checksum = 0;
+  const nodes = Math.max(1000, Math.floor(events / (degree + 1)));
+  const batches = [...graphBatches(nodes, 5)];
+  const total = batches.reduce((s, b) => s + b.length, 0);
+  for (const durability of ['fsync', 'interval'] as const) {
+    for (const inFlight of [1, 4]) {
+      await withEngine({ durability }, async (db) => {
+        const latencies: number[] = [];
+        const started = performance.now();
+        let next = 0;
+        const worker = async () => {
+          while (next < batches.length) {
+            const batch = batches[next++]!;
+            const t = performance.now();
+            await db.append(batch);
+            latencies.push((performance.now() - t) * 1000);
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, worker));
+        const seconds = (performance.now() - started) / 1000;
+        const p = percentiles(latencies);
+        checksum += db.stats().lastSeq;
+        rows.push({
+          question: 'durable ingest, batches of 1000',
+          size: `${total.toLocaleString('en-US')} node+edge events`,
+          subject: `engine append, ${durability}, ${inFlight} in flight`,
+          p50: fmt(p.p50),
+          p99: fmt(p.p99),
+          throughput: `${fmt(total / seconds)} events/s`,
+          ratio: '',
+        });
+      });
+    }
+  }
+  return { rows, checksum };
+}
+
+function bruteForceTop(query: Float32Array, vectors: Float32Array[], k: number): number[] {
+  const qn = Math.sqrt(query.reduce((s, x) => s + x * x, 0));
+  const scored = vectors.map((v, i) => {
+    let dot = 0;
+    let vv = 0;
+    for (let d = 0; d < v.length; d++) {
+      dot += v[d]! * query[d]!;
+      vv += v[d]! * v[d]!;
+    }
+    return [dot / (qn * Math.sqrt(vv)), i] as const;
+  });
+  scored.sort((a, b) => b[0] - a[0]);
+  return scored.slice(0, k).map(([, i]) => i);
+}
+
+function overlap(found: readonly number[], truth: readonly number[]): number {
+  const set = new Set(truth);
+  return found.filter((x) => set.has(x)).length / truth.length;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+export async function runEngineBench(sizes: EngineBenchOptions, log: (line: string) => void = console.log): Promise<{ markdown: string; checksum: number }> {
+  const rows: Row[] = [];
+  let checksum = 0;
+  const memory: string[] = [];
+  for (const nodes of sizes.graphSizes) {
+    log(`neighbors at ${nodes} nodes…`);
+    const result = await neighborsRows(nodes, sizes.queries);
+    rows.push(...result.rows);
+    checksum += result.checksum;
+    memory.push(`${nodes.toLocaleString('en-US')} nodes × ${degree} edges: ${fmt(result.heapPerNode, 0)} heap bytes per node (nodes + edges, all projections, no vectors)`);
+  }
+  log(`vectors: ${sizes.vectorCount} × ${sizes.vectorDim}…`);
+  const vector = await vectorRows(sizes.vectorCount, sizes.vectorDim, sizes.queries);
+  rows.push(...vector.rows);
+  checksum += vector.checksum;
+  log(`ingest: ${sizes.ingestEvents} events…`);
+  const ingest = await ingestRows(sizes.ingestEvents);
+  rows.push(...ingest.rows);
+  checksum += ingest.checksum;
+  const table = markdownTable(
+    ['question', 'data', 'subject', 'p50 µs', 'p99 µs', 'ops/s', 'ratio'],
+    rows.map((r) => [r.question, r.size, r.subject, r.p50, r.p99, r.throughput, r.ratio]),
+  );
+  const markdown = `# Engine benchmark\n\nMachine: ${machineLine()}\n\n${table}\n\nMemory: ${memory.join('; ')}.\n\nChecksum: ${checksum}\n`;
+  return { markdown, checksum };
+}
+
+async function main(): Promise<void> {
+  const { markdown } = await runEngineBench(hasFlag('quick') ? quickSizes : fullSizes);
+  console.log(markdown);
+  if (!hasFlag('quick')) console.log(`written to ${writeResult('engine', markdown)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,74 @@
+// Shared benchmark plumbing: latency percentiles, the machine line, markdown tables, result files.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  mean: number;
+  count: number;
+}
+
+/** Percentiles of samples (any unit); sorts a copy. */
+export function percentiles(samples: readonly number[]): Percentiles {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  const sum = sorted.reduce((s, x) => s + x, 0);
+  return { p50: at(0.5), p99: at(0.99), mean: sum / Math.max(1, sorted.length), count: sorted.length };
+}
+
+/** Times `op` once per call, `count` calls, in microseconds each. */
+export function timeEachUs(count: number, op: (i: number) => unknown): { samples: number[]; checksum: number } {
+  const samples = new Array<number>(count);
+  let checksum = 0;
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const result = op(i);
+    samples[i] = (performance.now() - started) * 1000;
+    checksum = (checksum + checksumOf(result)) % 1_000_000_007;
+  }
+  return { samples, checksum };
+}
+
+/** A cheap fingerprint of a result so the work cannot be optimised away and stays comparable across runs. */
+export function checksumOf(result: unknown): number {
+  if (result === null || result === undefined) return 0;
+  if (typeof result === 'number') return Math.round(result * 1000) % 1_000_000_007;
+  if (typeof result === 'string') return result.length;
+  if (Array.isArray(result)) return result.length;
+  if (typeof result === 'object' && 'length' in result) return Number((result as { length: number }).length);
+  if (typeof result === 'object' && 'total' in result) return Number((result as { total: number }).total);
+  return 1;
+}
+
+export function machineLine(): string {
+  const cpu = cpus();
+  return `${cpu.length} cores, ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const line = (cells: ReadonlyArray<string | number>) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function fmt(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(digits);
+}
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench');
+
+/** Writes `bench/results/<name>.md` in the source tree (this file runs from dist/bench/support). */
+export function writeResult(name: string, markdown: string): string {
+  const path = join(benchDir, 'results', `${name}.md`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, markdown);
+  return path;
+}
+
+export function hasFlag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}

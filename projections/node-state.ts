@@ -1,0 +1,173 @@
+// Node state: id → the node's current record. The answer to getNode, and the source of nodesByType.
+
+import { Packr } from 'msgpackr';
+import { assert } from '../src/errors.js';
+import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
+import { CanonicalHash, sortedKeys } from './digest.js';
+import type { Projection } from './registry.js';
+
+/** A node as getNode returns it. Records are replaced, never mutated, on update: a caller may keep one as a snapshot but must not mutate it. */
+export interface NodeRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly domain: string;
+  readonly properties: Properties;
+  /** ts of the prime.node.created event. */
+  readonly createdAt: number;
+  /** ts of the last event that changed this node. */
+  readonly updatedAt: number;
+  /** seq of the last event that changed this node. */
+  readonly version: number;
+}
+
+/** Shared by every node without properties: most graphs have many, and an empty object costs 56 bytes each. */
+const noProperties: Properties = Object.freeze({}) as Properties;
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
+}
+
+/**
+ * Shallow merge of an update into a node's properties; a null value removes the key. Builds a new object
+ * (never deletes from one: `delete` turns a V8 object into a slower, larger dictionary) and keeps the
+ * existing keys' order, new keys last.
+ */
+function mergeProperties(base: Properties, changes: Properties): Properties {
+  const merged: Properties = {};
+  for (const key in base) {
+    if (!Object.hasOwn(changes, key)) merged[key] = base[key]!;
+    else if (changes[key] !== null) merged[key] = changes[key]!;
+  }
+  for (const key in changes) {
+    if (!Object.hasOwn(base, key) && changes[key] !== null) merged[key] = changes[key]!;
+  }
+  return isEmpty(merged) ? noProperties : merged;
+}
+
+function makeRecord(id: string, type: string, domain: string, properties: Properties, createdAt: number, updatedAt: number, version: number): NodeRecord {
+  return { id, type, domain, properties, createdAt, updatedAt, version };
+}
+
+/** Count of live nodes of one type; the entry's `type` is the one string instance every node of that type shares. */
+interface TypeCount { readonly type: string; count: number }
+
+interface SavedNodeState {
+  format: 1;
+  ids: string[];
+  types: string[];
+  properties: Properties[];
+  createdAt: number[];
+  updatedAt: number[];
+  versions: number[];
+}
+
+// Records: every node row has the same shape, so msgpackr writes its keys once (useRecords).
+const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
+
+export class NodeState implements Projection {
+  readonly name = 'node-state';
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly types = new Map<string, TypeCount>();
+
+  /** The stored record (a snapshot: updates replace it). Callers must not mutate it. */
+  get(id: string): NodeRecord | undefined {
+    return this.nodes.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.nodes.has(id);
+  }
+
+  get count(): number {
+    return this.nodes.size;
+  }
+
+  /** Node ids in creation order. Do not create or delete nodes while iterating. */
+  ids(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+
+  countsByType(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const { type, count } of this.types.values()) counts[type] = count;
+    return counts;
+  }
+
+  apply(event: StoredEvent): void {
+    switch (event.type) {
+      case 'prime.node.created': {
+        const { id, properties } = event.payload;
+        const type = this.countType(event.payload.type, +1);
+        const props = isEmpty(properties) ? noProperties : properties;
+        this.nodes.set(id, makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq));
+        return;
+      }
+      case 'prime.node.updated': {
+        const old = this.nodes.get(event.payload.id);
+        assert(old !== undefined, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
+        const changes = event.payload.properties;
+        const props = mergeProperties(old.properties, changes);
+        const domain = domainAfterUpdate(old.type, old.domain, changes);
+        this.nodes.set(old.id, makeRecord(old.id, old.type, domain, props, old.createdAt, event.ts, event.seq));
+        return;
+      }
+      case 'prime.node.deleted': {
+        const old = this.nodes.get(event.payload.id);
+        assert(old !== undefined, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
+        this.countType(old.type, -1);
+        this.nodes.delete(old.id);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Adjusts a type's count and returns its shared string instance. */
+  private countType(type: string, delta: number): string {
+    let entry = this.types.get(type);
+    if (entry === undefined) {
+      entry = { type, count: 0 };
+      this.types.set(type, entry);
+    }
+    entry.count += delta;
+    if (entry.count === 0) this.types.delete(type);
+    return entry.type;
+  }
+
+  digest(): string {
+    const hash = new CanonicalHash(this.name);
+    for (const id of sortedKeys(this.nodes.keys())) {
+      const n = this.nodes.get(id)!;
+      hash.row(n.id, n.type, n.domain, n.properties, n.createdAt, n.updatedAt, n.version);
+    }
+    return hash.hex();
+  }
+
+  async save(): Promise<Uint8Array> {
+    const saved: SavedNodeState = { format: 1, ids: [], types: [], properties: [], createdAt: [], updatedAt: [], versions: [] };
+    for (const n of this.nodes.values()) {
+      saved.ids.push(n.id);
+      saved.types.push(n.type);
+      saved.properties.push(n.properties);
+      saved.createdAt.push(n.createdAt);
+      saved.updatedAt.push(n.updatedAt);
+      saved.versions.push(n.version);
+    }
+    return checkpointCodec.pack(saved);
+  }
+
+  async load(bytes: Uint8Array): Promise<void> {
+    const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
+    assert(saved.format === 1, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    this.nodes.clear();
+    this.types.clear();
+    for (let i = 0; i < saved.ids.length; i++) {
+      const id = saved.ids[i]!;
+      const type = this.countType(saved.types[i]!, +1);
+      const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
+      this.nodes.set(id, makeRecord(id, type, domainOf(type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!));
+    }
+  }
+}

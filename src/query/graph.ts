@@ -1,0 +1,93 @@
+// Graph reads over node state and adjacency: neighbours (BFS), subgraphs, shortest paths.
+// Depth-1 neighbours is the hot path (AllSource Prime's headline 12 µs query): it walks the
+// node's edge arrays once and returns the stored node records without copying them.
+
+import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
+import type { Adjacency } from '../../projections/adjacency.js';
+import type { NodeState } from '../../projections/node-state.js';
+import { depthOption, directionOption, pageOptions } from './options.js';
+
+export class GraphQueries {
+  constructor(
+    private readonly nodes: NodeState,
+    private readonly adjacency: Adjacency,
+  ) {}
+
+  neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
+    const { limit, offset } = pageOptions(options);
+    const depth = depthOption(options.depth, 1);
+    const direction = directionOption(options.direction, 'both');
+    const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction);
+    const slice = offset === 0 && found.length <= limit ? found : found.slice(offset, offset + limit);
+    const next = offset + slice.length;
+    return { nodes: slice, total: found.length, returned: slice.length, offset, ...(next < found.length ? { nextOffset: next } : {}) };
+  }
+
+  /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
+  adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
+    const seen = new Set<string>();
+    const found: NodeRecord[] = [];
+    const visit = (other: string, edge: EdgeRecord): void => {
+      if (other === id || (relation !== undefined && edge.relation !== relation) || seen.has(other)) return;
+      seen.add(other);
+      found.push(this.nodes.get(other)!);
+    };
+    if (direction !== 'in') for (const edge of this.adjacency.out(id)) visit(edge.target, edge);
+    if (direction !== 'out') for (const edge of this.adjacency.in(id)) visit(edge.source, edge);
+    return found;
+  }
+
+  /** Breadth-first, never revisiting a node; each result carries its hop count. */
+  withinDepth(id: string, depthMax: number, relation: string | undefined, direction: Direction): NeighborNode[] {
+    const depthOf = new Map<string, number>([[id, 0]]);
+    const found: NeighborNode[] = [];
+    let frontier = [id];
+    for (let depth = 1; depth <= depthMax && frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const from of frontier) {
+        for (const node of this.adjacent(from, relation, direction)) {
+          if (depthOf.has(node.id)) continue;
+          depthOf.set(node.id, depth);
+          next.push(node.id);
+          found.push({ ...node, depth });
+        }
+      }
+      frontier = next;
+    }
+    return found;
+  }
+
+  subgraph(id: string, depthOptionValue: unknown): Subgraph {
+    const depth = depthOption(depthOptionValue, 2);
+    const reached = this.withinDepth(id, depth, undefined, 'both');
+    const inside = new Set<string>([id, ...reached.map((n) => n.id)]);
+    const nodes: NodeRecord[] = [this.nodes.get(id)!, ...reached];
+    const edges: EdgeRecord[] = [];
+    for (const nodeId of inside) {
+      for (const edge of this.adjacency.out(nodeId)) if (inside.has(edge.target)) edges.push(edge);
+    }
+    return { nodes, edges };
+  }
+
+  /** Fewest hops from `from` to `to` (BFS), the nodes of the path inclusive, or null when none. */
+  shortestPath(from: string, to: string, options: { relation?: string; direction?: Direction }): NodeRecord[] | null {
+    const direction = directionOption(options.direction, 'out');
+    const parent = new Map<string, string | null>([[from, null]]);
+    let frontier = [from];
+    while (frontier.length > 0 && !parent.has(to)) {
+      const next: string[] = [];
+      for (const nodeId of frontier) {
+        for (const node of this.adjacent(nodeId, options.relation, direction)) {
+          if (parent.has(node.id)) continue;
+          parent.set(node.id, nodeId);
+          next.push(node.id);
+        }
+      }
+      frontier = next;
+    }
+    if (!parent.has(to)) return null;
+    const path: NodeRecord[] = [];
+    for (let at: string | null = to; at !== null; at = parent.get(at) ?? null) path.push(this.nodes.get(at)!);
+    return path.reverse();
+  }
+}

@@ -1,0 +1,51 @@
+// Query option checking shared by every read: bad options are a VALIDATION_FAILED naming the
+// option, never a silent clamp (a caller asking for limit 10,000 should learn the limit is 500).
+
+import { mnemoError } from '../errors.js';
+import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../limits.js';
+
+export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw mnemoError('VALIDATION_FAILED', { field, reason: `expected an integer ${min}..${max}, got ${JSON.stringify(value) ?? String(value)}` });
+  }
+  return value;
+}
+
+export function pageOptions(options: { limit?: unknown; offset?: unknown }): { limit: number; offset: number } {
+  return {
+    limit: intOption(options.limit, 'limit', 1, pageLimitMax, pageLimitDefault),
+    offset: intOption(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+  };
+}
+
+export function depthOption(value: unknown, fallback: number): number {
+  return intOption(value, 'depth', 1, traversalDepthMax, fallback);
+}
+
+export function topKOption(value: unknown, fallback: number): number {
+  return intOption(value, 'topK', 1, topKMax, fallback);
+}
+
+export function directionOption(value: unknown, fallback: 'out' | 'in' | 'both'): 'out' | 'in' | 'both' {
+  if (value === undefined) return fallback;
+  if (value === 'out' || value === 'in' || value === 'both') return value;
+  throw mnemoError('VALIDATION_FAILED', { field: 'direction', reason: `expected 'out', 'in' or 'both', got ${JSON.stringify(value)}` });
+}
+
+/** A query vector: finite numbers, and the data dir's dimension once one is fixed. */
+export function vectorOption(value: unknown, dim: number | undefined, field: string): Float32Array | readonly number[] {
+  if (!(value instanceof Float32Array) && !Array.isArray(value)) {
+    throw mnemoError('VALIDATION_FAILED', { field, reason: 'expected an array of numbers' });
+  }
+  if (dim !== undefined && value.length !== dim) {
+    throw mnemoError('VALIDATION_FAILED', { field, reason: `expected ${dim} dimensions, got ${value.length}` });
+  }
+  for (let i = 0; i < value.length; i++) {
+    const x = value[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw mnemoError('VALIDATION_FAILED', { field: `${field}[${i}]`, reason: 'expected a finite number' });
+    }
+  }
+  return value as Float32Array | readonly number[];
+}

@@ -1,0 +1,29 @@
+// Bearer-token auth (SPEC.md, Exposure): when MNEMO_API_KEY is set, every route but
+// /health needs `Authorization: Bearer <key>`. Both sides are reduced to HMAC-SHA256
+// digests under a per-process random key and compared with timingSafeEqual, so neither
+// the comparison time nor the token's length tells an attacker anything. Tokens are
+// never logged or echoed.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { MnemoError } from '../index.js';
+import type { Refusal } from './exposure.js';
+
+export const apiKeyVariable = 'MNEMO_API_KEY';
+
+/** Random per process: the digests are only ever compared with each other, never stored. */
+const digestKey = randomBytes(32);
+
+function digest(value: string): Buffer {
+  return createHmac('sha256', digestKey).update(value, 'utf8').digest();
+}
+
+/** Null when the request may proceed; otherwise a 401. `authorization` is the raw header. */
+export function checkApiKey(url: string, authorization: string): Refusal | null {
+  // Read per request, like MNEMO_PEER_ENABLED, so a key can be set or rotated by restarting nothing.
+  const expected = process.env[apiKeyVariable];
+  if (expected === undefined || expected === '' || url === '/health') return null;
+  const match = /^Bearer\s+(.+)$/i.exec(authorization);
+  const presented = match?.[1]?.trim() ?? '';
+  if (presented !== '' && timingSafeEqual(digest(presented), digest(expected))) return null;
+  return new MnemoError('UNAUTHORIZED', { variable: apiKeyVariable });
+}

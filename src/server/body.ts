@@ -1,0 +1,115 @@
+// Request bodies: read in chunks with a size cap, then decoded as JSON or msgpack.
+//
+// uWebSockets.js hands each chunk as an ArrayBuffer that is neutered when the callback
+// returns, so every chunk is copied. A body over its cap is refused with 413 as soon as
+// Content-Length announces it or the bytes received pass it, without reading the rest.
+
+import { TextDecoder } from 'node:util';
+import type { HttpResponse } from 'uWebSockets.js';
+import { Unpackr } from 'msgpackr';
+import { MnemoError, limits } from '../index.js';
+import { invalid } from './input.js';
+import type { Refusal } from './exposure.js';
+
+export type BodyResult = { ok: true; bytes: Buffer } | { ok: false; refusal: Refusal };
+
+/**
+ * Calls `done` once: with the whole body, or with a 413 refusal. Must be called inside the
+ * route handler (before any await), after onAborted is registered.
+ */
+export function readBody(res: HttpResponse, contentLength: string, capBytes: number, done: (result: BodyResult) => void): void {
+  if (contentLength !== '') {
+    const announced = Number(contentLength);
+    if (Number.isFinite(announced) && announced > capBytes) {
+      done({ ok: false, refusal: tooLarge(announced, capBytes) });
+      return;
+    }
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+  res.onData((chunk, isLast) => {
+    if (finished) return;
+    received += chunk.byteLength;
+    if (received > capBytes) {
+      finished = true;
+      done({ ok: false, refusal: tooLarge(received, capBytes) });
+      return;
+    }
+    // Buffer.from(ArrayBuffer) would share the memory uWS is about to neuter; copy it.
+    if (chunk.byteLength > 0) chunks.push(Buffer.from(new Uint8Array(chunk)));
+    if (isLast) {
+      finished = true;
+      done({ ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received) });
+    }
+  });
+}
+
+function tooLarge(bytes: number, capBytes: number): Refusal {
+  return new MnemoError('BODY_TOO_LARGE', { bytes, max: capBytes });
+}
+
+// ---- decoding ----
+
+// Bad UTF-8 is refused rather than silently replaced with U+FFFD, which would store text the client never sent.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Explicit options: plain objects for maps (no records/structures, no Map instances), and
+// 64-bit integers as numbers so they reach the engine's number checks.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', moreTypes: false, structuredClone: false });
+
+export type BodyFormat = 'json' | 'msgpack';
+
+/** Which decoder a Content-Type asks for; JSON when absent (curl -d sends form-urlencoded by default). */
+export function bodyFormatOf(contentType: string, allowMsgpack: boolean): BodyFormat {
+  const mime = contentType.split(';')[0]!.trim().toLowerCase();
+  if (allowMsgpack && (mime === 'application/msgpack' || mime === 'application/x-msgpack' || mime === 'application/vnd.msgpack')) return 'msgpack';
+  return 'json';
+}
+
+/** Decodes a body; a malformed one is a VALIDATION_FAILED naming `body`. An empty body is `undefined`. */
+export function decodeBody(bytes: Buffer, format: BodyFormat): unknown {
+  if (bytes.byteLength === 0) return undefined;
+  const value = format === 'msgpack' ? decodeMsgpack(bytes) : decodeJson(bytes);
+  if (nestedDeeperThan(value, limits.httpBodyDepthMax)) {
+    throw invalid('body', `nested deeper than ${limits.httpBodyDepthMax} levels`);
+  }
+  return value;
+}
+
+function decodeJson(bytes: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw invalid('body', 'is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalid('body', `is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function decodeMsgpack(bytes: Buffer): unknown {
+  try {
+    // msgpackr decodes recursively; a deeply nested body overflows the stack, which is caught here.
+    return unpackr.unpack(bytes);
+  } catch (e) {
+    throw invalid('body', `is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** Iterative, and stops at the limit, so it costs at most one walk of the value. */
+function nestedDeeperThan(value: unknown, depthMax: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item)) continue;
+    if (depth >= depthMax) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

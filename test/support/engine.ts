@@ -1,0 +1,39 @@
+// Given/when/then helpers for engine tests: a fresh data dir per test, removed afterwards.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+
+import { openEngine, type Engine, type EngineOptions } from '../../src/index.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+export async function tempDir(prefix = 'mnemo-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** An engine on a fresh data dir (durability 'none' unless asked), closed after the test. */
+export async function givenEngine(options: Partial<EngineOptions> = {}): Promise<Engine> {
+  const dataDir = options.dataDir ?? (await tempDir());
+  const engine = await openEngine({ durability: 'none', onWarning: () => {}, ...options, dataDir });
+  cleanups.push(() => engine.close());
+  return engine;
+}
+
+/** A seeded PRNG (mulberry32): the same seed gives the same test data on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,106 @@
+// Adjacency: given edge events, when a node's edges are read, then out/in lists and counts match.
+import { describe, expect, it } from 'vitest';
+import type { RawEvent, StoredEvent } from '../../src/events.js';
+import { Adjacency } from '../../projections/adjacency.js';
+
+function given(events: RawEvent[], adjacency = new Adjacency()): Adjacency {
+  events.forEach((event, i) => adjacency.apply({ ...event, seq: i + 1, ts: 1000 + i } as StoredEvent));
+  return adjacency;
+}
+const edge = (id: string, source: string, target: string, relation = 'knows', extra: { weight?: number; properties?: Record<string, unknown> } = {}): RawEvent =>
+  ({ type: 'prime.edge.created', payload: { id, source, target, relation, ...extra } }) as RawEvent;
+const unlink = (id: string): RawEvent => ({ type: 'prime.edge.deleted', payload: { id } });
+const nodeDeleted = (id: string): RawEvent => ({ type: 'prime.node.deleted', payload: { id } });
+const ids = (edges: readonly { id: string }[]): string[] => edges.map((e) => e.id).sort();
+
+describe('Adjacency', () => {
+  it('given an edge, when read, then it is in the source out list and target in list with defaults filled', () => {
+    const adjacency = given([edge('e1', 'a', 'b')]);
+    const expected = { id: 'e1', source: 'a', target: 'b', relation: 'knows', weight: 1, properties: {} };
+    expect(adjacency.getEdge('e1')).toEqual(expected);
+    expect(adjacency.out('a')).toEqual([expected]);
+    expect(adjacency.in('b')).toEqual([expected]);
+    expect(adjacency.out('b')).toEqual([]);
+    expect(adjacency.in('a')).toEqual([]);
+    expect(adjacency.out('a')[0]).toBe(adjacency.in('b')[0]); // one shared record
+    expect(JSON.parse(JSON.stringify(adjacency.getEdge('e1')))).toEqual(expected); // no internal fields leak
+  });
+
+  it('given weight and properties, when read, then they are kept', () => {
+    const adjacency = given([edge('e1', 'a', 'b', 'likes', { weight: 0.25, properties: { since: 2020 } })]);
+    expect(adjacency.getEdge('e1')).toMatchObject({ weight: 0.25, properties: { since: 2020 } });
+  });
+
+  it('given parallel edges (same pair, same relation), when read, then both are there and deleting one keeps the other', () => {
+    const adjacency = given([edge('p1', 'a', 'b'), edge('p2', 'a', 'b'), unlink('p1')]);
+    expect(ids(adjacency.out('a'))).toEqual(['p2']);
+    expect(ids(adjacency.in('b'))).toEqual(['p2']);
+    expect(adjacency.countsByRelation()).toEqual({ knows: 1 });
+  });
+
+  it('given a self-loop, when read, then it is once in out, once in in, and once in edgeIdsOf', () => {
+    const adjacency = given([edge('loop', 'a', 'a'), edge('e', 'a', 'b'), edge('f', 'c', 'a')]);
+    expect(ids(adjacency.out('a'))).toEqual(['e', 'loop']);
+    expect(ids(adjacency.in('a'))).toEqual(['f', 'loop']);
+    expect(adjacency.edgeIdsOf('a').sort()).toEqual(['e', 'f', 'loop']);
+    expect(ids(adjacency.edgesOf('a'))).toEqual(['e', 'f', 'loop']);
+    given([unlink('loop')], adjacency);
+    expect(ids(adjacency.out('a'))).toEqual(['e']);
+    expect(ids(adjacency.in('a'))).toEqual(['f']);
+  });
+
+  it('given edges of several relations, when counted, then counts are per relation of live edges', () => {
+    const adjacency = given([edge('1', 'a', 'b', 'knows'), edge('2', 'b', 'c', 'knows'), edge('3', 'a', 'c', 'likes'), unlink('3')]);
+    expect(adjacency.count).toBe(2);
+    expect(adjacency.countsByRelation()).toEqual({ knows: 2 });
+    expect(adjacency.hasEdge('3')).toBe(false);
+    expect(adjacency.getEdge('3')).toBeUndefined();
+  });
+
+  it('given a hub with many edges, when they are deleted in a scrambled order, then every list stays exact', () => {
+    const events: RawEvent[] = [];
+    for (let i = 0; i < 300; i++) events.push(i % 2 === 0 ? edge(`e${i}`, 'hub', `n${i % 7}`) : edge(`e${i}`, `n${i % 5}`, 'hub'));
+    const adjacency = given(events);
+    const order = Array.from({ length: 300 }, (_, i) => (i * 7919) % 300);
+    for (const [step, i] of order.entries()) {
+      given([unlink(`e${i}`)], adjacency);
+      if (step % 50 === 0) {
+        const remaining = new Set(order.slice(step + 1).map((k) => `e${k}`));
+        expect(adjacency.edgeIdsOf('hub').sort()).toEqual([...remaining].sort());
+      }
+    }
+    expect(adjacency.out('hub')).toEqual([]);
+    expect(adjacency.in('hub')).toEqual([]);
+    expect(adjacency.count).toBe(0);
+  });
+
+  it('given a node whose edges were cascaded away, when the node is deleted, then its lists are gone', () => {
+    const adjacency = given([edge('e', 'a', 'b'), unlink('e'), nodeDeleted('a'), nodeDeleted('b'), nodeDeleted('never-linked')]);
+    expect(adjacency.edgeIdsOf('a')).toEqual([]);
+    expect(adjacency.out('a')).toEqual([]);
+  });
+
+  it('given a node deleted with live edges (no cascade), when applied, then it fails loudly as a bug', () => {
+    const adjacency = given([edge('e', 'a', 'b')]);
+    expect(() => given([nodeDeleted('a')], adjacency)).toThrow(/assertion failed/);
+  });
+
+  it('given a saved state, when loaded, then digest, edges and lists are equal', async () => {
+    const adjacency = given([edge('1', 'a', 'b', 'knows', { weight: 2, properties: { x: [1] } }), edge('2', 'a', 'a'), edge('3', 'b', 'a', 'likes'), edge('4', 'a', 'b'), unlink('1')]);
+    const copy = new Adjacency();
+    await copy.load(await adjacency.save());
+    expect(copy.digest()).toBe(adjacency.digest());
+    for (const node of ['a', 'b']) {
+      expect(ids(copy.out(node))).toEqual(ids(adjacency.out(node)));
+      expect(ids(copy.in(node))).toEqual(ids(adjacency.in(node)));
+    }
+    expect(copy.getEdge('3')).toEqual(adjacency.getEdge('3'));
+    expect(copy.countsByRelation()).toEqual(adjacency.countsByRelation());
+  });
+
+  it('given the same edges created in a different order, when digested, then the digests are equal', () => {
+    const one = given([edge('1', 'a', 'b'), edge('2', 'b', 'c'), edge('3', 'c', 'a')]);
+    const two = given([edge('3', 'c', 'a'), edge('x', 'a', 'c'), edge('2', 'b', 'c'), edge('1', 'a', 'b'), unlink('x')]);
+    expect(two.digest()).toBe(one.digest());
+  });
+});

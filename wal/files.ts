@@ -1,0 +1,87 @@
+// The file operations the WAL needs, behind a small interface so the power-loss
+// test can run the real WAL code over a simulated disk that forgets whatever was
+// not fsynced. Everything is synchronous except fdatasync: appends must reach the
+// OS before `append` returns (apply-before-fsync), and only the fsync is slow
+// enough to be worth taking off the event loop.
+import * as fs from 'node:fs';
+
+export type FileHandle = number;
+
+export interface FileLayer {
+  mkdirp(dir: string): void;
+  /** File names (not paths) in `dir`. */
+  list(dir: string): string[];
+  /** Creates a new empty file for reading and writing; fails (code EEXIST) if it exists. */
+  createNew(path: string): FileHandle;
+  /** Opens an existing file for reading and positional writing, keeping its content. */
+  openExisting(path: string): FileHandle;
+  /** Writes every byte of `chunks`, in order, at `position`, or throws. */
+  write(handle: FileHandle, chunks: readonly Uint8Array[], position: number): void;
+  truncate(handle: FileHandle, bytes: number): void;
+  fdatasync(handle: FileHandle): Promise<void>;
+  fdatasyncSync(handle: FileHandle): void;
+  close(handle: FileHandle): void;
+  size(path: string): number;
+  readFile(path: string): Uint8Array;
+  /** Creates `path` holding `data`, failing (code EEXIST) if it exists. Used for the LOCK file. */
+  writeFileExclusive(path: string, data: Uint8Array): void;
+  rename(from: string, to: string): void;
+  unlink(path: string): void;
+  /** Makes creations, renames and removals in `dir` durable. */
+  fsyncDir(dir: string): void;
+}
+
+function writeAll(handle: FileHandle, chunks: readonly Uint8Array[], position: number): void {
+  let pending = chunks.filter((chunk) => chunk.length > 0);
+  let at = position;
+  // writev may write fewer bytes than asked (rare on regular files, but allowed): loop on the rest.
+  while (pending.length > 0) {
+    let written = fs.writevSync(handle, pending as Uint8Array[], at);
+    at += written;
+    const rest: Uint8Array[] = [];
+    for (const chunk of pending) {
+      if (written >= chunk.length) {
+        written -= chunk.length;
+        continue;
+      }
+      rest.push(written > 0 ? chunk.subarray(written) : chunk);
+      written = 0;
+    }
+    pending = rest;
+  }
+}
+
+/** The real disk, through node:fs. */
+export const nodeFiles: FileLayer = {
+  mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
+  list: (dir) => fs.readdirSync(dir),
+  createNew: (path) => fs.openSync(path, 'wx+'),
+  openExisting: (path) => fs.openSync(path, 'r+'),
+  write: writeAll,
+  truncate: (handle, bytes) => fs.ftruncateSync(handle, bytes),
+  fdatasync: (handle) =>
+    new Promise((resolve, reject) => fs.fdatasync(handle, (e) => (e ? reject(e) : resolve()))),
+  fdatasyncSync: (handle) => fs.fdatasyncSync(handle),
+  close: (handle) => fs.closeSync(handle),
+  size: (path) => fs.statSync(path).size,
+  readFile: (path) => fs.readFileSync(path),
+  writeFileExclusive: (path, data) => {
+    const handle = fs.openSync(path, 'wx');
+    try {
+      writeAll(handle, [data], 0);
+      fs.fsyncSync(handle);
+    } finally {
+      fs.closeSync(handle);
+    }
+  },
+  rename: (from, to) => fs.renameSync(from, to),
+  unlink: (path) => fs.unlinkSync(path),
+  fsyncDir: (dir) => {
+    const handle = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(handle);
+    } finally {
+      fs.closeSync(handle);
+    }
+  },
+};

@@ -1,0 +1,139 @@
+// The write-ahead log's facade: the only module the engine imports from wal/.
+// Bytes in, bytes out: events are opaque objects here.
+//
+// On disk: `<dir>/LOCK` (the writer's pid) and segment files named by their first
+// seq (`00000000000000000001.wal`), each a run of records (see record.ts), one record
+// per batch. Torn tail vs corruption: see segment.ts (classifyBadRecord) and reader.ts (recover).
+import { dirname } from 'node:path';
+import { assert } from '../src/errors.js';
+import { fsyncIntervalMsDefault, segmentBytesMax as segmentBytesMaxDefault } from '../src/limits.js';
+import { nodeFiles, type FileLayer } from './files.js';
+import { acquireLock, type WalLock } from './lock.js';
+import { readSegmentEvents, recover, verifyWal, type RecoveryReport, type SegmentInfo, type VerifyResult } from './reader.js';
+import { encodePayload } from './record.js';
+import { WalWriter, type Durability } from './writer.js';
+
+export type { FileLayer, FileHandle } from './files.js';
+export { nodeFiles } from './files.js';
+export type { RecoveryReport, VerifyResult, Durability };
+export { verifyWal };
+
+export interface WalOptions {
+  dir: string;
+  durability: Durability;
+  /** `interval` mode: fsync period in ms; default fsyncIntervalMsDefault (100). */
+  fsyncIntervalMs?: number;
+  /** Rotate once the active segment would pass this many bytes; default segmentBytesMax (64 MiB). Small values are for tests. */
+  segmentBytesMax?: number;
+  /** Move damaged segments aside instead of refusing to open. */
+  repair?: boolean;
+  /** Defaults to the real disk (node:fs). */
+  files?: FileLayer;
+}
+
+/** Opens (creating if needed) the log in `options.dir`: takes the lock, then recovers. Throws WAL_LOCKED or WAL_CORRUPT. */
+export async function openWal(options: WalOptions): Promise<Wal> {
+  const files = options.files ?? nodeFiles;
+  files.mkdirp(options.dir);
+  const lock = acquireLock(files, options.dir);
+  try {
+    const recovered = recover(files, options.dir, options.repair === true);
+    const writer = new WalWriter(
+      {
+        files,
+        dir: options.dir,
+        durability: options.durability,
+        fsyncIntervalMs: options.fsyncIntervalMs ?? fsyncIntervalMsDefault,
+        segmentBytesMax: options.segmentBytesMax ?? segmentBytesMaxDefault,
+      },
+      recovered.segments,
+      recovered.nextSeq,
+    );
+    return new Wal(files, writer, lock, recovered.report);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+export class Wal {
+  readonly recovery: RecoveryReport;
+  private readonly files: FileLayer;
+  private readonly writer: WalWriter;
+  private readonly lock: WalLock;
+  private closed = false;
+
+  constructor(files: FileLayer, writer: WalWriter, lock: WalLock, recovery: RecoveryReport) {
+    this.files = files;
+    this.writer = writer;
+    this.lock = lock;
+    this.recovery = recovery;
+  }
+
+  get lastSeq(): number {
+    return this.writer.lastSeq;
+  }
+
+  /** The msgpack payload of one record (one batch). */
+  encode(events: readonly unknown[]): Uint8Array {
+    return encodePayload(events);
+  }
+
+  /**
+   * Appends one record holding `count` events starting at `firstSeq` (must be lastSeq + 1).
+   * The record is written to the OS before this returns, so the caller may apply the
+   * events at once; the promise resolves when it is durable per the durability mode,
+   * and rejects with BATCH_TOO_LARGE (nothing written), WAL_CLOSED or WAL_IO.
+   */
+  append(firstSeq: number, count: number, payload: Uint8Array): Promise<void> {
+    return this.writer.append(firstSeq, count, payload);
+  }
+
+  /** Every event with seq >= fromSeq, in order, over all segments present. */
+  *replay(fromSeq = 1): Generator<{ seq: number; event: unknown }> {
+    for (const segment of this.writer.allSegments()) {
+      if (segment.lastSeq < fromSeq) continue;
+      yield* readSegmentEvents(this.files, segment.path, segment.bytes, fromSeq);
+    }
+  }
+
+  async rotate(): Promise<void> {
+    await this.writer.rotate();
+  }
+
+  sealedSegments(): Array<{ file: string; path: string; firstSeq: number; lastSeq: number; bytes: number }> {
+    return this.writer.sealedSegments();
+  }
+
+  /** The events of one sealed segment, for compaction. */
+  readSegment(path: string): Generator<{ seq: number; event: unknown }> {
+    const segment = this.writer.sealedSegments().find((s: SegmentInfo) => s.path === path);
+    assert(segment !== undefined, `readSegment of ${path}, which is not a sealed segment`);
+    return readSegmentEvents(this.files, segment.path, segment.bytes, 1);
+  }
+
+  /** Deletes a sealed segment whose events compaction has made durable elsewhere. */
+  async removeSegment(path: string): Promise<void> {
+    const segment = this.writer.dropSealed(path);
+    this.files.unlink(segment.path);
+    this.files.fsyncDir(dirname(segment.path));
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  stats(): { segments: number; bytes: number; durability: string; lastFsyncAt: number | null; fsyncs: number } {
+    return this.writer.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.writer.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
