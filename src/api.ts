@@ -71,6 +71,8 @@ export interface RecallHit {
   score: number;
   depth: number;
   components: { similarity: number; proximity: number; recency: number };
+  /** Which retrievers found it: 'lexical' (BM25), 'semantic' (vectors), 'graph' (reached by expansion). */
+  retrieval: Array<'lexical' | 'semantic' | 'graph'>;
 }
 
 export interface RecallOptions {
@@ -136,6 +138,7 @@ export interface MnemoEngine {
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
   similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string }): SimilarHit[];
+  searchText(query: string, options?: { topK?: number; type?: string }): TextHit[];
   recall(options: RecallOptions): RecallHit[];
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): unknown;
@@ -145,4 +148,9 @@ export interface MnemoEngine {
   checkpoint(): Promise<unknown>;
   compact(): Promise<unknown>;
   close(): Promise<void>;
+}
+
+export interface TextHit {
+  id: string;
+  score: number;
 }

@@ -20,8 +20,10 @@ import { Adjacency } from '../projections/adjacency.js';
 import { DomainIndex } from '../projections/domain-index.js';
 import { CrossDomainIndex } from '../projections/cross-domain.js';
 import { VectorIndex } from '../projections/vector-index.js';
+import { TextIndex } from '../projections/text-index.js';
 import type {
   AddEdgeInput,
+  TextHit,
   AddNodeInput,
   AppendResult,
   AsOf,
@@ -58,6 +60,7 @@ export class Engine implements MnemoEngine {
   private readonly domains = new DomainIndex();
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
+  private readonly texts = new TextIndex();
   private readonly graph: GraphQueries;
   private readonly indexer: BackgroundIndexer;
   private readonly view: StateView;
@@ -71,7 +74,7 @@ export class Engine implements MnemoEngine {
     this.crossDomains = new CrossDomainIndex((nodeId) => this.adjacency.edgesOf(nodeId));
     this.vectors = new VectorIndex({ dim: options.vector?.dim, space: options.vector?.space ?? 'cosine' });
     // Registration order is apply order: cross-domain reads adjacency, so adjacency comes first.
-    for (const p of [this.nodes, this.adjacency, this.domains, this.crossDomains, this.vectors]) this.registry.register(p);
+    for (const p of [this.nodes, this.adjacency, this.domains, this.crossDomains, this.vectors, this.texts]) this.registry.register(p);
     this.graph = new GraphQueries(this.nodes, this.adjacency);
     this.indexer = new BackgroundIndexer(this.vectors);
     this.view = {
@@ -265,8 +268,16 @@ export class Engine implements MnemoEngine {
     });
   }
 
+  /** BM25 over nodes' string properties and vectors' text; `type` keeps nodes of that type. */
+  searchText(query: string, options: { topK?: number; type?: string } = {}): TextHit[] {
+    if (typeof query !== 'string' || query.trim() === '') throw mnemoError('VALIDATION_FAILED', { field: 'query', reason: 'expected a non-empty string' });
+    const type = options.type;
+    const accept = type === undefined ? undefined : (id: string) => this.nodes.get(id)?.type === type;
+    return this.texts.search(query, topKOption(options.topK, 10), accept);
+  }
+
   recall(options: RecallOptions): RecallHit[] {
-    return recall(options, { nodes: this.nodes, vectors: this.vectors, graph: this.graph, now: Date.now() });
+    return recall(options, { nodes: this.nodes, vectors: this.vectors, texts: this.texts, graph: this.graph, now: Date.now() });
   }
 
   history(entityId: string): StoredEvent[] {

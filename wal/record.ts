@@ -84,8 +84,11 @@ export type FrameCheck =
   | { kind: 'end' }
   /** The record is cut short by the end of the data: an incomplete header, or a valid header whose payload runs past the end. */
   | { kind: 'short'; reason: string }
-  /** The bytes here are not a valid record. `singleBit` says whether exactly one flipped bit explains the failure. */
-  | { kind: 'bad'; reason: string; singleBit: boolean; header?: FrameHeader };
+  /**
+   * The bytes here are not a valid record. When exactly one flipped bit explains the
+   * failure, `oneFlipEnd` is where that record ends (with the bit put back); else null.
+   */
+  | { kind: 'bad'; reason: string; oneFlipEnd: number | null; header?: FrameHeader };
 
 /** Checks the record at `offset` of `buf` (which holds a segment's bytes from 0 to its end). */
 export function checkFrame(buf: Uint8Array, offset: number): FrameCheck {
@@ -93,17 +96,17 @@ export function checkFrame(buf: Uint8Array, offset: number): FrameCheck {
   if (left === 0) return { kind: 'end' };
   if (left < headerBytes) return { kind: 'short', reason: `incomplete header (${left} of ${headerBytes} bytes)` };
   if (!headerCrcOk(buf, offset)) {
-    return { kind: 'bad', reason: 'header checksum mismatch', singleBit: headerIsOneFlipOff(buf, offset) };
+    return { kind: 'bad', reason: 'header checksum mismatch', oneFlipEnd: oneFlipHeaderEnd(buf, offset) };
   }
   const header = readHeader(buf, offset);
   if (!headerSane(header)) {
-    return { kind: 'bad', reason: `impossible header (payloadBytes ${header.payloadBytes}, eventCount ${header.eventCount}, firstSeq ${header.firstSeq})`, singleBit: false, header };
+    return { kind: 'bad', reason: `impossible header (payloadBytes ${header.payloadBytes}, eventCount ${header.eventCount}, firstSeq ${header.firstSeq})`, oneFlipEnd: null, header };
   }
   const end = offset + headerBytes + header.payloadBytes;
   if (end > buf.length) return { kind: 'short', reason: `payload runs past the end (${end - buf.length} bytes missing)` };
   const payload = buf.subarray(offset + headerBytes, end);
   if (crc32(payload) !== header.payloadCrc) {
-    return { kind: 'bad', reason: 'payload checksum mismatch', singleBit: singleBitFlip(payload, header.payloadCrc) !== null, header };
+    return { kind: 'bad', reason: 'payload checksum mismatch', oneFlipEnd: singleBitFlip(payload, header.payloadCrc) === null ? null : end, header };
   }
   return { kind: 'ok', header, end };
 }
@@ -148,15 +151,16 @@ export function singleBitFlip(data: Uint8Array, storedCrc: number): BitFlip | nu
  * payload checksum passes. (Checking the header alone is not enough: a garbled
  * tail can leave a header one bit off by chance, with garbage after it.)
  */
-function headerIsOneFlipOff(buf: Uint8Array, offset: number): boolean {
+function oneFlipHeaderEnd(buf: Uint8Array, offset: number): number | null {
   const covered = buf.subarray(offset, offset + headerCrcCoveredBytes);
   const flip = singleBitFlip(covered, storedHeaderCrc(buf, offset));
-  if (flip === null) return false;
+  if (flip === null) return null;
   const fixed = buf.slice(offset, offset + headerBytes);
   if (flip.in === 'data') fixed[flip.byte]! ^= flip.mask;
   const header = readHeader(fixed, 0);
   const end = offset + headerBytes + header.payloadBytes;
-  return headerSane(header) && end <= buf.length && crc32(buf.subarray(offset + headerBytes, end)) === header.payloadCrc;
+  const whole = headerSane(header) && end <= buf.length && crc32(buf.subarray(offset + headerBytes, end)) === header.payloadCrc;
+  return whole ? end : null;
 }
 
 /**

@@ -74,7 +74,7 @@ export function scanSegment(buf: Uint8Array, firstSeq: number): SegmentScan {
     const check = checkFrame(buf, offset);
     if (check.kind === 'end') return { records, validBytes: offset, nextSeq };
     if (check.kind === 'short') return { records, validBytes: offset, nextSeq, damage: { offset, reason: check.reason, kind: 'torn' } };
-    if (check.kind === 'bad') return { records, validBytes: offset, nextSeq, damage: classifyBadRecord(buf, offset, nextSeq, check.reason, check.singleBit) };
+    if (check.kind === 'bad') return { records, validBytes: offset, nextSeq, damage: classifyBadRecord(buf, offset, nextSeq, check.reason, check.oneFlipEnd) };
     if (check.header.firstSeq !== nextSeq) {
       // A whole, valid record with the wrong seq: never what a crash leaves behind.
       const reason = `record starts at seq ${check.header.firstSeq}, expected ${nextSeq}`;
@@ -88,14 +88,16 @@ export function scanSegment(buf: Uint8Array, firstSeq: number): SegmentScan {
 
 /**
  * A record that fails a checksum is corruption when
- *   - exactly one flipped bit explains the failure (media damage: a crash tears or
- *     garbles whole sectors, it does not flip one bit of a complete record), or
- *   - any whole, valid record with a later seq follows it in the file (the log went on after it);
- * otherwise it is a torn tail: garbage from the bad record to the end of the file,
+ *   - it is a whole record exactly one flipped bit away from valid, and the file
+ *     ends right where it ends (media damage to an intact log: a crash tears or
+ *     garbles whole sectors, it does not flip one bit of a complete last record), or
+ *   - any whole, valid record with a later seq follows it in the file (the log went
+ *     on after it; this catches a flipped bit in any record that is not the last);
+ * otherwise it is a torn tail: damage from the bad record to the end of the file,
  * which only a write that was never fsynced, hence never acknowledged, can leave.
  */
-function classifyBadRecord(buf: Uint8Array, offset: number, nextSeq: number, reason: string, singleBit: boolean): SegmentDamage {
-  if (singleBit) return { offset, reason: `${reason} (one flipped bit)`, kind: 'corrupt' };
+function classifyBadRecord(buf: Uint8Array, offset: number, nextSeq: number, reason: string, oneFlipEnd: number | null): SegmentDamage {
+  if (oneFlipEnd === buf.length) return { offset, reason: `${reason} (one flipped bit)`, kind: 'corrupt' };
   const following = findValidFrame(buf, offset + 1, nextSeq);
   if (following >= 0) return { offset, reason: `${reason}; a valid record follows at byte ${following}`, kind: 'corrupt' };
   return { offset, reason: `${reason}, and nothing valid follows`, kind: 'torn' };

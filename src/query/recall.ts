@@ -1,9 +1,11 @@
-// recall: the agent's "what do I know about this?" — vector (or text) seeds, expanded through the
-// graph, each node scored 0.5·similarity + 0.3·proximity + 0.2·recency (SPEC.md), components returned.
+// recall: the agent's "what do I know about this?" — seeds from the vector index, the text index
+// (BM25) or both fused, expanded through the graph, each node scored
+// 0.5·similarity + 0.3·proximity + 0.2·recency (SPEC.md), with the components and retrievers returned.
 
 import type { NodeRecord, RecallHit, RecallOptions } from '../api.js';
 import { mnemoError } from '../errors.js';
 import type { NodeState } from '../../projections/node-state.js';
+import type { TextIndex } from '../../projections/text-index.js';
 import type { VectorIndex } from '../../projections/vector-index.js';
 import type { GraphQueries } from './graph.js';
 import { depthOption, topKOption, vectorOption } from './options.js';
@@ -18,62 +20,90 @@ const msPerHour = 3_600_000;
 export interface RecallSources {
   nodes: NodeState;
   vectors: VectorIndex;
+  texts: TextIndex;
   graph: GraphQueries;
   now: number;
+}
+
+/** Reciprocal rank fusion constant (Cormack et al.'s 60): damps the head of each ranking. */
+const rrfK = 60;
+
+type Retriever = 'lexical' | 'semantic';
+
+/** A seed: its relevance in [0, 1] (the `similarity` component) and the retrievers that found it. */
+interface Seed {
+  relevance: number;
+  retrievers: Retriever[];
 }
 
 export function recall(options: RecallOptions, sources: RecallSources): RecallHit[] {
   const topK = topKOption(options.topK, 10);
   const depth = options.depth === 0 ? 0 : depthOption(options.depth, 1);
   const query = options.vector === undefined ? undefined : vectorOption(options.vector, sources.vectors.dim, 'vector');
-  if (query === undefined && (typeof options.text !== 'string' || options.text.trim() === '')) {
+  const text = typeof options.text === 'string' && options.text.trim() !== '' ? options.text : undefined;
+  if (options.text !== undefined && typeof options.text !== 'string') {
+    throw mnemoError('VALIDATION_FAILED', { field: 'text', reason: 'expected a string' });
+  }
+  if (query === undefined && text === undefined) {
     throw mnemoError('VALIDATION_FAILED', { field: 'vector', reason: 'recall needs a vector or a non-empty text' });
   }
-  const seeds = query !== undefined ? vectorSeeds(query, 2 * topK, sources) : textSeeds(options.text!, 2 * topK, sources.nodes);
+  const seeds = seedsOf(query, text, 2 * topK, sources);
   const hops = expand(seeds, depth, sources);
   const hits: RecallHit[] = [];
   for (const [id, hopCount] of hops) {
     const node = sources.nodes.get(id) ?? null;
     if (options.type !== undefined && node?.type !== options.type) continue;
-    hits.push(score(id, node, hopCount, seeds.get(id) ?? similarityOf(id, query, sources), sources.now));
+    const seed = seeds.get(id);
+    const similarity = seed?.relevance ?? similarityOf(id, query, sources);
+    hits.push(score(id, node, hopCount, similarity, seed?.retrievers ?? ['graph'], sources.now));
   }
   hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   return hits.slice(0, topK);
 }
 
-function score(id: string, node: NodeRecord | null, hopCount: number, similarity: number, now: number): RecallHit {
+function score(id: string, node: NodeRecord | null, hopCount: number, similarity: number, retrieval: RecallHit['retrieval'], now: number): RecallHit {
   const proximity = 1 / (1 + hopCount);
   const recency = node === null ? 0 : Math.exp((-recencyDecayPerHour * Math.max(0, now - node.updatedAt)) / msPerHour);
   const total = similarityWeight * similarity + proximityWeight * proximity + recencyWeight * recency;
-  return { id, node, score: total, depth: hopCount, components: { similarity, proximity, recency } };
+  return { id, node, score: total, depth: hopCount, components: { similarity, proximity, recency }, retrieval };
 }
 
-function vectorSeeds(query: Float32Array | readonly number[], count: number, sources: RecallSources): Map<string, number> {
-  return new Map(sources.vectors.search(query, count).map((hit) => [hit.id, hit.score]));
-}
-
-/** Until the text index lands, text seeds are nodes whose string properties contain the most query words. */
-function textSeeds(text: string, count: number, nodes: NodeState): Map<string, number> {
-  const words = [...new Set(text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0))];
-  const scored: Array<[string, number]> = [];
-  for (const id of nodes.ids()) {
-    const haystack = stringValues(nodes.get(id)!.properties).toLowerCase();
-    let matched = 0;
-    for (const word of words) if (haystack.includes(word)) matched++;
-    if (matched > 0) scored.push([id, matched / words.length]);
+/**
+ * Vector only: relevance is the cosine similarity. Text only: the BM25 score over the best hit's
+ * (so the best lexical match has 1). Both: the two rankings fused by reciprocal rank fusion, over
+ * the best possible fused score (first in both lists), so relevance stays in [0, 1].
+ */
+function seedsOf(query: Float32Array | readonly number[] | undefined, text: string | undefined, count: number, sources: RecallSources): Map<string, Seed> {
+  const semantic = query === undefined ? [] : sources.vectors.search(query, count);
+  const lexical = text === undefined ? [] : sources.texts.search(text, count);
+  const seeds = new Map<string, Seed>();
+  if (text === undefined) {
+    for (const hit of semantic) seeds.set(hit.id, { relevance: hit.score, retrievers: ['semantic'] });
+    return seeds;
   }
-  scored.sort((a, b) => b[1] - a[1]);
-  return new Map(scored.slice(0, count));
-}
-
-function stringValues(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || typeof value !== 'object') return '';
-  return Object.values(value).map(stringValues).join(' ');
+  if (query === undefined) {
+    const best = lexical[0]?.score ?? 1;
+    for (const hit of lexical) seeds.set(hit.id, { relevance: hit.score / best, retrievers: ['lexical'] });
+    return seeds;
+  }
+  const fused = new Map<string, Seed>();
+  const add = (ids: string[], retriever: Retriever) =>
+    ids.forEach((id, rank) => {
+      const seed = fused.get(id) ?? { relevance: 0, retrievers: [] };
+      seed.relevance += 1 / (rrfK + rank + 1);
+      seed.retrievers.push(retriever);
+      fused.set(id, seed);
+    });
+  add(lexical.map((h) => h.id), 'lexical');
+  add(semantic.map((h) => h.id), 'semantic');
+  const bestPossible = 2 / (rrfK + 1);
+  const ranked = [...fused.entries()].sort((a, b) => b[1].relevance - a[1].relevance || (a[0] < b[0] ? -1 : 1)).slice(0, count);
+  for (const [id, seed] of ranked) seeds.set(id, { relevance: seed.relevance / bestPossible, retrievers: seed.retrievers });
+  return seeds;
 }
 
 /** Seeds at hop 0, then everything within `depth` hops of a seed node in either direction, at its fewest hops. */
-function expand(seeds: Map<string, number>, depth: number, sources: RecallSources): Map<string, number> {
+function expand(seeds: Map<string, Seed>, depth: number, sources: RecallSources): Map<string, number> {
   const hops = new Map<string, number>();
   for (const id of seeds.keys()) hops.set(id, 0);
   if (depth === 0) return hops;
@@ -86,7 +116,6 @@ function expand(seeds: Map<string, number>, depth: number, sources: RecallSource
   }
   return hops;
 }
-
 /** Cosine similarity of a reached node's own vector to the query; 0 when either is missing. */
 function similarityOf(id: string, query: Float32Array | readonly number[] | undefined, sources: RecallSources): number {
   const stored = query === undefined ? undefined : sources.vectors.get(id);

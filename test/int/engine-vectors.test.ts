@@ -98,4 +98,41 @@ describe('recall', () => {
     const hits = db.recall({ text: 'write-ahead', topK: 5 });
     expect(hits.map((h) => h.id)).toEqual([doc]);
   });
+
+  it('given text only, when a node is one hop from a lexical hit, then it is recalled through the graph', async () => {
+    const db = await givenEngine();
+    const note = (await db.addNode({ type: 'note', properties: { body: 'the write-ahead log uses group commit' } })).nodeId;
+    const person = (await db.addNode({ type: 'person', properties: { name: 'Jim' } })).nodeId;
+    await db.addNode({ type: 'note', properties: { body: 'unrelated gardening' } });
+    await db.addEdge({ source: person, target: note, relation: 'wrote' });
+    const hits = db.recall({ text: 'group commit', topK: 5 });
+    expect(hits.map((h) => [h.id, h.depth, h.retrieval])).toEqual([
+      [note, 0, ['lexical']],
+      [person, 1, ['graph']],
+    ]);
+    expect(hits[0]!.components.similarity).toBe(1);
+  });
+
+  it('given text and a vector, then seeds are fused by reciprocal rank (k = 60) and say which retrievers found them', async () => {
+    const db = await givenEngine();
+    // "both" is 2nd lexically and 1st semantically; "lex" is 1st lexically only; "sem" is 2nd semantically only.
+    await db.append([
+      { type: 'prime.node.created', payload: { id: 'node:d:lex', type: 'd', properties: { t: 'alpha alpha alpha' } } },
+      { type: 'prime.node.created', payload: { id: 'node:d:both', type: 'd', properties: { t: 'alpha beta gamma delta' } } },
+      { type: 'prime.node.created', payload: { id: 'node:d:sem', type: 'd', properties: { t: 'omega' } } },
+      { type: 'prime.vector.stored', payload: { id: 'node:d:both', vector: [1, 0] } },
+      { type: 'prime.vector.stored', payload: { id: 'node:d:sem', vector: [0.8, 0.6] } },
+      { type: 'prime.vector.stored', payload: { id: 'node:d:lex', vector: [-1, 0] } },
+    ]);
+    const hits = db.recall({ text: 'alpha', vector: [1, 0], topK: 1, depth: 0 });
+    // topK 1 → 2 seeds from each retriever. both: 1/62 + 1/61; lex: 1/61; sem: 1/62.
+    const all = db.recall({ text: 'alpha', vector: [1, 0], topK: 3, depth: 0 });
+    expect(all.map((h) => [h.id, h.retrieval])).toEqual([
+      ['node:d:both', ['lexical', 'semantic']],
+      ['node:d:lex', ['lexical', 'semantic']],
+      ['node:d:sem', ['semantic']],
+    ]);
+    expect(hits[0]!.id).toBe('node:d:both');
+    expect(hits[0]!.components.similarity).toBeCloseTo((1 / 62 + 1 / 61) / (2 / 61), 10);
+  });
 });

@@ -81,12 +81,12 @@ function generator(random: () => number): () => Malformed {
       return { kind: 'truncated-msgpack', method: 'POST', path: '/api/v1/events', contentType: 'application/msgpack', body: full.subarray(0, int(full.length)) };
     },
     () => {
-      const depth = 30 + int(200_000);
+      const depth = 30 + int(20_000);
       const body = Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([0xc0])]);
       return { kind: 'deep-msgpack', method: 'POST', path: '/api/v1/events', contentType: 'application/msgpack', body };
     },
     () => {
-      const depth = 30 + int(100_000);
+      const depth = 30 + int(20_000);
       const body = random() < 0.5 ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
       return { kind: 'deep-json', method: 'POST', path: pick(jsonRoutes), contentType: 'application/json', body: text(body) };
     },

@@ -157,7 +157,7 @@ describe('WAL corruption (one segment, all 7 event types)', () => {
       const flipped = Buffer.from(frame);
       flipped[bit >> 3]! ^= 1 << (bit & 7);
       const check = checkFrame(flipped, 0);
-      expect(check).toMatchObject({ kind: 'bad', reason: 'header checksum mismatch', singleBit: true });
+      expect(check).toMatchObject({ kind: 'bad', reason: 'header checksum mismatch', oneFlipEnd: frame.length });
     }
   });
 });

@@ -1,0 +1,72 @@
+// The peers the HTTP benchmark measures mnemo against, in the same run:
+// - the floor: a bare uWebSockets.js server answering GET /health with a constant body,
+//   i.e. the network stack plus uWS and nothing of ours;
+// - node:http serving the same neighbors route, written the way a user would without uWS.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import uWS from 'uWebSockets.js';
+import type { MnemoEngine } from '../../src/index.js';
+import { toSnakeCase } from '../../src/server/snake-case.js';
+
+export interface Peer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function startBareUws(): Promise<Peer> {
+  const app = uWS.App();
+  app.get('/health', (res) => {
+    res.cork(() => {
+      res.writeHeader('Content-Type', 'application/json').end('{"status":"ok"}');
+    });
+  });
+  return new Promise((resolve, reject) => {
+    app.listen('127.0.0.1', 0, (socket) => {
+      if (socket === false) return reject(new Error('bare uWS: cannot listen'));
+      const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: async () => {
+          uWS.us_listen_socket_close(socket);
+          (app as uWS.TemplatedApp & { close(): void }).close();
+        },
+      });
+    });
+  });
+}
+
+const neighborsPath = /^\/api\/v1\/prime\/nodes\/([^/]+)\/neighbors$/;
+
+export function startNodeHttp(engine: MnemoEngine): Promise<Peer> {
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = neighborsPath.exec(url.pathname);
+    if (req.method !== 'GET' || match === null) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    try {
+      const limit = url.searchParams.get('limit');
+      const page = engine.neighbors(decodeURIComponent(match[1]!), limit === null ? {} : { limit: Number(limit) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(toSnakeCase(page)));
+    } catch (e) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(e) }));
+    }
+  });
+  // Same keep-alive behaviour as uWS for a fair comparison under wrk's persistent connections.
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,100 @@
+// `mnemo serve` as a user runs it (the compiled CLI in a child process): it prints its URL
+// once ready, answers, and on SIGTERM lets an in-flight write finish, then exits 0 with
+// every acknowledged write on disk.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { call } from '../support/http-server.js';
+
+const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'mnemo-serve-'));
+});
+
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Serving {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Given `mnemo serve` on a free port, resolved once it prints the URL it serves at. */
+function givenServe(...flags: string[]): Promise<Serving> {
+  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--port', '0', ...flags], { env: { ...process.env, MNEMO_API_KEY: '' } });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /at (http:\/\/127\.0\.0\.1:(\d+))/.exec(output);
+      if (match) resolve({ child, url: match[1]!, port: Number(match[2]), output: () => output, exited });
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before listening:\n${output}`)));
+  });
+}
+
+describe('mnemo serve', () => {
+  it('given a write, when SIGTERM, then it exits 0 and a restart serves the write', async () => {
+    const first = await givenServe('--durability', 'fsync');
+    const created = await call(first.url, 'POST', '/api/v1/prime/nodes', { body: { type: 'keeper', id: 'node:keeper:1' } });
+    expect(created.status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('stopped');
+
+    const second = await givenServe();
+    try {
+      expect((await call(second.url, 'GET', '/api/v1/prime/nodes/node:keeper:1')).status).toBe(200);
+    } finally {
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('given a request whose body is still arriving, when SIGTERM, then it is answered before the process exits', async () => {
+    const serving = await givenServe('--durability', 'fsync');
+    const body = JSON.stringify([{ type: 'prime.node.created', payload: { id: 'node:late:1', type: 'late', properties: {} } }]);
+    const socket = connect({ host: '127.0.0.1', port: serving.port });
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    socket.write(`POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    serving.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(body.slice(10));
+    expect(await serving.exited).toBe(0);
+    socket.destroy();
+    expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(response).toContain('"first_seq":1');
+
+    const again = await givenServe();
+    try {
+      expect((await call(again.url, 'GET', '/api/v1/prime/nodes/node:late:1')).status).toBe(200);
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  });
+
+  it('given a bad flag, then it exits 2 naming the flag', async () => {
+    const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--durability', 'sometimes']);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--durability');
+  });
+});
