@@ -386,8 +386,7 @@ export class VectorIndex implements Projection {
       }
       return 1 / (1 + sum);
     }
-    let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += (query[i] as number) * (v[i] as number);
+    const dot = dotProduct(query, v);
     if (this.space === 'ip') return dot;
     // A zero vector has no direction: similarity 0, as hnswlib gives it (it skips normalising zero).
     return queryNorm === 0 || record.norm === 0 ? 0 : dot / (queryNorm * record.norm);
@@ -561,6 +560,22 @@ class TopK {
 
 function better(id: string, score: number, than: VectorHit): boolean {
   return score > than.score || (score === than.score && id < than.id);
+}
+
+/** Four accumulators break the add dependency chain: 1.3-2x faster than one in a same-process A/B at 384-d (10K vectors: 10-14 ms vs 17-22 ms on the loaded 2-core bench box). */
+function dotProduct(a: Float64Array, b: Float32Array): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const n = b.length;
+  const end = n - (n % 4);
+  let i = 0;
+  for (; i < end; i += 4) {
+    s0 += (a[i] as number) * (b[i] as number);
+    s1 += (a[i + 1] as number) * (b[i + 1] as number);
+    s2 += (a[i + 2] as number) * (b[i + 2] as number);
+    s3 += (a[i + 3] as number) * (b[i + 3] as number);
+  }
+  for (; i < n; i++) s0 += (a[i] as number) * (b[i] as number);
+  return s0 + s1 + s2 + s3;
 }
 
 function norm(values: Float32Array | Float64Array): number {
