@@ -155,8 +155,20 @@ function readManifest(dir: string): ManifestBody {
 /** Reads and checks a whole checkpoint (manifest checksum, format, every file's length and sha256). Throws CHECKPOINT_CORRUPT. */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   const manifest = readManifest(dir);
+  return { seq: manifest.seq, dir, createdAt: manifest.createdAt, parts: readParts(dir, manifest.files) };
+}
+
+/** Only the named projections' files of a checkpoint (time travel needs node state and adjacency, not the vector index), each checked. */
+export function readCheckpointParts(dir: string, names: readonly string[]): Map<string, Uint8Array> {
+  const manifest = readManifest(dir);
+  const wanted = manifest.files.filter((f) => names.includes(f.name));
+  if (wanted.length !== names.length) corrupt(dir, `lacks one of ${names.join(', ')}`);
+  return readParts(dir, wanted);
+}
+
+function readParts(dir: string, entries: readonly ManifestFile[]): Map<string, Uint8Array> {
   const parts = new Map<string, Uint8Array>();
-  for (const entry of manifest.files) {
+  for (const entry of entries) {
     const path = join(dir, entry.file);
     let bytes: Uint8Array;
     try {
@@ -168,7 +180,7 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     if (sha256(bytes) !== entry.sha256) corrupt(dir, `${entry.file} fails its sha256`);
     parts.set(entry.name, bytes);
   }
-  return { seq: manifest.seq, dir, createdAt: manifest.createdAt, parts };
+  return parts;
 }
 
 export interface CheckpointVerifyResult {

@@ -10,10 +10,12 @@
 // durable. If that fsync then fails, the engine stops accepting writes (WAL_IO), the way
 // PostgreSQL panics on a failed fsync: retrying an fsync can silently lose data.
 
+import { readdirSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { openWal, type Wal } from '../wal/wal.js';
+import { parseSegmentName } from '../wal/segment.js';
 import { ProjectionRegistry } from '../projections/registry.js';
 import { NodeState } from '../projections/node-state.js';
 import { Adjacency } from '../projections/adjacency.js';
@@ -43,13 +45,47 @@ import type {
   SimilarHit,
   Subgraph,
 } from './api.js';
-import { mnemoError } from './errors.js';
+import {
+  checkpointIntervalEventsDefault,
+  checkpointIntervalMsDefault,
+  checkpointsDirName,
+  listCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+  type LoadedCheckpoint,
+  type WrittenCheckpoint,
+} from './checkpoint.js';
+import { compactionPollMs, Compactor, parquetDirName, recoverParquetDir, type CompactionStats, type ParquetFileInfo } from './compaction.js';
+import { EventLog, SeqTimeIndex, TimeTravel, type DiffResult, type HistoricalState } from './history.js';
+import { isMnemoError, mnemoError } from './errors.js';
 import { prepareBatch, type Properties, type RawEvent, type StateView, type StoredEvent } from './events.js';
 import { batchBytesMax, eventBytesMax } from './limits.js';
 import { BackgroundIndexer } from './query/background-indexer.js';
 import { GraphQueries } from './query/graph.js';
 import { recall } from './query/recall.js';
 import { pageOptions, topKOption, vectorOption } from './query/options.js';
+
+/**
+ * Engine options beyond the public EngineOptions: the checkpoint policy and storage knobs. Defaults
+ * are documented where they are defined (src/checkpoint.ts, src/compaction.ts, src/limits.ts).
+ */
+export interface EngineTuning {
+  /** Checkpoint after this many events since the last checkpoint; default checkpointIntervalEventsDefault (100K). 0 turns the event trigger off. */
+  checkpointEveryEvents?: number;
+  /** Checkpoint after this many ms since the last one if any event arrived; default checkpointIntervalMsDefault (5 min). 0 turns the timer off. */
+  checkpointEveryMs?: number;
+  /** Compact sealed segments to Parquet in the background; default true. compact() works either way. */
+  backgroundCompaction?: boolean;
+  /** WAL segment size before rotation; default segmentBytesMax (64 MiB). Small values are for tests and benchmarks. */
+  segmentBytesMax?: number;
+}
+
+export interface CheckpointResult {
+  seq: number;
+  dir: string;
+  bytes: number;
+  ms: number;
+}
 
 export class Engine implements MnemoEngine {
   readonly dataDir: string;
@@ -67,14 +103,39 @@ export class Engine implements MnemoEngine {
   private closed = false;
   /** Set when a WAL write or fsync failed: the projections may hold events the log does not. */
   private failure: Error | null = null;
+  // ---- history, checkpoints, compaction (issue 4) ----
+  private readonly seqTime = new SeqTimeIndex();
+  private readonly log: EventLog;
+  private readonly compactor: Compactor;
+  private readonly timeTravel: TimeTravel;
+  private readonly warn: (message: string) => void;
+  private readonly tuning: Required<EngineTuning>;
+  private readonly syncsToDisk: boolean;
+  private checkpointSeq = 0;
+  private lastCheckpointAt: number;
+  private lastCheckpoint: WrittenCheckpoint | null = null;
+  private checkpointsWritten = 0;
+  private checkpointing: Promise<CheckpointResult> | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
-  private constructor(dataDir: string, wal: Wal, options: EngineOptions) {
+  private constructor(dataDir: string, wal: Wal, options: EngineOptions & EngineTuning, parquetFiles: ParquetFileInfo[], warn: (message: string) => void) {
     this.dataDir = dataDir;
     this.wal = wal;
+    this.warn = warn;
+    this.syncsToDisk = (options.durability ?? 'fsync') !== 'none';
+    this.tuning = {
+      checkpointEveryEvents: options.checkpointEveryEvents ?? checkpointIntervalEventsDefault,
+      checkpointEveryMs: options.checkpointEveryMs ?? checkpointIntervalMsDefault,
+      backgroundCompaction: options.backgroundCompaction ?? true,
+      segmentBytesMax: options.segmentBytesMax ?? 0,
+    };
+    this.lastCheckpointAt = Date.now();
+    this.compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn);
+    this.log = new EventLog(wal, () => this.compactor.files);
     this.crossDomains = new CrossDomainIndex((nodeId) => this.adjacency.edgesOf(nodeId));
     this.vectors = new VectorIndex({ dim: options.vector?.dim, space: options.vector?.space ?? 'cosine' });
     // Registration order is apply order: cross-domain reads adjacency, so adjacency comes first.
-    for (const p of [this.nodes, this.adjacency, this.domains, this.crossDomains, this.vectors, this.texts]) this.registry.register(p);
+    for (const p of [this.nodes, this.adjacency, this.domains, this.crossDomains, this.vectors, this.texts, this.seqTime]) this.registry.register(p);
     this.graph = new GraphQueries(this.nodes, this.adjacency);
     this.indexer = new BackgroundIndexer(this.vectors);
     this.view = {
@@ -85,32 +146,108 @@ export class Engine implements MnemoEngine {
       hasVector: (id) => this.vectors.has(id),
       vectorDim: () => this.vectors.dim,
     };
+    this.timeTravel = new TimeTravel({
+      log: this.log,
+      seqTime: this.seqTime,
+      lastSeq: () => this.wal.lastSeq,
+      checkpoints: () => listCheckpoints(join(this.dataDir, checkpointsDirName)),
+      live: (): HistoricalState => ({ seq: this.wal.lastSeq, nodes: this.nodes, adjacency: this.adjacency, graph: this.graph }),
+      warn,
+    });
   }
 
-  static async open(options: EngineOptions): Promise<Engine> {
+  /**
+   * Open: the WAL (recovering its tail), then the Parquet directory (orphans and duplicates of an
+   * interrupted compaction removed), then the newest checkpoint that passes every check, then the
+   * events after it (from Parquet and the WAL). A damaged or unusable checkpoint is reported and
+   * the next older one tried, down to a full replay from seq 1.
+   */
+  static async open(options: EngineOptions & EngineTuning): Promise<Engine> {
     const dataDir = options.dataDir;
     await mkdir(dataDir, { recursive: true });
+    const walDir = join(dataDir, 'wal');
     const wal = await openWal({
-      dir: join(dataDir, 'wal'),
+      dir: walDir,
       durability: options.durability ?? 'fsync',
       fsyncIntervalMs: options.fsyncIntervalMs,
       repair: options.repair,
+      ...(options.segmentBytesMax !== undefined ? { segmentBytesMax: options.segmentBytesMax } : {}),
     });
     const warn = options.onWarning ?? ((message: string) => console.warn(`mnemo: ${message}`));
     reportRecovery(wal, warn);
-    const engine = new Engine(dataDir, wal, options);
     try {
-      engine.replay();
+      const parquetFiles = recoverParquetDir(join(dataDir, parquetDirName), walFirstSeq(walDir, wal), warn);
+      const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquetFiles, warn);
+      engine.startBackgroundWork();
+      return engine;
     } catch (e) {
       await wal.close();
       throw e;
     }
+  }
+
+  private static async fromNewestCheckpoint(
+    dataDir: string,
+    wal: Wal,
+    options: EngineOptions & EngineTuning,
+    parquetFiles: ParquetFileInfo[],
+    warn: (message: string) => void,
+  ): Promise<Engine> {
+    for (const candidate of listCheckpoints(join(dataDir, checkpointsDirName))) {
+      if (candidate.seq > wal.lastSeq) {
+        // Written before a crash that lost the log's unsynced tail: it holds events the log does not.
+        warn(`checkpoint ${candidate.dir} is at seq ${candidate.seq}, past the end of the log (seq ${wal.lastSeq}); not used`);
+        continue;
+      }
+      const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+      try {
+        await engine.loadCheckpoint(readCheckpoint(candidate.dir));
+      } catch (e) {
+        if (!isMnemoError(e, 'CHECKPOINT_CORRUPT') && !(e instanceof Error && e.message.startsWith('assertion failed'))) throw e;
+        warn(`${e.message}; falling back to ${'an older checkpoint or a full replay'}`);
+        setAside(candidate.dir, warn);
+        continue;
+      }
+      engine.replayFrom(candidate.seq + 1);
+      return engine;
+    }
+    const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+    engine.replayFrom(1);
     return engine;
   }
 
-  private replay(): void {
-    for (const { event } of this.wal.replay(1)) this.registry.apply(event as StoredEvent);
+  /** Every registered projection must be in the checkpoint (a projection added since makes it unusable, not wrong). */
+  private async loadCheckpoint(checkpoint: LoadedCheckpoint): Promise<void> {
+    for (const projection of this.registry.all()) {
+      const bytes = checkpoint.parts.get(projection.name);
+      if (bytes === undefined) throw mnemoError('CHECKPOINT_CORRUPT', { file: checkpoint.dir, reason: `has no state for projection '${projection.name}'` });
+      await projection.load(bytes);
+    }
+    this.checkpointSeq = checkpoint.seq;
+    this.lastCheckpointAt = checkpoint.createdAt;
+  }
+
+  private replayFrom(fromSeq: number): void {
+    for (const event of this.log.events(fromSeq)) this.registry.apply(event);
+    this.log.forgetDecoded();
     this.indexer.kick();
+  }
+
+  /** The periodic checkpoint (by time) and compaction poll; the event trigger runs on append. */
+  private startBackgroundWork(): void {
+    this.timer = setInterval(() => {
+      if (this.closed || this.failure !== null) return;
+      const everyMs = this.tuning.checkpointEveryMs;
+      if (everyMs > 0 && this.wal.lastSeq > this.checkpointSeq && Date.now() - this.lastCheckpointAt >= everyMs) this.checkpointInBackground();
+      if (this.tuning.backgroundCompaction) this.compactor.kick();
+    }, compactionPollMs);
+    this.timer.unref(); // background work must not keep a process alive
+    if (this.tuning.backgroundCompaction) this.compactor.kick();
+  }
+
+  private checkpointInBackground(): void {
+    if (this.checkpointing !== null) return;
+    this.checkpoint().catch((e: unknown) => this.warn(`background checkpoint failed (the log still holds every event): ${(e as Error).message}`));
   }
 
   // ---- writes ----
@@ -134,6 +271,8 @@ export class Engine implements MnemoEngine {
     }
     for (const event of stored) this.registry.apply(event);
     if (stored.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
+    const everyEvents = this.tuning.checkpointEveryEvents;
+    if (everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= everyEvents) this.checkpointInBackground();
     try {
       await durable;
     } catch (e) {
@@ -208,8 +347,8 @@ export class Engine implements MnemoEngine {
   // ---- reads (synchronous) ----
 
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null {
-    this.rejectAsOf(options?.asOf);
-    return this.nodes.get(id) ?? null;
+    const nodes = options?.asOf === undefined ? this.nodes : this.stateAsOf(options.asOf).nodes;
+    return nodes.get(id) ?? null;
   }
 
   getEdge(id: string): EdgeRecord | null {
@@ -217,9 +356,18 @@ export class Engine implements MnemoEngine {
   }
 
   neighbors(id: string, options: NeighborsOptions = {}): Page<NeighborNode> {
-    this.rejectAsOf(options.asOf);
+    if (options.asOf !== undefined) {
+      const state = this.stateAsOf(options.asOf);
+      if (!state.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
+      return state.graph.neighbors(id, options);
+    }
     if (!this.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
     return this.graph.neighbors(id, options);
+  }
+
+  /** The node state and adjacency after the event `asOf` names (a seq, or an ISO time: the last seq at or before it). */
+  private stateAsOf(asOf: AsOf): HistoricalState {
+    return this.timeTravel.stateAt(this.timeTravel.resolve(asOf));
   }
 
   subgraph(id: string, options: { depth?: number } = {}): Subgraph {
@@ -280,19 +428,19 @@ export class Engine implements MnemoEngine {
     return recall(options, { nodes: this.nodes, vectors: this.vectors, texts: this.texts, graph: this.graph, now: Date.now() });
   }
 
+  /** Every event that touched the entity (its own, and those of edges created with it as an end), over Parquet and the WAL. */
   history(entityId: string): StoredEvent[] {
-    const touching = new Set([entityId]);
-    const out: StoredEvent[] = [];
-    for (const { event } of this.wal.replay(1)) {
-      const e = event as StoredEvent;
-      if (e.type === 'prime.edge.created' && (e.payload.source === entityId || e.payload.target === entityId)) touching.add(e.payload.id);
-      if (touching.has(e.payload.id)) out.push(e);
-    }
-    return out;
+    return this.log.history(entityId);
   }
 
-  diff(_from: AsOf, _to: AsOf): unknown {
-    throw mnemoError('VALIDATION_FAILED', { field: 'diff', reason: 'time travel is not available yet' });
+  /** Ids of nodes added/updated/deleted and edges added/deleted between two points (seqs or ISO times). */
+  diff(from: AsOf, to: AsOf): DiffResult {
+    return this.timeTravel.diff(from, to);
+  }
+
+  /** Every event from `fromSeq` on, in order, over Parquet and the WAL (export, tools). Do not append while iterating. */
+  events(fromSeq = 1): Generator<StoredEvent> {
+    return this.log.events(fromSeq);
   }
 
   stats(): EngineStats {
@@ -307,6 +455,20 @@ export class Engine implements MnemoEngine {
       vectorsPending: this.vectors.pendingCount,
       vectorsIndexedPerSecond: this.indexer.ratePerSecond,
       wal: this.wal.stats(),
+      checkpoint: this.checkpointStats(),
+      compaction: this.compactor.stats(),
+    };
+  }
+
+  private checkpointStats(): { seq: number; ageMs: number | null; eventsSince: number; written: number; lastMs: number | null; lastBytes: number | null; running: boolean } {
+    return {
+      seq: this.checkpointSeq,
+      ageMs: this.checkpointSeq > 0 ? Date.now() - this.lastCheckpointAt : null,
+      eventsSince: this.wal.lastSeq - this.checkpointSeq,
+      written: this.checkpointsWritten,
+      lastMs: this.lastCheckpoint?.ms ?? null,
+      lastBytes: this.lastCheckpoint?.bytes ?? null,
+      running: this.checkpointing !== null,
     };
   }
 
@@ -319,23 +481,80 @@ export class Engine implements MnemoEngine {
     return this.indexer.whenIdle();
   }
 
-  async checkpoint(): Promise<unknown> {
-    throw mnemoError('VALIDATION_FAILED', { field: 'checkpoint', reason: 'checkpoints are not available yet' });
+  /**
+   * Writes a checkpoint at the current last seq (one at a time: a call during another waits for it,
+   * then writes again if events arrived meanwhile). Returns the checkpoint written or already there.
+   */
+  async checkpoint(): Promise<CheckpointResult> {
+    this.assertWritable();
+    while (this.checkpointing !== null) {
+      const previous = await this.checkpointing.catch(() => null);
+      if (previous !== null && previous.seq === this.wal.lastSeq) return previous;
+    }
+    const run = this.writeCheckpointNow().finally(() => {
+      if (this.checkpointing === run) this.checkpointing = null;
+    });
+    this.checkpointing = run;
+    return run;
   }
 
-  async compact(): Promise<unknown> {
-    throw mnemoError('VALIDATION_FAILED', { field: 'compact', reason: 'compaction is not available yet' });
+  private async writeCheckpointNow(): Promise<CheckpointResult> {
+    const seq = this.wal.lastSeq;
+    // One consistent seq: every save() snapshots its state synchronously before its first await,
+    // and no append can run between these calls (appends apply synchronously too). The vector
+    // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
+    const saving = this.registry.all().map((p) => ({ name: p.name, bytes: p.save() }));
+    const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
+    // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
+    if (this.syncsToDisk) await this.wal.flush();
+    const written = await writeCheckpoint(join(this.dataDir, checkpointsDirName), seq, parts);
+    if (seq > this.checkpointSeq) {
+      this.checkpointSeq = seq;
+      this.lastCheckpointAt = Date.now();
+    }
+    this.lastCheckpoint = written;
+    this.checkpointsWritten++;
+    return { seq: written.seq, dir: written.dir, bytes: written.bytes, ms: written.ms };
+  }
+
+  /**
+   * Seals the active WAL segment and compacts every sealed one to Parquet: afterwards every event
+   * is in Parquet (the new active segment is empty until the next append).
+   */
+  async compact(): Promise<CompactionStats> {
+    this.assertWritable();
+    await this.wal.rotate();
+    await this.compactor.compactAll();
+    return this.compactor.stats();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
     this.indexer.stop();
+    await this.compactor.close();
+    if (this.checkpointing !== null) await this.checkpointing.catch(() => {});
     await this.wal.close();
   }
+}
 
-  private rejectAsOf(asOf: AsOf | undefined): void {
-    if (asOf !== undefined) throw mnemoError('VALIDATION_FAILED', { field: 'asOf', reason: 'time travel is not available yet' });
+/** The first seq the WAL holds (its oldest segment's name), or the next seq when it holds none. */
+function walFirstSeq(walDir: string, wal: Wal): number {
+  let first = wal.lastSeq + 1;
+  for (const name of readdirSync(walDir)) {
+    const seq = parseSegmentName(name);
+    if (seq !== null && seq < first) first = seq;
+  }
+  return first;
+}
+
+/** A damaged checkpoint is renamed, not deleted (someone may want to look at it), and no longer listed. */
+function setAside(dir: string, warn: (message: string) => void): void {
+  try {
+    renameSync(dir, `${dir}.damaged-${Date.now()}`);
+  } catch (e) {
+    warn(`could not set ${dir} aside: ${(e as Error).message}`);
   }
 }
 

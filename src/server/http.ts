@@ -17,6 +17,8 @@ import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
 import { metricsContentType, renderMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { mcpRoute } from './mcp-route.js';
+import { packageVersion } from '../version.js';
 import { RawResult, routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
 import { toSnakeCase } from './snake-case.js';
 
@@ -52,10 +54,13 @@ export const defaultPort = 3905;
 const statusLines: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
+  202: '202 Accepted',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  406: '406 Not Acceptable',
   409: '409 Conflict',
   413: '413 Payload Too Large',
   429: '429 Too Many Requests',
@@ -102,7 +107,7 @@ class MnemoHttpServer implements HttpServer {
     this.limiter = new RateLimiter(options.rateLimit);
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
-    for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
+    for (const route of [...routes, mcpRoute(packageVersion()), ...(options.extraRoutes ?? [])]) {
       this.app[route.method](route.pattern, this.handlerFor(route));
       if (route.peer === true) this.app[route.method](`/peer${route.pattern}`, this.handlerFor(route));
     }
