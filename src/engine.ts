@@ -204,7 +204,7 @@ export class Engine implements MnemoEngine {
         await engine.loadCheckpoint(readCheckpoint(candidate.dir));
       } catch (e) {
         if (!isMnemoError(e, 'CHECKPOINT_CORRUPT') && !(e instanceof Error && e.message.startsWith('assertion failed'))) throw e;
-        warn(`${e.message}; falling back to ${'an older checkpoint or a full replay'}`);
+        warn(`${e.message}; falling back to an older checkpoint or a full replay`);
         setAside(candidate.dir, warn);
         continue;
       }

@@ -116,8 +116,14 @@ class BatchOverlay {
   readonly nodes = new Map<string, boolean>();
   /** edge id → its latest state in this batch; `deadEdge` for a pre-batch edge deleted here. */
   readonly edges = new Map<string, BatchEdge>();
-  /** node id → edges created in this batch touching it (self-loops once), for the delete cascade. */
-  readonly edgesByNode = new Map<string, BatchEdge[]>();
+  /** Edges created in this batch, in order. */
+  readonly createdEdges: BatchEdge[] = [];
+  /**
+   * node id → edges created in this batch touching it (self-loops once), for the delete cascade. Built on
+   * the first node deletion in the batch and maintained from then on: most batches delete no node, and
+   * indexing every created edge by both ends would double the cost of an edge-heavy batch.
+   */
+  private edgesByNode: Map<string, BatchEdge[]> | undefined;
   /** vector id → live after the events seen so far. */
   readonly vectors = new Map<string, boolean>();
   dim: number | undefined;
@@ -141,13 +147,28 @@ class BatchOverlay {
 
   addEdge(edge: BatchEdge): void {
     this.edges.set(edge.id, edge);
+    this.createdEdges.push(edge);
+    if (this.edgesByNode !== undefined) this.indexEdge(edge);
+  }
+
+  /** Edges created in this batch that touch the node, live or not. */
+  createdEdgesOf(nodeId: string): BatchEdge[] | undefined {
+    if (this.createdEdges.length === 0) return undefined;
+    if (this.edgesByNode === undefined) {
+      this.edgesByNode = new Map();
+      for (const edge of this.createdEdges) this.indexEdge(edge);
+    }
+    return this.edgesByNode.get(nodeId);
+  }
+
+  private indexEdge(edge: BatchEdge): void {
     this.linkEdge(edge.source, edge);
     if (edge.target !== edge.source) this.linkEdge(edge.target, edge);
   }
 
   private linkEdge(nodeId: string, edge: BatchEdge): void {
-    const list = this.edgesByNode.get(nodeId);
-    if (list === undefined) this.edgesByNode.set(nodeId, [edge]);
+    const list = this.edgesByNode!.get(nodeId);
+    if (list === undefined) this.edgesByNode!.set(nodeId, [edge]);
     else list.push(edge);
   }
 }
@@ -330,14 +351,13 @@ function prepareNodeDeleted(p: Record<string, unknown>, index: number, overlay: 
     overlay.edges.set(edgeId, deadEdge);
     out.push({ type: 'prime.edge.deleted', payload: { id: edgeId } });
   }
-  const created = overlay.edgesByNode.get(id);
+  const created = overlay.createdEdgesOf(id);
   if (created !== undefined) {
     for (const edge of created) {
       if (!edge.live || overlay.edges.get(edge.id) !== edge) continue;
       edge.live = false;
       out.push({ type: 'prime.edge.deleted', payload: { id: edge.id } });
     }
-    overlay.edgesByNode.delete(id);
   }
   if (overlay.hasVector(id)) {
     overlay.vectors.set(id, false);

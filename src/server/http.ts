@@ -20,7 +20,7 @@ import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mcpRoute } from './mcp-route.js';
 import { packageVersion } from '../version.js';
 import { RawResult, routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
-import { toSnakeCase } from './snake-case.js';
+import { toSnakeJson } from './snake-case.js';
 
 export interface HttpServerOptions {
   /** Default 127.0.0.1: only this machine can connect unless the owner binds wider. */
@@ -260,7 +260,7 @@ class MnemoHttpServer implements HttpServer {
       return;
     }
     const started = performance.now();
-    const body = JSON.stringify(toSnakeCase(value));
+    const body = toSnakeJson(value);
     this.write(exchange, route.created === true ? 201 : 200, jsonContentType, body, performance.now() - started);
   }
 

@@ -1,13 +1,14 @@
 // Table-driven damage: every truncation offset, every flipped bit of the last two
 // records, damage in a sealed segment — each with its expected outcome.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMnemoError } from '../../src/errors.js';
 import { checkFrame, encodeFrame, encodePayload } from '../../wal/record.js';
 import { segmentName } from '../../wal/segment.js';
-import { openWal, type Wal } from '../../wal/wal.js';
+import { run as runVerify } from '../../src/cli/verify.js';
+import { openWal, verifyWal, type Wal } from '../../wal/wal.js';
 import { SimFiles } from '../support/sim-files.js';
 
 const dir = '/data/wal';
@@ -213,6 +214,14 @@ describe('WAL corruption in a sealed segment (real disk)', () => {
     );
     expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
     expect((error as { details: unknown }).details).toMatchObject({ file: victim.path, offset: damagedOffset });
+    const verified = await verifyWal(walDir);
+    expect(verified.ok).toBe(false);
+    expect(verified.problems[0]).toMatchObject({ file: victim.path, offset: damagedOffset });
+    const dataDir = join(walDir, '..');
+    const walLink = join(dataDir, 'wal');
+    await symlink(walDir, walLink);
+    expect(await runVerify({ flags: new Map([['data-dir', dataDir]]), positionals: [] })).toBe(1);
+    await rm(walLink);
 
     const wal = await openWal({ dir: walDir, durability: 'fsync', repair: true });
     const lostFromSeq = victim.firstSeq + (damagedOffset === second ? 3 : (victim.lastSeq - victim.firstSeq + 1) - 3);
@@ -226,6 +235,7 @@ describe('WAL corruption in a sealed segment (real disk)', () => {
 
     const names = await readdir(walDir);
     for (const repaired of wal.recovery.repaired!) expect(names).toContain(repaired.movedTo.slice(walDir.length + 1));
+    expect((await verifyWal(walDir)).ok).toBe(true);
     const reopened = await openWal({ dir: walDir, durability: 'fsync' });
     expect(reopened.lastSeq).toBe(lostFromSeq);
     expect(reopened.recovery.repaired).toBeUndefined();

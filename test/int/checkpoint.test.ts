@@ -1,0 +1,201 @@
+// Checkpoints: state after checkpoint + tail replay equals state after a full replay; every kind of
+// damage to a checkpoint is detected, reported, and falls back (older checkpoint or full replay).
+import { createHash } from 'node:crypto';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { openEngine } from '../../src/index.js';
+import { Engine } from '../../src/engine.js';
+import { tempDir } from '../support/engine.js';
+import { randomHistory } from '../support/history.js';
+
+const quiet = { durability: 'none' as const, checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false };
+
+async function open(dataDir: string, warnings: string[] = []): Promise<Engine> {
+  return Engine.open({ dataDir, ...quiet, onWarning: (m) => warnings.push(m) });
+}
+
+function checkpointDirs(dataDir: string): string[] {
+  return readdirSync(join(dataDir, 'checkpoints')).filter((n) => /^\d{20}$/.test(n)).sort();
+}
+
+/** Given a data dir with two checkpoints (after 150 and 300 steps) and a tail after them, and the digests a full replay gives. */
+async function givenTwoCheckpoints(): Promise<{ dataDir: string; digests: Record<string, string>; lastSeq: number }> {
+  const dataDir = await tempDir();
+  const db = await open(dataDir);
+  await randomHistory(db, 7, 150);
+  await db.checkpoint();
+  await randomHistory(db, 8, 150);
+  await db.whenIndexed();
+  await db.checkpoint();
+  await randomHistory(db, 9, 60);
+  await db.whenIndexed();
+  const lastSeq = db.stats().lastSeq;
+  await db.close();
+  // The reference: a full replay with no checkpoint at all.
+  const copy = await tempDir();
+  const walFiles = readdirSync(join(dataDir, 'wal')).filter((f) => f.endsWith('.wal'));
+  mkdirSync(join(copy, 'wal'));
+  for (const f of walFiles) copyFileSync(join(dataDir, 'wal', f), join(copy, 'wal', f));
+  const full = await open(copy);
+  const digests = full.digests();
+  await full.close();
+  return { dataDir, digests, lastSeq };
+}
+
+describe('checkpoint + tail replay', () => {
+  it('given history, checkpoints and a tail, when reopened, then the digests equal a full replay and no warning is given', async () => {
+    const { dataDir, digests, lastSeq } = await givenTwoCheckpoints();
+    const warnings: string[] = [];
+    const db = await open(dataDir, warnings);
+    expect(db.digests()).toEqual(digests);
+    expect(db.stats().lastSeq).toBe(lastSeq);
+    expect(db.stats().checkpoint).toMatchObject({ seq: expect.any(Number) });
+    expect((db.stats().checkpoint as { seq: number }).seq).toBeLessThan(lastSeq);
+    expect(warnings).toEqual([]);
+    await db.close();
+  });
+
+  it('given three checkpoints written, then only the newest two are kept', async () => {
+    const dataDir = await tempDir();
+    const db = await open(dataDir);
+    for (let i = 0; i < 3; i++) {
+      await db.addNode({ type: 'doc', properties: { i } });
+      await db.checkpoint();
+    }
+    expect(checkpointDirs(dataDir)).toEqual([String(2).padStart(20, '0'), String(3).padStart(20, '0')]);
+    await db.close();
+  });
+
+  it('given a checkpoint with no events since, when checkpointing again, then it is reused', async () => {
+    const dataDir = await tempDir();
+    const db = await open(dataDir);
+    await db.addNode({ type: 'doc' });
+    const first = await db.checkpoint();
+    const second = await db.checkpoint();
+    expect(second.seq).toBe(first.seq);
+    expect(checkpointDirs(dataDir)).toHaveLength(1);
+    await db.close();
+  });
+
+  it('given appends racing a checkpoint, then the checkpoint holds exactly the state at its seq', async () => {
+    const dataDir = await tempDir();
+    const db = await open(dataDir);
+    await randomHistory(db, 3, 100);
+    const pending = db.checkpoint();
+    const more = randomHistory(db, 4, 50); // runs while the checkpoint's files are written
+    const written = await pending;
+    await more;
+    await db.whenIndexed();
+    const live = db.digests();
+    await db.close();
+    const reopened = await open(dataDir);
+    expect((reopened.stats().checkpoint as { seq: number }).seq).toBe(written.seq);
+    expect(reopened.digests()).toEqual(live);
+    await reopened.close();
+  });
+});
+
+type Damage = { name: string; damage: (dir: string) => void; expectWarning: RegExp };
+
+const newestFile = (dir: string, suffix: string) => join(dir, readdirSync(dir).find((f) => f.endsWith(suffix))!);
+
+const damages: Damage[] = [
+  { name: 'a missing projection file', damage: (dir) => rmSync(newestFile(dir, 'node-state.bin')), expectWarning: /node-state\.bin cannot be read/ },
+  { name: 'a truncated projection file', damage: (dir) => truncateSync(newestFile(dir, 'adjacency.bin'), 10), expectWarning: /adjacency\.bin has 10 bytes/ },
+  {
+    name: 'one flipped bit in the vector index',
+    damage: (dir) => {
+      const path = newestFile(dir, 'vector-index.bin');
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
+      writeFileSync(path, bytes);
+    },
+    expectWarning: /vector-index\.bin fails its sha256/,
+  },
+  { name: 'extra bytes appended', damage: (dir) => appendFileSync(newestFile(dir, 'domain-index.bin'), 'x'), expectWarning: /domain-index\.bin has \d+ bytes/ },
+  { name: 'a missing manifest', damage: (dir) => rmSync(join(dir, 'manifest.json')), expectWarning: /manifest\.json is missing/ },
+  {
+    name: 'an edited manifest',
+    damage: (dir) => {
+      const path = join(dir, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { files: Array<{ bytes: number }> };
+      manifest.files[0]!.bytes += 1; // the old checksum stays
+      writeFileSync(path, JSON.stringify(manifest));
+    },
+    expectWarning: /fails its checksum/,
+  },
+  {
+    name: 'a future format version (checksum recomputed)',
+    damage: (dir) => {
+      const path = join(dir, 'manifest.json');
+      const { checksum: _checksum, ...body } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      const next = { ...body, format: 99 };
+      writeFileSync(path, JSON.stringify({ ...next, checksum: createHash('sha256').update(JSON.stringify(next)).digest('hex') }));
+    },
+    expectWarning: /format 99 is not supported/,
+  },
+];
+
+describe('damaged checkpoints fall back', () => {
+  for (const { name, damage, expectWarning } of damages) {
+    it(`given ${name} in the newest checkpoint, when opened, then it warns, uses the older one, and the state equals a full replay`, async () => {
+      const { dataDir, digests } = await givenTwoCheckpoints();
+      const [older, newest] = checkpointDirs(dataDir);
+      damage(join(dataDir, 'checkpoints', newest!));
+      const warnings: string[] = [];
+      const db = await open(dataDir, warnings);
+      expect(warnings.join('\n')).toMatch(expectWarning);
+      expect((db.stats().checkpoint as { seq: number }).seq).toBe(Number(older));
+      expect(db.digests()).toEqual(digests);
+      await db.close();
+    });
+  }
+
+  it('given both checkpoints damaged, when opened, then it warns twice and replays everything', async () => {
+    const { dataDir, digests } = await givenTwoCheckpoints();
+    for (const dir of checkpointDirs(dataDir)) rmSync(newestFile(join(dataDir, 'checkpoints', dir), 'adjacency.bin'));
+    const warnings: string[] = [];
+    const db = await open(dataDir, warnings);
+    expect(warnings.filter((w) => /falling back/.test(w))).toHaveLength(2);
+    expect((db.stats().checkpoint as { seq: number }).seq).toBe(0);
+    expect(db.digests()).toEqual(digests);
+    await db.close();
+  });
+
+  it('given a checkpoint past the end of the log (its tail was lost), when opened, then it is not used', async () => {
+    const dataDir = await tempDir();
+    const db = await open(dataDir);
+    await randomHistory(db, 5, 40);
+    await db.checkpoint();
+    const digests = db.digests();
+    await db.close();
+    const dirs = checkpointDirs(dataDir);
+    const ahead = join(dataDir, 'checkpoints', String(10_000).padStart(20, '0'));
+    renameSync(join(dataDir, 'checkpoints', dirs[0]!), ahead);
+    const warnings: string[] = [];
+    const reopened = await open(dataDir, warnings);
+    expect(warnings.join('\n')).toMatch(/past the end of the log/);
+    expect(reopened.digests()).toEqual(digests);
+    await reopened.close();
+  });
+});
+
+describe('periodic checkpoints', () => {
+  it('given checkpointEveryEvents 50, when 120 events are appended one by one, then checkpoints were written in the background', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, durability: 'none', checkpointEveryEvents: 50, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} });
+    for (let i = 0; i < 120; i++) await db.addNode({ type: 'doc', properties: { i } });
+    // The first background checkpoint may still be writing: wait for it, then one more event triggers the next.
+    while ((db.stats().checkpoint as { running: boolean }).running) await new Promise((r) => setTimeout(r, 5));
+    await db.addNode({ type: 'doc', properties: { i: 120 } });
+    await db.close(); // waits for a checkpoint in flight
+    const seqs = checkpointDirs(dataDir).map(Number);
+    expect(seqs.length).toBeGreaterThan(0);
+    expect(Math.max(...seqs)).toBeGreaterThanOrEqual(100);
+    const reopened = await openEngine({ dataDir, durability: 'none', onWarning: () => {} });
+    expect(reopened.stats().totalNodes).toBe(121);
+    await reopened.close();
+  });
+});
