@@ -1,0 +1,151 @@
+// Compaction: sealed WAL segments become Parquet files that other readers can open; a full rebuild
+// reads Parquet then the WAL; a crash at every step of compaction loses nothing and recovery
+// removes orphans and duplicates. Crash tests run real child processes on the compiled engine
+// (`npx tsc -p tsconfig.json` first) that SIGKILL themselves at the injected step.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { Unpackr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+
+import { compactionSteps, listParquetFiles, verifyParquetDir } from '../../src/compaction.js';
+import { Engine } from '../../src/engine.js';
+import { tempDir } from '../support/engine.js';
+import { randomHistory } from '../support/history.js';
+
+const quiet = { durability: 'none' as const, checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} };
+
+function walFiles(dataDir: string): string[] {
+  return readdirSync(join(dataDir, 'wal')).filter((f) => f.endsWith('.wal'));
+}
+
+describe('compact()', () => {
+  it('given a history over several segments, when compacted, then every event is in Parquet and a rebuild from Parquet equals the live state', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, ...quiet, segmentBytesMax: 4096 });
+    await randomHistory(db, 11, 300);
+    await db.whenIndexed();
+    const live = db.digests();
+    const lastSeq = db.stats().lastSeq;
+    const stats = await db.compact();
+    expect(stats.parquetRows).toBe(lastSeq);
+    expect(stats.parquetFiles).toBeGreaterThan(1);
+    expect(verifyParquetDir(join(dataDir, 'parquet'))).toMatchObject({ ok: true, rows: lastSeq });
+    // Only the new, empty active segment is left in the WAL.
+    expect(walFiles(dataDir)).toEqual([`${String(lastSeq + 1).padStart(20, '0')}.wal`]);
+    expect(db.history(db.search({ type: 'person' }).nodes[0]?.id ?? 'none').length).toBeGreaterThanOrEqual(0);
+    await db.close();
+
+    const rebuilt = await Engine.open({ dataDir, ...quiet });
+    expect(rebuilt.digests()).toEqual(live);
+    await rebuilt.addNode({ type: 'doc' }); // appends continue after the compacted range
+    expect(rebuilt.stats().lastSeq).toBe(lastSeq + 1);
+    await rebuilt.close();
+  });
+
+  it('given compacted files, when read with hyparquet's own async reader and a fresh msgpack decoder, then the rows are the events', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, ...quiet });
+    const { nodeId } = await db.addNode({ type: 'person', properties: { name: 'Ada' } });
+    await db.embed({ id: nodeId, vector: [0.5, 0.25, 0.125], text: 'hello' });
+    await db.compact();
+    await db.close();
+    const [file] = listParquetFiles(join(dataDir, 'parquet'));
+    const bytes = readFileSync(file!.path);
+    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), utf8: false });
+    expect(rows.map((r) => [Number(r.seq), r.type, r.entity_id])).toEqual([
+      [1, 'prime.node.created', nodeId],
+      [2, 'prime.vector.stored', nodeId],
+    ]);
+    const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
+    expect(unpackr.unpack(rows[0]!.payload as Uint8Array)).toEqual({ id: nodeId, type: 'person', properties: { name: 'Ada' } });
+    const vector = (unpackr.unpack(rows[1]!.payload as Uint8Array) as { vector: Float32Array }).vector;
+    expect(vector).toBeInstanceOf(Float32Array);
+    expect(Array.from(vector)).toEqual([0.5, 0.25, 0.125]);
+  });
+
+  it('given background compaction and small segments, when events keep arriving, then sealed segments move to Parquet and nothing is lost', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, ...quiet, backgroundCompaction: true, segmentBytesMax: 2048 });
+    await randomHistory(db, 12, 400);
+    await db.whenIndexed();
+    const live = db.digests();
+    for (let i = 0; i < 200 && (db.stats().compaction as { segmentsCompacted: number }).segmentsCompacted === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((db.stats().compaction as { segmentsCompacted: number }).segmentsCompacted).toBeGreaterThan(0);
+    await db.close();
+    const reopened = await Engine.open({ dataDir, ...quiet });
+    expect(reopened.digests()).toEqual(live);
+    await reopened.close();
+  });
+});
+
+const engineModule = resolve('dist/src/engine.js');
+
+/** The child: N events in batches of 10 (fsync durability), its digests saved, then compact() — which may SIGKILL it. */
+function childScript(dataDir: string): string {
+  return `
+    import { writeFileSync } from 'node:fs';
+    import { Engine } from ${JSON.stringify(engineModule)};
+    const db = await Engine.open({ dataDir: ${JSON.stringify(dataDir)}, durability: 'fsync', segmentBytesMax: 1500, checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} });
+    const ids = [];
+    for (let b = 0; b < 20; b++) {
+      const batch = [];
+      for (let i = 0; i < 10; i++) {
+        const id = 'node:doc:' + (b * 10 + i);
+        batch.push({ type: 'prime.node.created', payload: { id, type: 'doc', properties: { b, i } } });
+        ids.push(id);
+      }
+      if (b > 0) batch.push({ type: 'prime.edge.created', payload: { id: 'edge:' + b, source: ids[b], target: ids[b * 10], relation: 'next' } });
+      await db.append(batch);
+    }
+    writeFileSync(${JSON.stringify(join(dataDir, 'digests.json'))}, JSON.stringify({ digests: db.digests(), lastSeq: db.stats().lastSeq }));
+    await db.compact();
+    await db.close();
+    console.log('compacted');
+  `;
+}
+
+function runChild(dataDir: string, crashAt: string | undefined) {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', childScript(dataDir)], {
+    env: { ...process.env, ...(crashAt ? { MNEMO_CRASH_AT: `compaction:${crashAt}` } : {}) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('a crash at each step of compaction', () => {
+  for (const step of compactionSteps) {
+    it(`given a crash right after '${step}', when reopened, then every acknowledged event is there once, orphans and duplicates are gone, and compaction completes`, async () => {
+      const dataDir = await tempDir();
+      const child = runChild(dataDir, step);
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      const { digests, lastSeq } = JSON.parse(readFileSync(join(dataDir, 'digests.json'), 'utf8')) as { digests: Record<string, string>; lastSeq: number };
+      const warnings: string[] = [];
+      const db = await Engine.open({ dataDir, ...quiet, onWarning: (m) => warnings.push(m) });
+      expect(db.stats().lastSeq).toBe(lastSeq);
+      expect(db.digests()).toEqual(digests);
+      const parquetDir = join(dataDir, 'parquet');
+      expect(readdirSync(parquetDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      if (step === 'temp-write' || step === 'fsync') expect(warnings.join('\n')).toMatch(/left by a compaction that did not finish/);
+      if (step === 'rename' || step === 'dir-fsync' || step === 'verify') expect(warnings.join('\n')).toMatch(/still in a WAL segment/);
+      // Every seq is in exactly one place after recovery: Parquet ranges end where the WAL begins.
+      const files = listParquetFiles(parquetDir);
+      const walFirst = Math.min(...walFiles(dataDir).map((f) => Number(f.slice(0, 20))));
+      expect((files[files.length - 1]?.lastSeq ?? 0) + 1).toBe(walFirst);
+      await db.compact();
+      expect(verifyParquetDir(parquetDir)).toMatchObject({ ok: true, rows: lastSeq });
+      await db.close();
+      const rebuilt = await Engine.open({ dataDir, ...quiet });
+      expect(rebuilt.digests()).toEqual(digests);
+      await rebuilt.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+  }
+
+  it('given no crash, then the child compacts everything', async () => {
+    const dataDir = await tempDir();
+    const child = runChild(dataDir, undefined);
+    expect(child.stdout, child.stderr).toContain('compacted');
+  });
+});
