@@ -307,8 +307,8 @@ export class VectorIndex implements Projection {
 
   /**
    * Copies a vector into the shared number[] hnswlib-node reads. Measured at 384-d
-   * (bench/vector-index.ts): filling this buffer costs 0.8 us per call, Array.from(Float32Array)
-   * 17 us (it walks the iterator protocol), i.e. ~6% of a 0.27 ms search saved.
+   * (bench/vector-index.ts): filling this buffer costs ~1 us per call, Array.from(Float32Array)
+   * 17-43 us (it walks the iterator protocol): 4-8% of a 0.5 ms search at 100K, saved.
    */
   private fillScratch(values: Float32Array | readonly number[]): number[] {
     const scratch = this.scratch;

@@ -78,24 +78,21 @@ export function writeEventsParquet(path: string, events: Iterable<StoredEvent>, 
   let firstSeq = 0;
   let lastSeq = 0;
   let count = 0;
-  const pending: RowBuffer[] = [];
+  // Row groups are written as they fill, so memory holds one group, whatever the file's size.
+  const kvMetadata: Array<{ key: string; value: string }> = [];
+  const writer = new ParquetWriter({ writer: fileWriter(path), schema, codec: 'SNAPPY', statistics: false, kvMetadata, createdBy: 'mnemo' });
   for (const event of events) {
     if (count === 0) firstSeq = event.seq;
-    else if (event.seq !== lastSeq + 1) throw new Error(`assertion failed: events for Parquet jump from seq ${lastSeq} to ${event.seq}`);
+    else assert(event.seq === lastSeq + 1, `events for Parquet jump from seq ${lastSeq} to ${event.seq}`);
     lastSeq = event.seq;
     count++;
     pushRow(rows, event);
-    if (rows.seq.length === parquetRowGroupRows) pending.push(takeRows(rows));
+    if (rows.seq.length === parquetRowGroupRows) writer.write({ columnData: columnsOf(takeRows(rows)), rowGroupSize: parquetRowGroupRows });
   }
-  if (rows.seq.length > 0) pending.push(takeRows(rows));
-  const kvMetadata = Object.entries({
-    'mnemo.format': parquetFormatVersion,
-    'mnemo.payload': 'msgpack',
-    'mnemo.first_seq': String(firstSeq),
-    'mnemo.last_seq': String(lastSeq),
-  }).map(([key, value]) => ({ key, value }));
-  const writer = new ParquetWriter({ writer: fileWriter(path), schema, codec: 'SNAPPY', statistics: false, kvMetadata, createdBy: 'mnemo' });
-  for (const group of pending) writer.write({ columnData: columnsOf(group), rowGroupSize: parquetRowGroupRows });
+  if (rows.seq.length > 0) writer.write({ columnData: columnsOf(takeRows(rows)), rowGroupSize: parquetRowGroupRows });
+  // The footer is written by finish(), so the seq range known only now still reaches it.
+  const kv = { 'mnemo.format': parquetFormatVersion, 'mnemo.payload': 'msgpack', 'mnemo.first_seq': String(firstSeq), 'mnemo.last_seq': String(lastSeq) };
+  for (const [key, value] of Object.entries(kv)) kvMetadata.push({ key, value });
   writer.finish();
   if (options.fsync !== false) fsyncFile(path);
   return { rows: count, firstSeq, lastSeq };
@@ -154,7 +151,8 @@ export interface EventColumns {
   ts: number[];
   type: string[];
   entityId: string[];
-  payload: Uint8Array[];
+  /** msgpack bytes; a string when another tool wrote the payload as a UTF8 (JSON) column. */
+  payload: Array<Uint8Array | string>;
 }
 
 type ColumnName = 'seq' | 'ts' | 'type' | 'entity_id' | 'payload';
@@ -211,7 +209,7 @@ export function readParquetColumns(bytes: Uint8Array, file: string, columns: rea
   if (out.ts) result.ts = out.ts.map(Number);
   if (out.type) result.type = out.type as string[];
   if (out.entity_id) result.entityId = out.entity_id as string[];
-  if (out.payload) result.payload = out.payload.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : (p as Uint8Array)));
+  if (out.payload) result.payload = out.payload as Array<Uint8Array | string>;
   return result;
 }
 
@@ -224,7 +222,8 @@ export function readParquetEvents(path: string): StoredEvent[] {
     if (i > 0 && seq[i] !== seq[i - 1]! + 1) throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `seq jumps from ${seq[i - 1]} to ${seq[i]} at row ${i}` });
     let decoded: unknown;
     try {
-      decoded = decodePayload(payload[i]!);
+      const cell = payload[i]!;
+      decoded = typeof cell === 'string' ? JSON.parse(cell) : decodePayload(cell);
     } catch (e) {
       throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `payload of row ${i} does not decode: ${(e as Error).message}` });
     }

@@ -92,14 +92,18 @@ export class Engine implements MnemoEngine {
   private readonly wal: Wal;
   private readonly registry = new ProjectionRegistry();
   private readonly nodes = new NodeState();
-  private readonly adjacency = new Adjacency();
-  private readonly domains = new DomainIndex();
+  /** Projections keep node ids by reference to node-state's own string, so a checkpoint load does not hold one copy per projection. */
+  private readonly internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
+  private readonly adjacency = new Adjacency({ internNodeId: this.internNodeId });
+  private readonly domains = new DomainIndex({ internNodeId: this.internNodeId });
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
   private readonly texts = new TextIndex();
   private readonly graph: GraphQueries;
   private readonly indexer: BackgroundIndexer;
   private readonly view: StateView;
+  /** A configured `vector.dim` binds the first vector too. */
+  private readonly prepareOptions: { dimDefault?: number };
   private closed = false;
   /** Set when a WAL write or fsync failed: the projections may hold events the log does not. */
   private failure: Error | null = null;
@@ -132,12 +136,13 @@ export class Engine implements MnemoEngine {
     this.lastCheckpointAt = Date.now();
     this.compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn);
     this.log = new EventLog(wal, () => this.compactor.files);
-    this.crossDomains = new CrossDomainIndex((nodeId) => this.adjacency.edgesOf(nodeId));
+    this.crossDomains = new CrossDomainIndex((nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId: this.internNodeId });
     this.vectors = new VectorIndex({ dim: options.vector?.dim, space: options.vector?.space ?? 'cosine' });
     // Registration order is apply order: cross-domain reads adjacency, so adjacency comes first.
     for (const p of [this.nodes, this.adjacency, this.domains, this.crossDomains, this.vectors, this.texts, this.seqTime]) this.registry.register(p);
     this.graph = new GraphQueries(this.nodes, this.adjacency);
     this.indexer = new BackgroundIndexer(this.vectors);
+    this.prepareOptions = options.vector?.dim === undefined ? {} : { dimDefault: options.vector.dim };
     this.view = {
       hasNode: (id) => this.nodes.has(id),
       nodeType: (id) => this.nodes.get(id)?.type,
@@ -254,7 +259,7 @@ export class Engine implements MnemoEngine {
 
   async append(input: unknown): Promise<AppendResult> {
     this.assertWritable();
-    return this.appendPrepared(prepareBatch(input, this.view));
+    return this.appendPrepared(prepareBatch(input, this.view, this.prepareOptions));
   }
 
   /** Logs and applies a batch that `prepareBatch` produced just now (no await in between). */
@@ -314,7 +319,7 @@ export class Engine implements MnemoEngine {
   /** Appends one raw event and returns the logged form (with the id the engine generated, if any). */
   private async appendOne(event: unknown): Promise<[RawEvent]> {
     this.assertWritable();
-    const prepared = prepareBatch([event], this.view);
+    const prepared = prepareBatch([event], this.view, this.prepareOptions);
     await this.appendPrepared(prepared);
     return prepared as [RawEvent];
   }

@@ -107,7 +107,8 @@ function scanParquetFor(path: string, entityId: string, touching: Set<string>, c
   for (let i = 0; i < columns.seq.length; i++) {
     const type = columns.type[i]!;
     if (!touching.has(columns.entityId[i]!) && type !== 'prime.edge.created') continue;
-    const payload = decodePayload(columns.payload[i]!) as { source?: string; target?: string };
+    const cell = columns.payload[i]!;
+    const payload = (typeof cell === 'string' ? JSON.parse(cell) : decodePayload(cell)) as { source?: string; target?: string };
     if (!touching.has(columns.entityId[i]!) && payload.source !== entityId && payload.target !== entityId) continue;
     consider({ seq: columns.seq[i]!, ts: columns.ts[i]!, type, payload } as StoredEvent);
   }

@@ -130,6 +130,11 @@ function repairFrom(
 
 function writeWhole(files: FileLayer, path: string, data: Uint8Array): void {
   const temp = `${path}.tmp`;
+  try {
+    files.unlink(temp); // left by a repair that crashed halfway; the original is still set aside
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
   const handle = files.createNew(temp);
   try {
     files.write(handle, [data], 0);

@@ -204,7 +204,11 @@ export class WalWriter {
 
   /** Resolves once everything written so far is durable (an fsync now, in every mode). */
   flush(): Promise<void> {
-    this.checkOpen();
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.waitDurable(this.lastSeq);
   }
 

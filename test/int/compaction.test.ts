@@ -3,7 +3,7 @@
 // removes orphans and duplicates. Crash tests run real child processes on the compiled engine
 // (`npx tsc -p tsconfig.json` first) that SIGKILL themselves at the injected step.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { Unpackr } from 'msgpackr';
@@ -44,7 +44,7 @@ describe('compact()', () => {
     await rebuilt.close();
   });
 
-  it('given compacted files, when read with hyparquet's own async reader and a fresh msgpack decoder, then the rows are the events', async () => {
+  it('given compacted files, when read with the async reader of the hyparquet package and a fresh msgpack decoder, then the rows are the events', async () => {
     const dataDir = await tempDir();
     const db = await Engine.open({ dataDir, ...quiet });
     const { nodeId } = await db.addNode({ type: 'person', properties: { name: 'Ada' } });
@@ -106,8 +106,10 @@ function childScript(dataDir: string): string {
   `;
 }
 
-function runChild(dataDir: string, crashAt: string | undefined) {
-  return spawnSync(process.execPath, ['--input-type=module', '-e', childScript(dataDir)], {
+async function runChild(dataDir: string, crashAt: string | undefined) {
+  const script = join(await tempDir('mnemo-child-'), 'child.mjs');
+  writeFileSync(script, childScript(dataDir));
+  return spawnSync(process.execPath, [script], {
     env: { ...process.env, ...(crashAt ? { MNEMO_CRASH_AT: `compaction:${crashAt}` } : {}) },
     encoding: 'utf8',
     timeout: 60_000,
@@ -118,7 +120,7 @@ describe('a crash at each step of compaction', () => {
   for (const step of compactionSteps) {
     it(`given a crash right after '${step}', when reopened, then every acknowledged event is there once, orphans and duplicates are gone, and compaction completes`, async () => {
       const dataDir = await tempDir();
-      const child = runChild(dataDir, step);
+      const child = await runChild(dataDir, step);
       expect(child.signal, child.stderr).toBe('SIGKILL');
       const { digests, lastSeq } = JSON.parse(readFileSync(join(dataDir, 'digests.json'), 'utf8')) as { digests: Record<string, string>; lastSeq: number };
       const warnings: string[] = [];
@@ -145,7 +147,7 @@ describe('a crash at each step of compaction', () => {
 
   it('given no crash, then the child compacts everything', async () => {
     const dataDir = await tempDir();
-    const child = runChild(dataDir, undefined);
+    const child = await runChild(dataDir, undefined);
     expect(child.stdout, child.stderr).toContain('compacted');
   });
 });

@@ -43,7 +43,7 @@ describe('WAL record', () => {
 
   it('given a payload that is not the header count, when decoded, then it says why', () => {
     expect(decodePayload(encodePayload([1, 2]), 3)).toBe('payload holds 2 events, header says 3');
-    expect(decodePayload(encodePayload({ a: 1 }), 1)).toBe('payload is not an array of events');
+    expect(decodePayload(encodePayload({ a: 1 } as unknown as unknown[]), 1)).toBe('payload is not an array of events');
   });
 
   it('given data with each single bit flipped, when its crc is checked, then the flipped bit is located; two flipped bits are not one', () => {

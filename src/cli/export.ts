@@ -1,0 +1,125 @@
+// `mnemo export --format jsonl|parquet|arrow [--out FILE] [--data-dir DIR]`: every event, in seq
+// order, from Parquet and the WAL.
+//   jsonl    one `{seq, ts, type, payload}` per line (vectors as number arrays); stdout unless --out
+//   parquet  the compaction schema (src/compaction.ts): payload as msgpack; `mnemo import` reads it
+//   arrow    Arrow IPC file: seq Int64, ts Int64 (ms), type Utf8, entity_id Utf8, payload Utf8 (JSON),
+//            JSON because Arrow consumers (pandas, DuckDB, polars) read it without a msgpack decoder
+import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { Int64, RecordBatch, RecordBatchFileWriter, Utf8, vectorFromArray, makeData, Struct, Field, Schema } from 'apache-arrow';
+
+import type { StoredEvent } from '../events.js';
+import { writeEventsParquet } from '../compaction.js';
+import { dataDirOf, flagString, type ParsedArgs } from './args.js';
+import { openForCli } from './checkpoint.js';
+
+/** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
+const arrowBatchRows = 65_536;
+const formats = ['jsonl', 'parquet', 'arrow'] as const;
+type Format = (typeof formats)[number];
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const format = flagString(args, 'format') as Format | undefined;
+  if (format === undefined || !formats.includes(format)) {
+    console.error(`mnemo export: --format must be one of ${formats.join(', ')}`);
+    return 2;
+  }
+  const out = flagString(args, 'out');
+  if (out === undefined && format !== 'jsonl') {
+    console.error(`mnemo export: --out FILE is needed for --format ${format}`);
+    return 2;
+  }
+  const engine = await openForCli(dataDirOf(args));
+  try {
+    const events = engine.events(1);
+    let count: number;
+    if (format === 'jsonl') count = await exportJsonl(events, out);
+    else if (format === 'parquet') count = exportParquet(events, out!);
+    else count = await exportArrow(events, out!);
+    console.error(`mnemo export: ${count} events${out ? ` to ${out}` : ''}`);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Typed arrays (Float32Array vectors) as plain number arrays, for JSON. */
+function typedArraysAsArrays(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as Float32Array) : value;
+}
+
+export function eventJson(event: StoredEvent): string {
+  return JSON.stringify(event, typedArraysAsArrays);
+}
+
+async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefined): Promise<number> {
+  const temp = out === undefined ? undefined : `${out}.tmp`;
+  const sink: WriteStream | NodeJS.WriteStream = temp === undefined ? process.stdout : createWriteStream(temp);
+  let count = 0;
+  for (const event of events) {
+    count++;
+    // Respect backpressure: a large export must not buffer the whole history in memory.
+    if (!sink.write(`${eventJson(event)}\n`)) await new Promise<void>((resolve) => (sink as NodeJS.WritableStream).once('drain', () => resolve()));
+  }
+  if (temp !== undefined) {
+    sink.end();
+    await finished(sink);
+    renameSync(temp, out!);
+  }
+  return count;
+}
+
+function exportParquet(events: Iterable<StoredEvent>, out: string): number {
+  const temp = `${out}.tmp`;
+  const { rows } = writeEventsParquet(temp, events);
+  renameSync(temp, out);
+  return rows;
+}
+
+async function exportArrow(events: Iterable<StoredEvent>, out: string): Promise<number> {
+  const schema = new Schema([
+    new Field('seq', new Int64(), false),
+    new Field('ts', new Int64(), false),
+    new Field('type', new Utf8(), false),
+    new Field('entity_id', new Utf8(), false),
+    new Field('payload', new Utf8(), false),
+  ]);
+  const temp = `${out}.tmp`;
+  const writer = new RecordBatchFileWriter();
+  const sink = createWriteStream(temp);
+  const piped = writer.toNodeStream().pipe(sink);
+  writer.reset(undefined, schema);
+  let count = 0;
+  let rows: StoredEvent[] = [];
+  const flush = () => {
+    if (rows.length === 0) return;
+    writer.write(arrowBatch(schema, rows));
+    rows = [];
+  };
+  for (const event of events) {
+    rows.push(event);
+    count++;
+    if (rows.length === arrowBatchRows) flush();
+  }
+  flush();
+  writer.finish();
+  await finished(piped);
+  renameSync(temp, out);
+  return count;
+}
+
+function arrowBatch(schema: Schema, rows: StoredEvent[]): RecordBatch {
+  const children = [
+    vectorFromArray(BigInt64Array.from(rows, (e) => BigInt(e.seq))).data[0]!,
+    vectorFromArray(BigInt64Array.from(rows, (e) => BigInt(e.ts))).data[0]!,
+    vectorFromArray(rows.map((e) => e.type), new Utf8()).data[0]!,
+    vectorFromArray(rows.map((e) => String((e.payload as { id?: unknown }).id ?? '')), new Utf8()).data[0]!,
+    vectorFromArray(rows.map(payloadJson), new Utf8()).data[0]!,
+  ];
+  const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}
+
+function payloadJson(event: StoredEvent): string {
+  return JSON.stringify(event.payload, typedArraysAsArrays);
+}
