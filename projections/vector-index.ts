@@ -187,7 +187,9 @@ export class VectorIndex implements Projection {
   apply(event: StoredEvent): void {
     switch (event.type) {
       case 'prime.vector.stored':
-        this.store(event.payload.id, event.payload.vector, event.payload.text, event.payload.metadata);
+        // Text only (no embedder configured): the text index keeps the text; no vector remains under the id.
+        if (event.payload.vector === undefined) this.remove(event.payload.id);
+        else this.store(event.payload.id, event.payload.vector, event.payload.text, event.payload.metadata);
         return;
       case 'prime.vector.deleted':
       // A node's deletion cascades to its vector (SPEC, Events); deleting twice is harmless.

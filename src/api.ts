@@ -14,6 +14,8 @@ export interface EngineOptions {
   /** Default 100 ms; only for durability 'interval'. */
   fsyncIntervalMs?: number;
   vector?: { dim?: number; space?: 'cosine' | 'l2' | 'ip' };
+  /** Turns texts into vectors for `embed({ id, text })`. Without one, such an embed stores the text only (searchable by BM25). */
+  embed?: (texts: string[]) => Promise<Array<Float32Array | number[]>>;
   /** Move a damaged WAL segment aside instead of refusing to open. */
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */

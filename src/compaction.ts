@@ -9,7 +9,10 @@
 //   type       BYTE_ARRAY (UTF8)    e.g. 'prime.node.created'
 //   entity_id  BYTE_ARRAY (UTF8)    payload.id: the node, edge or vector the event is about
 //   payload    BYTE_ARRAY           the payload as msgpack (msgpackr, useRecords false, moreTypes true)
-// Key-value metadata: mnemo.format=1, mnemo.payload=msgpack, mnemo.first_seq, mnemo.last_seq.
+// Key-value metadata: mnemo.format=1, mnemo.payload=msgpack, mnemo.first_seq, mnemo.last_seq, and
+// mnemo.content_crc32: a CRC-32 over every row's values. Parquet pages carry no checksum by
+// default, and a flipped bit inside a compressed payload can still decode (measured: a flipped
+// byte in a test file passed hyparquet's decode), so this is what catches damage on read.
 //
 // Why msgpack and not JSON for the payload: vectors are Float32Array, which msgpackr with
 // `moreTypes` writes as 4 bytes a dimension and reads back as a Float32Array, exactly as the WAL
@@ -21,6 +24,7 @@
 // compaction). Reader: hyparquet's column decoder, driven synchronously here, because reads in
 // mnemo are synchronous (getNode/neighbors with asOf, history) and hyparquet's top-level API is async.
 
+import { crc32 } from 'node:zlib';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +82,7 @@ export function writeEventsParquet(path: string, events: Iterable<StoredEvent>, 
   let firstSeq = 0;
   let lastSeq = 0;
   let count = 0;
+  let contentCrc = 0;
   // Row groups are written as they fill, so memory holds one group, whatever the file's size.
   const kvMetadata: Array<{ key: string; value: string }> = [];
   const writer = new ParquetWriter({ writer: fileWriter(path), schema, codec: 'SNAPPY', statistics: false, kvMetadata, createdBy: 'mnemo' });
@@ -86,12 +91,12 @@ export function writeEventsParquet(path: string, events: Iterable<StoredEvent>, 
     else assert(event.seq === lastSeq + 1, `events for Parquet jump from seq ${lastSeq} to ${event.seq}`);
     lastSeq = event.seq;
     count++;
-    pushRow(rows, event);
+    contentCrc = pushRow(rows, event, contentCrc);
     if (rows.seq.length === parquetRowGroupRows) writer.write({ columnData: columnsOf(takeRows(rows)), rowGroupSize: parquetRowGroupRows });
   }
   if (rows.seq.length > 0) writer.write({ columnData: columnsOf(takeRows(rows)), rowGroupSize: parquetRowGroupRows });
   // The footer is written by finish(), so the seq range known only now still reaches it.
-  const kv = { 'mnemo.format': parquetFormatVersion, 'mnemo.payload': 'msgpack', 'mnemo.first_seq': String(firstSeq), 'mnemo.last_seq': String(lastSeq) };
+  const kv = { 'mnemo.format': parquetFormatVersion, 'mnemo.payload': 'msgpack', 'mnemo.first_seq': String(firstSeq), 'mnemo.last_seq': String(lastSeq), 'mnemo.content_crc32': String(contentCrc) };
   for (const [key, value] of Object.entries(kv)) kvMetadata.push({ key, value });
   writer.finish();
   if (options.fsync !== false) fsyncFile(path);
@@ -110,12 +115,21 @@ function newRowBuffer(): RowBuffer {
   return { seq: [], ts: [], type: [], entityId: [], payload: [] };
 }
 
-function pushRow(rows: RowBuffer, event: StoredEvent): void {
+/** Adds one event's row; returns the content CRC updated with it. */
+function pushRow(rows: RowBuffer, event: StoredEvent, crc: number): number {
+  const entityId = String((event.payload as { id?: unknown }).id ?? '');
+  const payload = encodePayload(event.payload);
   rows.seq.push(BigInt(event.seq));
   rows.ts.push(BigInt(event.ts));
   rows.type.push(event.type);
-  rows.entityId.push(String((event.payload as { id?: unknown }).id ?? ''));
-  rows.payload.push(encodePayload(event.payload));
+  rows.entityId.push(entityId);
+  rows.payload.push(payload);
+  return rowCrc(crc, event.seq, event.ts, event.type, entityId, payload);
+}
+
+/** The content checksum's step for one row: its scalar columns as text, then the payload bytes. */
+function rowCrc(crc: number, seq: number, ts: number, type: string, entityId: string, payload: Uint8Array | string): number {
+  return crc32(payload, crc32(`${seq}\u0000${ts}\u0000${type}\u0000${entityId}\u0000`, crc));
 }
 
 function takeRows(rows: RowBuffer): RowBuffer {
@@ -213,10 +227,21 @@ export function readParquetColumns(bytes: Uint8Array, file: string, columns: rea
   return result;
 }
 
+/** Compares the footer's content CRC with the decoded rows (files written by other tools have none: nothing to check). */
+function checkContent(path: string, kv: Record<string, string>, columns: EventColumns): void {
+  const expected = kv['mnemo.content_crc32'];
+  if (expected === undefined) return;
+  let crc = 0;
+  for (let i = 0; i < columns.seq.length; i++) crc = rowCrc(crc, columns.seq[i]!, columns.ts[i]!, columns.type[i]!, columns.entityId[i]!, columns.payload[i]!);
+  if (String(crc) !== expected) throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `content checksum ${crc} differs from the footer's ${expected}` });
+}
+
 /** Every event of a file, in file order, decoded. Checks seqs are contiguous. */
 export function readParquetEvents(path: string): StoredEvent[] {
   const bytes = readFileSync(path);
-  const { seq, ts, type, payload } = readParquetColumns(bytes, path, ['seq', 'ts', 'type', 'payload']) as EventColumns;
+  const { kv } = readParquetFooter(bytes, path);
+  const { seq, ts, type, entityId, payload } = readParquetColumns(bytes, path, ['seq', 'ts', 'type', 'entity_id', 'payload']) as EventColumns;
+  checkContent(path, kv, { seq, ts, type, entityId, payload });
   const events: StoredEvent[] = new Array(seq.length);
   for (let i = 0; i < seq.length; i++) {
     if (i > 0 && seq[i] !== seq[i - 1]! + 1) throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `seq jumps from ${seq[i - 1]} to ${seq[i]} at row ${i}` });
@@ -373,9 +398,12 @@ export function compactSegment(job: SegmentJob): ParquetFileInfo {
   return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: statSync(path).size };
 }
 
-/** Reads the seq column back: exactly lastSeq - firstSeq + 1 rows, contiguous, from firstSeq. Throws PARQUET_CORRUPT. */
+/** Reads the whole file back: every column decodes, the content CRC matches, and exactly lastSeq - firstSeq + 1 rows, contiguous from firstSeq. Throws PARQUET_CORRUPT. */
 export function verifyParquetRange(path: string, firstSeq: number, lastSeq: number): void {
-  const { seq } = readParquetColumns(readFileSync(path), path, ['seq']) as EventColumns;
+  const bytes = readFileSync(path);
+  const columns = readParquetColumns(bytes, path, ['seq', 'ts', 'type', 'entity_id', 'payload']) as EventColumns;
+  checkContent(path, readParquetFooter(bytes, path).kv, columns);
+  const { seq } = columns;
   const expected = lastSeq - firstSeq + 1;
   if (seq.length !== expected) throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `holds ${seq.length} rows, expected ${expected}` });
   for (let i = 0; i < seq.length; i++) {

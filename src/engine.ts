@@ -102,6 +102,7 @@ export class Engine implements MnemoEngine {
   private readonly graph: GraphQueries;
   private readonly indexer: BackgroundIndexer;
   private readonly view: StateView;
+  private readonly embedder: EngineOptions['embed'];
   /** A configured `vector.dim` binds the first vector too. */
   private readonly prepareOptions: { dimDefault?: number };
   private closed = false;
@@ -126,6 +127,7 @@ export class Engine implements MnemoEngine {
     this.dataDir = dataDir;
     this.wal = wal;
     this.warn = warn;
+    this.embedder = options.embed;
     this.syncsToDisk = (options.durability ?? 'fsync') !== 'none';
     this.tuning = {
       checkpointEveryEvents: options.checkpointEveryEvents ?? checkpointIntervalEventsDefault,
@@ -308,8 +310,17 @@ export class Engine implements MnemoEngine {
     await this.append([{ type: 'prime.edge.deleted', payload: { id } }]);
   }
 
+  /** Stores a vector; given text and no vector, the configured embedder makes one, or the text alone is stored (never a made-up vector). */
   async embed(input: EmbedInput): Promise<void> {
-    await this.append([{ type: 'prime.vector.stored', payload: { ...input } }]);
+    let vector = input.vector;
+    if (vector === undefined && typeof input.text === 'string' && this.embedder !== undefined) {
+      const [made] = await this.embedder([input.text]);
+      if (!(made instanceof Float32Array) && !Array.isArray(made)) {
+        throw mnemoError('VALIDATION_FAILED', { field: 'embed', reason: 'the configured embedder returned no vector for the text' });
+      }
+      vector = made;
+    }
+    await this.append([{ type: 'prime.vector.stored', payload: { ...input, ...(vector === undefined ? {} : { vector }) } }]);
   }
 
   async deleteVector(id: string): Promise<void> {
@@ -566,8 +577,8 @@ function setAside(dir: string, warn: (message: string) => void): void {
 function envelope(event: RawEvent, seq: number, ts: number): StoredEvent {
   // Vectors are logged as float32, the precision HNSW indexes them at: 4 bytes a dimension
   // instead of msgpack's 9 for a float64 (1.5 KiB instead of 3.5 KiB for 384 dimensions).
-  if (event.type === 'prime.vector.stored' && !(event.payload.vector instanceof Float32Array)) {
-    return { seq, ts, type: event.type, payload: { ...event.payload, vector: Float32Array.from(event.payload.vector) } };
+  if (event.type === 'prime.vector.stored' && event.payload.vector !== undefined && !(event.payload.vector instanceof Float32Array)) {
+    return { seq, ts, type: event.type, payload: { ...event.payload, vector: Float32Array.from(event.payload.vector) } } as StoredEvent;
   }
   return { seq, ts, type: event.type, payload: event.payload } as StoredEvent;
 }

@@ -12,7 +12,8 @@ export interface NodeUpdated { id: string; properties: Properties }
 export interface NodeDeleted { id: string }
 export interface EdgeCreated { id: string; source: string; target: string; relation: string; weight?: number; properties?: Properties }
 export interface EdgeDeleted { id: string }
-export interface VectorStored { id: string; vector: number[] | Float32Array; text?: string; metadata?: Properties }
+/** Without a vector (text only: no embedder configured), it replaces any vector stored under the id with just the text. */
+export interface VectorStored { id: string; vector?: number[] | Float32Array; text?: string; metadata?: Properties }
 export interface VectorDeleted { id: string }
 
 export interface PayloadByType {
@@ -400,16 +401,14 @@ function prepareEdgeDeleted(p: Record<string, unknown>, index: number, overlay: 
 
 function prepareVectorStored(p: Record<string, unknown>, index: number, overlay: BatchOverlay, path: JsonPath, out: RawEvent[]): void {
   const id = requireId(p['id'], index, 'id');
-  const vector = checkVector(p['vector'], index, overlay);
-  const payload: VectorStored = { id, vector };
   const text = p['text'];
-  if (text !== undefined && text !== null) {
-    if (typeof text !== 'string') throw invalid(index, '.payload.text', `expected a string, got ${describeValue(text)}`);
-    payload.text = text;
-  }
+  if (text !== undefined && text !== null && typeof text !== 'string') throw invalid(index, '.payload.text', `expected a string, got ${describeValue(text)}`);
+  const textOnly = (p['vector'] === undefined || p['vector'] === null) && typeof text === 'string';
+  const payload: VectorStored = textOnly ? { id } : { id, vector: checkVector(p['vector'], index, overlay) };
+  if (typeof text === 'string') payload.text = text;
   const metadata = p['metadata'];
   if (metadata !== undefined && metadata !== null) payload.metadata = properties(metadata, index, 'metadata', path);
-  overlay.vectors.set(id, true);
+  overlay.vectors.set(id, !textOnly);
   out.push({ type: 'prime.vector.stored', payload });
 }
 

@@ -1,11 +1,11 @@
-// Drives HNSW insertion off the append path. Inserting one 384-d vector costs ~0.5 ms, so the
-// indexer works in slices of at most `sliceBudgetMs` and yields to the event loop between them
-// (setImmediate lets pending I/O and timers run), keeping stalls far under 10 ms.
+// Drives HNSW insertion off the append path. Inserting one 384-d vector costs ~0.5–1.3 ms, so the
+// indexer works in slices of `vectorIndexSliceMs` and yields to the event loop between them
+// (setImmediate lets pending I/O and timers run), keeping stalls under 10 ms.
 
-import type { VectorIndex } from '../../projections/vector-index.js';
+import { vectorIndexSliceMs, type VectorIndex } from '../../projections/vector-index.js';
 
-/** Wall time one slice may spend inserting; a single insert can overrun it by one insert (~0.5–1 ms). */
-const sliceBudgetMs = 4;
+/** While a checkpoint is saving the index, inserts are held; poll again after this long instead of spinning. */
+const heldRetryMs = 5;
 
 export class BackgroundIndexer {
   private scheduled = false;
@@ -25,6 +25,12 @@ export class BackgroundIndexer {
     }
     this.scheduled = true;
     setImmediate(() => this.slice());
+  }
+
+  private kickLater(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setTimeout(() => this.slice(), heldRetryMs);
   }
 
   whenIdle(): Promise<void> {
@@ -49,9 +55,11 @@ export class BackgroundIndexer {
     this.scheduled = false;
     if (this.stopped) return;
     const started = performance.now();
-    this.indexedTotal += this.vectors.indexPending(sliceBudgetMs);
+    const indexed = this.vectors.indexPending(vectorIndexSliceMs);
+    this.indexedTotal += indexed;
     this.busyMs += performance.now() - started;
-    this.kick();
+    if (indexed === 0 && this.vectors.pendingCount > 0) this.kickLater();
+    else this.kick();
   }
 
   private releaseWaiters(): void {

@@ -136,3 +136,28 @@ describe('recall', () => {
     expect(hits[0]!.components.similarity).toBeCloseTo((1 / 62 + 1 / 61) / (2 / 61), 10);
   });
 });
+
+describe('embedding text', () => {
+  it('given no embedder, when text alone is embedded, then the text is searchable by BM25 and no vector is made up', async () => {
+    const db = await givenEngine();
+    const { nodeId } = await db.addNode({ type: 'note', properties: {} });
+    await db.embed({ id: nodeId, text: 'quarterly revenue forecast' });
+    expect(db.stats().totalVectors).toBe(0);
+    expect(db.searchText('revenue').map((h) => h.id)).toEqual([nodeId]);
+    expect(db.recall({ text: 'forecast' })[0]).toMatchObject({ id: nodeId, retrieval: ['lexical'] });
+  });
+
+  it('given an embedder, when text alone is embedded, then the vector it returns is stored and searchable', async () => {
+    const calls: string[][] = [];
+    const db = await givenEngine({
+      embed: async (texts) => {
+        calls.push(texts);
+        return texts.map((t) => Float32Array.from([t.length, 1, 0]));
+      },
+    });
+    await db.embed({ id: 'doc:1', text: 'four' });
+    expect(calls).toEqual([['four']]);
+    expect(db.stats().totalVectors).toBe(1);
+    expect(db.similar({ vector: [4, 1, 0] }, { topK: 1 })[0]!.id).toBe('doc:1');
+  });
+});
