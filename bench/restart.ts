@@ -1,0 +1,267 @@
+// How fast does mnemo restart, and what does compaction cost? Time to ready from a fresh checkpoint
+// plus a 10K-event tail, and from a full replay; replay speed next to the floor measured in the
+// same run (decoding the same WAL records with msgpackr alone); Parquet write throughput and size;
+// neighbors p99 while compaction runs; time travel and history over Parquet.
+// `npm run bench:restart [-- --quick]` (1M events / 100K vectors; quick: 100K / 10K).
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Unpackr } from 'msgpackr';
+
+import { Engine, type EngineTuning } from '../src/engine.js';
+import type { EngineOptions } from '../src/api.js';
+import { readHeader, headerBytes } from '../wal/record.js';
+import { checksumOf, fmt, hasFlag, machineLine, markdownTable, percentiles, writeResult } from './support/report.js';
+
+export interface RestartBenchOptions {
+  events: number;
+  vectors: number;
+  dim: number;
+  tail: number;
+  /** neighbors calls per latency sample window. */
+  neighborsPerTick: number;
+}
+
+export const fullSizes: RestartBenchOptions = { events: 1_000_000, vectors: 100_000, dim: 384, tail: 10_000, neighborsPerTick: 50 };
+export const quickSizes: RestartBenchOptions = { events: 100_000, vectors: 10_000, dim: 384, tail: 10_000, neighborsPerTick: 50 };
+export const tinySizes: RestartBenchOptions = { events: 3_000, vectors: 300, dim: 16, tail: 500, neighborsPerTick: 10 };
+
+const batchEvents = 1000;
+
+export interface RestartResults {
+  events: number;
+  buildSeconds: number;
+  checkpointSeconds: number;
+  checkpointBytes: number;
+  readyWithCheckpointSeconds: number;
+  vectorsPendingAfterCheckpointOpen: number;
+  fullReplaySeconds: number;
+  fullReplayEventsPerSecond: number;
+  decodeFloorEventsPerSecond: number;
+  walBytes: number;
+  compactSeconds: number;
+  parquetRowsPerSecond: number;
+  parquetBytes: number;
+  neighborsIdle: { p50: number; p99: number; count: number };
+  neighborsDuringCompaction: { p50: number; p99: number; count: number };
+  rebuildFromParquetSeconds: number;
+  rebuildFromParquetEventsPerSecond: number;
+  asOfFirstMs: number;
+  asOfNearbyMs: number;
+  historyMs: number;
+  checksum: number;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** Nodes, edges between earlier nodes, updates, and `vectors` vectors spread evenly: `count` events from seq `start`. */
+function* eventBatches(count: number, vectors: number, dim: number, state: { nodes: number; vectors: number; seed: number }): Generator<unknown[]> {
+  const random = lcg(state.seed++);
+  const vectorEvery = vectors > 0 ? Math.max(1, Math.floor(count / vectors)) : Number.POSITIVE_INFINITY;
+  let batch: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i % vectorEvery === vectorEvery - 1 && state.vectors < vectors && state.nodes > 0) {
+      const vector = new Float32Array(dim);
+      for (let d = 0; d < dim; d++) vector[d] = random() - 0.5;
+      batch.push({ type: 'prime.vector.stored', payload: { id: `node:doc:${state.vectors % state.nodes}`, vector } });
+      state.vectors++;
+    } else if (state.nodes < 2 || random() < 0.5) {
+      batch.push({ type: 'prime.node.created', payload: { id: `node:doc:${state.nodes}`, type: state.nodes % 10 === 0 ? 'topic' : 'doc', properties: { n: state.nodes, title: `document ${state.nodes}` } } });
+      state.nodes++;
+    } else if (random() < 0.8) {
+      const source = Math.floor(random() * state.nodes);
+      const target = Math.floor(random() * state.nodes);
+      batch.push({ type: 'prime.edge.created', payload: { id: `edge:${i}:${state.seed}`, source: `node:doc:${source}`, target: `node:doc:${target}`, relation: random() < 0.5 ? 'cites' : 'about' } });
+    } else {
+      batch.push({ type: 'prime.node.updated', payload: { id: `node:doc:${Math.floor(random() * state.nodes)}`, properties: { touched: i } } });
+    }
+    if (batch.length === batchEvents) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+const quiet: Partial<EngineOptions> & EngineTuning = { durability: 'none', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} };
+
+async function timed<T>(body: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = performance.now();
+  const value = await body();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+function dirBytes(dir: string, suffix: string): number {
+  return readdirSync(dir).filter((f) => f.endsWith(suffix)).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+}
+
+/** The floor: the same WAL records decoded with msgpackr alone (no checksum, no validation, no projections). */
+function decodeFloor(walDir: string): { events: number; seconds: number } {
+  const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
+  const buffers = readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort().map((f) => readFileSync(join(walDir, f)));
+  const started = performance.now();
+  let events = 0;
+  for (const buf of buffers) {
+    for (let offset = 0; offset + headerBytes <= buf.length; ) {
+      const header = readHeader(buf, offset);
+      const decoded = unpackr.unpack(buf.subarray(offset + headerBytes, offset + headerBytes + header.payloadBytes)) as unknown[];
+      events += decoded.length;
+      offset += headerBytes + header.payloadBytes;
+    }
+  }
+  return { events, seconds: (performance.now() - started) / 1000 };
+}
+
+/** neighbors latency samples (µs) taken on the event loop, one window per tick, until `until` resolves. */
+async function sampleNeighbors(db: Engine, nodes: number, perTick: number, until: Promise<unknown>): Promise<number[]> {
+  const random = lcg(99);
+  const samples: number[] = [];
+  let done = false;
+  void until.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    for (let i = 0; i < perTick; i++) {
+      const id = `node:doc:${Math.floor(random() * nodes)}`;
+      const started = performance.now();
+      db.neighbors(id);
+      samples.push((performance.now() - started) * 1000);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return samples;
+}
+
+export async function runRestartBench(options: RestartBenchOptions, log: (line: string) => void = () => {}): Promise<RestartResults> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-restart-'));
+  try {
+    const state = { nodes: 0, vectors: 0, seed: 1 };
+    log(`building ${options.events} events (${options.vectors} vectors of ${options.dim} dims)`);
+    let db = await Engine.open({ dataDir, ...quiet });
+    const build = await timed(async () => {
+      for (const batch of eventBatches(options.events - options.tail, options.vectors, options.dim, state)) await db.append(batch);
+      await db.whenIndexed();
+    });
+    const checkpoint = await timed(() => db.checkpoint());
+    for (const batch of eventBatches(options.tail, 0, options.dim, state)) await db.append(batch);
+    const digests = db.digests();
+    await db.close();
+    const walDir = join(dataDir, 'wal');
+    const walBytes = dirBytes(walDir, '.wal');
+
+    log('ready with a checkpoint + tail');
+    const withCheckpoint = await timed(() => Engine.open({ dataDir, ...quiet }));
+    db = withCheckpoint.value;
+    const vectorsPending = db.stats().vectorsPending;
+    if (JSON.stringify(db.digests()) !== JSON.stringify(digests)) throw new Error('state after checkpoint + tail differs from the live state');
+    await db.close();
+
+    log('full replay (checkpoints set aside)');
+    const checkpoints = join(dataDir, 'checkpoints');
+    renameSync(checkpoints, `${checkpoints}.aside`);
+    const full = await timed(() => Engine.open({ dataDir, ...quiet }));
+    db = full.value;
+    const lastSeq = db.stats().lastSeq;
+    await db.close();
+    renameSync(`${checkpoints}.aside`, checkpoints);
+    const floor = decodeFloor(walDir);
+
+    log('compaction, with neighbors sampled meanwhile');
+    db = await Engine.open({ dataDir, ...quiet });
+    const idle = await sampleNeighbors(db, state.nodes, options.neighborsPerTick, new Promise((resolve) => setTimeout(resolve, 500)));
+    const compacting = timed(() => db.compact());
+    const during = await sampleNeighbors(db, state.nodes, options.neighborsPerTick, compacting);
+    const compact = await compacting;
+    const parquetBytes = dirBytes(join(dataDir, 'parquet'), '.parquet');
+
+    log('time travel and history over Parquet');
+    const middle = Math.floor(lastSeq / 2);
+    const asOfFirst = await timed(async () => db.getNode('node:doc:1', { asOf: middle }));
+    const asOfNearby = await timed(async () => db.getNode('node:doc:1', { asOf: middle + 1000 }));
+    const history = await timed(async () => db.history('node:doc:1'));
+    await db.close();
+
+    log('full rebuild from Parquet (checkpoints set aside)');
+    renameSync(checkpoints, `${checkpoints}.aside`);
+    const rebuild = await timed(() => Engine.open({ dataDir, ...quiet }));
+    if (JSON.stringify(rebuild.value.digests()) !== JSON.stringify(digests)) throw new Error('state rebuilt from Parquet differs from the live state');
+    await rebuild.value.close();
+
+    return {
+      events: lastSeq,
+      buildSeconds: build.seconds,
+      checkpointSeconds: checkpoint.seconds,
+      checkpointBytes: checkpoint.value.bytes,
+      readyWithCheckpointSeconds: withCheckpoint.seconds,
+      vectorsPendingAfterCheckpointOpen: vectorsPending,
+      fullReplaySeconds: full.seconds,
+      fullReplayEventsPerSecond: lastSeq / full.seconds,
+      decodeFloorEventsPerSecond: floor.events / floor.seconds,
+      walBytes,
+      compactSeconds: compact.seconds,
+      parquetRowsPerSecond: lastSeq / compact.seconds,
+      parquetBytes,
+      neighborsIdle: percentiles(idle),
+      neighborsDuringCompaction: percentiles(during),
+      rebuildFromParquetSeconds: rebuild.seconds,
+      rebuildFromParquetEventsPerSecond: lastSeq / rebuild.seconds,
+      asOfFirstMs: asOfFirst.seconds * 1000,
+      asOfNearbyMs: asOfNearby.seconds * 1000,
+      historyMs: history.seconds * 1000,
+      checksum: (checksumOf(history.value) + lastSeq + (asOfFirst.value?.version ?? 0)) % 1_000_000_007,
+    };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function report(r: RestartResults, options: RestartBenchOptions): string {
+  const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
+  const rows: Array<[string, string, string]> = [
+    ['ready: checkpoint + 10K-event tail', `${fmt(r.readyWithCheckpointSeconds)} s`, `target ≤ 2 s; vectors pending after open: ${r.vectorsPendingAfterCheckpointOpen} (no HNSW rebuild)`],
+    ['ready: full replay from the WAL', `${fmt(r.fullReplaySeconds)} s`, `${fmt(r.fullReplayEventsPerSecond)} events/s`],
+    ['decode floor (msgpackr alone, same records)', `${fmt(r.decodeFloorEventsPerSecond)} events/s`, `replay = ${fmt(r.fullReplayEventsPerSecond / r.decodeFloorEventsPerSecond)}x the floor (target ≥ 0.5x)`],
+    ['ready: full rebuild from Parquet', `${fmt(r.rebuildFromParquetSeconds)} s`, `${fmt(r.rebuildFromParquetEventsPerSecond)} events/s`],
+    ['checkpoint write', `${fmt(r.checkpointSeconds)} s`, mib(r.checkpointBytes)],
+    ['compact() all segments to Parquet', `${fmt(r.compactSeconds)} s`, `${fmt(r.parquetRowsPerSecond)} rows/s (worker thread)`],
+    ['size: WAL vs Parquet', `${mib(r.walBytes)} → ${mib(r.parquetBytes)}`, `${fmt(r.parquetBytes / r.walBytes)}x`],
+    ['neighbors p50 / p99, idle', `${fmt(r.neighborsIdle.p50)} / ${fmt(r.neighborsIdle.p99)} µs`, `${r.neighborsIdle.count} calls`],
+    ['neighbors p50 / p99, during compaction', `${fmt(r.neighborsDuringCompaction.p50)} / ${fmt(r.neighborsDuringCompaction.p99)} µs`, `${r.neighborsDuringCompaction.count} calls`],
+    ['getNode asOf mid-history (cold)', `${fmt(r.asOfFirstMs)} ms`, 'from scratch over Parquet (no checkpoint that early)'],
+    ['getNode asOf +1000 seqs (cached state rolled forward)', `${fmt(r.asOfNearbyMs)} ms`, ''],
+    ['history(id) over Parquet + WAL', `${fmt(r.historyMs)} ms`, 'scan; payloads decoded only for matching rows'],
+  ];
+  return [
+    `# Restart, compaction and time travel (${fmt(r.events)} events, ${options.vectors} vectors x ${options.dim})`,
+    '',
+    machineLine(),
+    '',
+    markdownTable(['what', 'measured', 'note'], rows),
+    '',
+    `Data built in ${fmt(r.buildSeconds)} s (durability none, batches of ${batchEvents}). Checksum ${r.checksum}.`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = hasFlag('quick') ? quickSizes : fullSizes;
+  const results = await runRestartBench(options, (line) => console.error(`restart: ${line}`));
+  const markdown = report(results, options);
+  console.log(markdown);
+  if (!hasFlag('quick')) console.error(`wrote ${writeResult('restart', markdown)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
