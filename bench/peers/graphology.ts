@@ -1,14 +1,14 @@
 // graphology, the JavaScript graph library a user would otherwise reach for: a directed multigraph
 // (two edges may join the same pair, as in mnemo), nodes carrying their attributes, and neighbour
 // reads through forEachOutNeighbor, the callback iterator its docs recommend over building arrays.
-import Graph from 'graphology';
+import { MultiDirectedGraph } from 'graphology';
 
 import type { RawEvent } from '../../src/index.js';
 
-export type GraphologyGraph = InstanceType<typeof Graph>;
+export type GraphologyGraph = MultiDirectedGraph;
 
 export function newGraphology(): GraphologyGraph {
-  return new Graph({ type: 'directed', multi: true, allowSelfLoops: true });
+  return new MultiDirectedGraph({ allowSelfLoops: true });
 }
 
 export function applyToGraphology(graph: GraphologyGraph, events: readonly RawEvent[]): void {

@@ -1,7 +1,7 @@
 // USearch (unum-cloud), a native HNSW with SIMD distance kernels. Set up as its README shows:
 // one Index with the metric, connectivity and expansion factors, vectors added in one batch call
 // (it parallelises the build across cores), single-threaded queries to compare per-query latency.
-import usearch from 'usearch';
+import { Index, MetricKind, ScalarKind } from 'usearch';
 
 import { vectorIndexEfConstructionDefault, vectorIndexEfSearchDefault, vectorIndexMDefault } from '../../projections/vector-index.js';
 import type { KnnPeer } from './knn.js';
@@ -10,16 +10,16 @@ import type { KnnPeer } from './knn.js';
 const searchThreads = 1;
 
 export function usearchPeer(dim: number): KnnPeer {
-  let index: usearch.Index | undefined;
+  let index: Index | undefined;
   return {
     name: 'usearch',
     settings: `usearch: metric cos, f32, connectivity ${vectorIndexMDefault}, expansion_add ${vectorIndexEfConstructionDefault}, expansion_search ${vectorIndexEfSearchDefault} (the same graph parameters as mnemo's HNSW, so recall is comparable); batch add on all cores (its recommended bulk path), ${searchThreads} thread per query.`,
     exhaustive: false,
     async build(vectors) {
-      index = new usearch.Index({
+      index = new Index({
         dimensions: dim,
-        metric: usearch.MetricKind.Cos,
-        quantization: usearch.ScalarKind.F32,
+        metric: MetricKind.Cos,
+        quantization: ScalarKind.F32,
         connectivity: vectorIndexMDefault,
         expansion_add: vectorIndexEfConstructionDefault,
         expansion_search: vectorIndexEfSearchDefault,

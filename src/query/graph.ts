@@ -7,6 +7,10 @@ import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { depthOption, directionOption, pageOptions } from './options.js';
 
+const noEdges: readonly EdgeRecord[] = [];
+/** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
+const dedupeScanMax = 32;
+
 export class GraphQueries {
   constructor(
     private readonly nodes: NodeState,
@@ -25,16 +29,32 @@ export class GraphQueries {
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
   adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
-    const seen = new Set<string>();
+    const out = direction === 'in' ? noEdges : this.adjacency.out(id);
+    const into = direction === 'out' ? noEdges : this.adjacency.in(id);
+    // Small neighbourhoods (the common case) deduplicate by scanning the result: cheaper than a Set
+    // for up to a few dozen entries, and it allocates nothing.
+    const seen = out.length + into.length > dedupeScanMax ? new Set<string>() : undefined;
     const found: NodeRecord[] = [];
-    const visit = (other: string, edge: EdgeRecord): void => {
-      if (other === id || (relation !== undefined && edge.relation !== relation) || seen.has(other)) return;
-      seen.add(other);
-      found.push(this.nodes.get(other)!);
-    };
-    if (direction !== 'in') for (const edge of this.adjacency.out(id)) visit(edge.target, edge);
-    if (direction !== 'out') for (const edge of this.adjacency.in(id)) visit(edge.source, edge);
+    for (let i = 0; i < out.length; i++) {
+      const edge = out[i]!;
+      if (relation === undefined || edge.relation === relation) this.collect(found, seen, id, edge.target);
+    }
+    for (let i = 0; i < into.length; i++) {
+      const edge = into[i]!;
+      if (relation === undefined || edge.relation === relation) this.collect(found, seen, id, edge.source);
+    }
     return found;
+  }
+
+  private collect(found: NodeRecord[], seen: Set<string> | undefined, self: string, other: string): void {
+    if (other === self) return;
+    if (seen === undefined) {
+      for (let j = 0; j < found.length; j++) if (found[j]!.id === other) return;
+    } else {
+      if (seen.has(other)) return;
+      seen.add(other);
+    }
+    found.push(this.nodes.get(other)!);
   }
 
   /** Breadth-first, never revisiting a node; each result carries its hop count. */
