@@ -23,18 +23,9 @@ import {
   vectorIndexSliceMs,
 } from '../projections/vector-index.js';
 import type { StoredEvent } from '../src/events.js';
+import { seededRandom } from './support/random.js';
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same dataset on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function gaussian(random: () => number): number {
   // Box-Muller; 1 - random() keeps log's argument in (0, 1].

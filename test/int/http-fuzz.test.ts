@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { call, givenServer, type GivenServer } from '../support/http-server.js';
 import { RawConnection, rawExchange } from '../support/http-raw.js';
+import { seededRandom } from '../../bench/support/random.js';
 
 const seed = 0x6d6e656d; // 'mnem'
 const requestsTotal = 10_000;
@@ -14,15 +15,6 @@ const connections = 8;
 const lyingRequests = 200;
 const prime = '/api/v1/prime';
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function prng(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Malformed {
   kind: string;
@@ -156,7 +148,7 @@ afterAll(async () => {
 
 describe('fuzz', () => {
   it(`given ${requestsTotal} seeded malformed requests, then every answer is a 4xx and the server stays healthy`, async () => {
-    const next = generator(prng(seed));
+    const next = generator(seededRandom(seed));
     const requests = Array.from({ length: requestsTotal }, next);
     const byKind = new Map<string, Map<string, number>>();
     const unexpected: string[] = [];
@@ -183,7 +175,7 @@ describe('fuzz', () => {
   });
 
   it(`given ${lyingRequests} requests whose Content-Length lies, then no 5xx and the server stays healthy`, async () => {
-    const random = prng(seed + 1);
+    const random = seededRandom(seed + 1);
     const statuses: Array<number | null> = [];
     for (let i = 0; i < lyingRequests; i++) {
       const body = '{"type":"liar","properties":{}}';

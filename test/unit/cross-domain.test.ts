@@ -9,6 +9,7 @@ import { CrossDomainIndex } from '../../projections/cross-domain.js';
 import { DomainIndex } from '../../projections/domain-index.js';
 import { NodeState } from '../../projections/node-state.js';
 import type { Projection } from '../../projections/registry.js';
+import { seededRandom } from '../../bench/support/random.js';
 
 /** The four graph projections composed as the engine composes them, in its registration order. */
 class Graph implements StateView {
@@ -143,17 +144,6 @@ describe('CrossDomainIndex', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing stream can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random raw batch over a small id space, so updates, deletes, parallels and loops are frequent. Ids
@@ -194,7 +184,7 @@ function bruteForceCross(graph: Graph): Map<string, string[]> {
 
 describe('the graph projections under a seeded random stream', () => {
   it.each([1, 2, 3, 42])('given seed %i, when applied live, replayed, and resumed from a checkpoint, then every digest and cross-domain answer agrees', async (seed) => {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const live = new Graph();
     const resumed = new Graph();
     let accepted = 0;
