@@ -179,7 +179,7 @@ export class Adjacency implements Projection {
   }
 
   private addEdge(id: string, source: string, target: string, relation: string, weight: number, properties: Properties): void {
-    assert(!this.edges.has(id), `edge ${id} created twice`);
+    if (this.edges.has(id)) assert(false, `edge ${id} created twice`);
     const from = this.entryOf(source);
     const to = source === target ? from : this.entryOf(target);
     const edge = new Edge(id, from.id, to.id, this.countRelation(relation, +1), weight, isEmpty(properties) ? noProperties : properties);

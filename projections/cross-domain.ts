@@ -140,7 +140,7 @@ export class CrossDomainIndex implements Projection {
   private placeIfCross(id: string, source: string, target: string, relation: string): void {
     const from = this.nodeDomains.get(source);
     const to = this.nodeDomains.get(target);
-    assert(from !== undefined && to !== undefined, `edge ${id} joins an unknown node`);
+    if (from === undefined || to === undefined) assert(false, `edge ${id} joins an unknown node`);
     if (from.domain === to.domain) return;
     const key = pairKey(from.domain, to.domain);
     let bucket = this.pairs.get(key);
