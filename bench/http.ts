@@ -13,6 +13,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { openEngine, type MnemoEngine } from '../src/index.js';
 import { startHttpServer } from '../src/server/http.js';
@@ -21,18 +22,48 @@ import { startBareUws, startNodeHttp } from './support/http-peers.js';
 
 const run = promisify(execFile);
 
-const quick = hasFlag('quick');
-const durationS = quick ? 1 : 5;
-const connectionCounts = [10, 50];
+export const connectionCounts = [10, 50];
 /** One wrk thread: the generator keeps to one core, leaving the other to the server. */
 const wrkThreads = 1;
-const graphNodes = quick ? 2_000 : 20_000;
 const hubDegree = 20;
-const vectorCount = quick ? 1_000 : 10_000;
 const vectorDim = 64;
 const topK = 10;
 
-interface Cell {
+/** What a run measures; `--quick` picks the small settings. bench/run-all.ts and the bench's test pass their own. */
+export interface HttpBenchOptions {
+  quick: boolean;
+  /** Seconds per wrk cell (default 5; quick 1). */
+  durationS?: number;
+  /** Nodes in the graph (default 20,000; quick 2,000). */
+  graphNodes?: number;
+  /** Vectors stored (default 10,000; quick 1,000). */
+  vectorCount?: number;
+}
+
+interface Settings {
+  quick: boolean;
+  durationS: number;
+  graphNodes: number;
+  vectorCount: number;
+}
+
+function settingsOf(options: HttpBenchOptions): Settings {
+  return {
+    quick: options.quick,
+    durationS: options.durationS ?? (options.quick ? 1 : 5),
+    graphNodes: options.graphNodes ?? (options.quick ? 2_000 : 20_000),
+    vectorCount: options.vectorCount ?? (options.quick ? 1_000 : 10_000),
+  };
+}
+
+export interface HttpBenchReport {
+  cells: Cell[];
+  markdown: string;
+  /** Neighbours in one GET /nodes/:id/neighbors answer from mnemo and from node:http: a checksum that is stable across runs. */
+  probe: { mnemoNeighbors: number; nodeHttpNeighbors: number };
+}
+
+export interface Cell {
   target: string;
   connections: number;
   requestsPerSecond: number;
@@ -41,7 +72,7 @@ interface Cell {
   requests: number;
 }
 
-function requireWrk(): void {
+export function requireWrk(): void {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
   } catch (e) {
@@ -62,7 +93,7 @@ function vectorAt(i: number): number[] {
   });
 }
 
-async function seed(engine: MnemoEngine): Promise<string> {
+async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Settings): Promise<string> {
   const batch: unknown[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length > 0) await engine.append(batch.splice(0));
@@ -88,7 +119,7 @@ async function seed(engine: MnemoEngine): Promise<string> {
   return 'node:bench:0';
 }
 
-async function wrk(target: string, url: string, connections: number, script?: string): Promise<Cell> {
+async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
   const args = [`-t${wrkThreads}`, `-c${connections}`, `-d${durationS}s`, '--latency', ...(script ? ['-s', script] : []), url];
   const { stdout } = await run('wrk', args);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
@@ -110,11 +141,17 @@ function latencyMs(stdout: string, percentile: string): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
-async function main(): Promise<void> {
+async function neighborsInAnswer(url: string): Promise<number> {
+  const body = (await (await fetch(url)).json()) as { nodes: unknown[] };
+  return body.nodes.length;
+}
+
+export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchReport> {
+  const settings = settingsOf(options);
   requireWrk();
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-bench-http-'));
   const engine = await openEngine({ dataDir, durability: 'none', vector: { dim: vectorDim } });
-  const hub = await seed(engine);
+  const hub = await seed(engine, settings);
   const mnemo = await startHttpServer(engine, { port: 0 });
   const floor = await startBareUws();
   const nodeHttp = await startNodeHttp(engine);
@@ -124,12 +161,15 @@ async function main(): Promise<void> {
   const neighborsPath = `/api/v1/prime/nodes/${hub}/neighbors`;
 
   const cells: Cell[] = [];
+  const { durationS } = settings;
+  let probe: HttpBenchReport['probe'];
   try {
+    probe = { mnemoNeighbors: await neighborsInAnswer(`${mnemo.url}${neighborsPath}`), nodeHttpNeighbors: await neighborsInAnswer(`${nodeHttp.url}${neighborsPath}`) };
     for (const connections of connectionCounts) {
-      cells.push(await wrk('bare uWS GET /health (floor)', `${floor.url}/health`, connections));
-      cells.push(await wrk('mnemo GET /nodes/:id/neighbors', `${mnemo.url}${neighborsPath}`, connections));
-      cells.push(await wrk('node:http GET /nodes/:id/neighbors', `${nodeHttp.url}${neighborsPath}`, connections));
-      cells.push(await wrk(`mnemo POST /vectors/search (top_k ${topK})`, `${mnemo.url}/api/v1/prime/vectors/search`, connections, script));
+      cells.push(await wrk(durationS, 'bare uWS GET /health (floor)', `${floor.url}/health`, connections));
+      cells.push(await wrk(durationS, 'mnemo GET /nodes/:id/neighbors', `${mnemo.url}${neighborsPath}`, connections));
+      cells.push(await wrk(durationS, 'node:http GET /nodes/:id/neighbors', `${nodeHttp.url}${neighborsPath}`, connections));
+      cells.push(await wrk(durationS, `mnemo POST /vectors/search (top_k ${topK})`, `${mnemo.url}/api/v1/prime/vectors/search`, connections, script));
     }
   } finally {
     await mnemo.close();
@@ -138,10 +178,10 @@ async function main(): Promise<void> {
     await engine.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-  report(cells);
+  return { cells, markdown: report(cells, settings), probe };
 }
 
-function report(cells: Cell[]): void {
+function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings): string {
   const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3)]);
   const ratios = connectionCounts.map((connections) => {
     const at = (prefix: string) => cells.find((c) => c.connections === connections && c.target.startsWith(prefix))!.requestsPerSecond;
@@ -163,11 +203,20 @@ function report(cells: Cell[]): void {
     `checksum (requests served): ${checksum}`,
     '',
   ].join('\n');
+  return markdown;
+}
+
+async function main(): Promise<void> {
+  const quick = hasFlag('quick');
+  const { markdown } = await runHttpBench({ quick });
   console.log(markdown);
   if (!quick) console.log(`wrote ${writeResult('http', markdown)}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// Run only as a script (`node dist/bench/http.js`), not when bench/run-all.ts imports runHttpBench.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

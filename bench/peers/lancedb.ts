@@ -24,7 +24,7 @@ export function lancedbPeer(lance: LanceModule): KnnPeer {
   let table: LanceTable | undefined;
   return {
     name: 'LanceDB (flat)',
-    settings: 'LanceDB: a local table (id, vector), created in one call from all rows; vectorSearch with distanceType cosine and limit k, no ANN index (flat, exact scan, as its docs advise below ~100K rows).',
+    settings: 'LanceDB: a local table (id, vector), created in one call from all rows; vectorSearch with distanceType cosine and limit k, no ANN index (flat, exact scan, as its docs advise below ~100K rows). Version 0.31.0: the newest whose platform packages are all on the npm registry (later ones break `npm ci`); its apache-arrow peer range (≤ 18.1) is overridden to the project\'s 21.x, which it reads and writes correctly here.',
     exhaustive: true,
     async build(vectors) {
       dir = await mkdtemp(join(tmpdir(), 'mnemo-bench-lance-'));
@@ -32,7 +32,7 @@ export function lancedbPeer(lance: LanceModule): KnnPeer {
       table = await db.createTable('vectors', vectors.map((v, i) => ({ id: i, vector: Array.from(v) })));
     },
     async search(query, k) {
-      const rows = (await table!.vectorSearch(query).distanceType('cosine').limit(k).select(['id']).toArray()) as Array<{ id: number }>;
+      const rows = (await table!.vectorSearch(query).distanceType('cosine').limit(k).select(['id', '_distance']).toArray()) as Array<{ id: number }>;
       return rows.map((r) => Number(r.id));
     },
     async close() {

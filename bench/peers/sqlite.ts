@@ -53,8 +53,10 @@ export class SqliteGraph {
     `);
     this.insertNode = this.db.prepare('INSERT INTO nodes (id, type, properties) VALUES (?, ?, ?)');
     this.insertEdge = this.db.prepare('INSERT INTO edges (id, source, target, relation) VALUES (?, ?, ?, ?)');
-    // DISTINCT matches mnemo's contract (each neighbour once); the index on (source, target) covers the scan.
-    this.neighborsQuery = this.db.prepare('SELECT DISTINCT n.id, n.type, n.properties FROM edges e JOIN nodes n ON n.id = e.target WHERE e.source = ?');
+    // No DISTINCT, though mnemo returns each neighbour once: with random targets duplicates are rare,
+    // and DISTINCT's temp b-tree cost SQLite ~10% here (63 vs 56 µs at 50K nodes), so leaving it out
+    // favours the peer. The index on (source, target) covers the scan; nodes are found by primary key.
+    this.neighborsQuery = this.db.prepare('SELECT n.id, n.type, n.properties FROM edges e JOIN nodes n ON n.id = e.target WHERE e.source = ?');
     this.insertBatch = this.db.transaction((events: readonly RawEvent[]) => {
       for (const event of events) this.apply(event);
     });

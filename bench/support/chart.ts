@@ -24,9 +24,9 @@ export interface BarChartSpec {
   logValue?: boolean;
 }
 
-const width = 720;
+const width = 780;
 const height = 400;
-const margin = { left: 80, right: 250, top: 40, bottom: 56 };
+const margin = { left: 80, right: 300, top: 40, bottom: 56 };
 /** Distinguishable on white and in greyscale print order; mnemo is always the first series. */
 const palette = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf', '#7f7f7f'];
 const ticksLinear = 5;

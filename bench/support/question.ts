@@ -59,3 +59,28 @@ export function addChecksum(sum: number, value: number): number {
 export function countLabel(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** Times an operation that may return a promise (Orama, LanceDB), `count` calls, µs each. */
+export async function timeEachAsyncUs(count: number, op: (i: number) => unknown): Promise<{ samples: number[] }> {
+  const samples = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await op(i);
+    samples[i] = (performance.now() - started) * 1000;
+  }
+  return { samples };
+}
+
+/** A deterministic PRNG (LCG) so every run builds the same data and asks the same queries. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** Frees what the previous subject left behind, so one subject's garbage is not the next one's pause. */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}

@@ -1,0 +1,20 @@
+// The HTTP comparison at tiny size (wrk for 1 s per cell): mnemo, the bare uWS floor and node:http
+// all serve, and the checksum (one neighbours answer from each server) repeats on a second run.
+import { describe, expect, it } from 'vitest';
+import { compareHttp } from '../../bench/compare-http.js';
+
+const tiny = { quick: true, durationS: 1, graphNodes: 100, vectorCount: 50, log: () => {} };
+
+describe('compare-http (tiny)', () => {
+  it('given a 100-node graph, when measured with wrk twice, then every target served and the checksum repeats', async () => {
+    const first = await compareHttp(tiny);
+    const second = await compareHttp(tiny);
+    expect(first.skipped).toEqual([]); // wrk is part of the dev environment (apt-get install wrk)
+    expect(first.rows.length).toBe(6);
+    for (const row of first.rows) expect(row.throughput).toBeGreaterThan(0);
+    // mnemo and node:http returned the same number of neighbours for the hub (20 out-edges, plus in-edges).
+    expect(first.checksum % 1001).toBe(0);
+    expect(first.checksum).toBeGreaterThanOrEqual(20 * 1001);
+    expect(second.checksum).toBe(first.checksum);
+  });
+});

@@ -1,0 +1,64 @@
+// The report plumbing: charts are well-formed SVG with one mark per measurement, and the generated
+// BENCHMARKS.md carries a goals table, one table and chart per question, and the machine.
+import { describe, expect, it } from 'vitest';
+import { barChart, lineChart, shortNumber } from '../../bench/support/chart.js';
+import { renderReport, type RunResult } from '../../bench/run-all.js';
+import type { QuestionResult } from '../../bench/support/question.js';
+
+const question: QuestionResult = {
+  id: 'neighbors',
+  title: 'Graph neighbours',
+  sizeUnit: 'nodes',
+  latencyUnit: 'µs',
+  compareBy: 'p50',
+  throughputUnit: 'queries/s',
+  rows: [
+    { subject: 'mnemo `neighbors`', role: 'mnemo', size: 1000, p50: 2, p99: 5, throughput: 400_000 },
+    { subject: 'better-sqlite3', role: 'peer', size: 1000, p50: 50, p99: 90, throughput: 20_000 },
+    { subject: 'mnemo `neighbors`', role: 'mnemo', size: 10_000, p50: 3, p99: 6, throughput: 300_000 },
+    { subject: 'better-sqlite3', role: 'peer', size: 10_000, p50: 60, p99: 100, throughput: 16_000 },
+  ],
+  settings: ['sqlite: WAL'],
+  goals: [{ text: 'neighbours ≥ 20× better-sqlite3', met: true, evidence: '20×' }],
+  skipped: ['SomePeer could not be installed'],
+  notes: [],
+  checksum: 42,
+};
+
+describe('bench report', () => {
+  it('given two series over two sizes, when charted on log axes, then the SVG has two lines and four points', () => {
+    const svg = lineChart({ title: 'a < b', xLabel: 'nodes', yLabel: 'µs', logX: true, logY: true, series: [
+      { name: 'mnemo', points: [{ x: 1000, y: 2 }, { x: 10_000, y: 3 }] },
+      { name: 'sqlite', points: [{ x: 1000, y: 50 }, { x: 10_000, y: 60 }] },
+    ] });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)?.length).toBe(2);
+    expect(svg.match(/<circle/g)?.length).toBe(4);
+    expect(svg).toContain('a &lt; b');
+    expect(svg).not.toContain('NaN');
+  });
+
+  it('given bars, when charted, then each bar has a rect and a label', () => {
+    const svg = barChart({ title: 't', valueLabel: 'req/s', bars: [{ name: 'x', value: 10 }, { name: 'y', value: 1000 }], logValue: true });
+    expect(svg.match(/<rect x=/g)?.length).toBe(2);
+    expect(svg).not.toContain('NaN');
+    expect(shortNumber(1_500_000)).toBe('1.5M');
+  });
+
+  it('given a run, when rendered, then the report states goals, machine, tables, charts and skipped peers', () => {
+    const run: RunResult = {
+      quick: true,
+      machine: { cores: 2, cpu: 'Test CPU', node: 'v20', os: 'Linux', memoryGiB: 24, loadAtStart: 1, date: '2026-01-01' },
+      sizes: { neighborsNodes: [], neighborsQueries: 0, knnVectors: [], knnDim: 0, knnQueries: 0, ingestEvents: [], restartEvents: [] },
+      seconds: 60,
+      peakRssMiB: 100,
+      questions: [question],
+    };
+    const md = renderReport(run, new Map([['neighbors', 'bench/results/neighbors-quick.svg']]));
+    expect(md).toContain('2 cores, Test CPU');
+    expect(md).toContain('| neighbours ≥ 20× better-sqlite3 | ✅ met | 20× |');
+    expect(md).toContain('![Graph neighbours](bench/results/neighbors-quick.svg)');
+    expect(md).toContain('mnemo 25.00× faster');
+    expect(md).toContain('**Not run**: SomePeer could not be installed');
+  });
+});
