@@ -61,7 +61,7 @@ import { isMnemoError, mnemoError } from './errors.js';
 import { prepareBatch, type Properties, type RawEvent, type StateView, type StoredEvent } from './events.js';
 import { batchBytesMax, eventBytesMax } from './limits.js';
 import { BackgroundIndexer } from './query/background-indexer.js';
-import { GraphQueries } from './query/graph.js';
+import { GraphQueries, pageFromSlice } from './query/graph.js';
 import { recall } from './query/recall.js';
 import { pageOptions, topKOption, vectorOption } from './query/options.js';
 
@@ -399,7 +399,7 @@ export class Engine implements MnemoEngine {
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord> {
     const { limit, offset } = pageOptions(options);
     const { ids, total } = this.domains.page(options.type, offset, limit);
-    return page(ids.map((id) => this.nodes.get(id)!), total, offset);
+    return pageFromSlice(ids.map((id) => this.nodes.get(id)!), total, offset);
   }
 
   crossDomain(domainA: string, domainB: string, options: { limit?: number; offset?: number } = {}): CrossDomainPage {
@@ -583,10 +583,6 @@ function envelope(event: RawEvent, seq: number, ts: number): StoredEvent {
   return { seq, ts, type: event.type, payload: event.payload } as StoredEvent;
 }
 
-function page<T>(nodes: T[], total: number, offset: number): Page<T> {
-  const next = offset + nodes.length;
-  return { nodes, total, returned: nodes.length, offset, ...(next < total ? { nextOffset: next } : {}) };
-}
 
 function reportRecovery(wal: Wal, warn: (message: string) => void): void {
   const { tornTail, repaired } = wal.recovery;

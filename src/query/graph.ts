@@ -5,7 +5,8 @@
 import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
-import { depthOption, directionOption, pageOptions } from './options.js';
+import { pageLimitDefault, pageLimitMax } from '../limits.js';
+import { depthOption, directionOption, intOption } from './options.js';
 
 const noEdges: readonly EdgeRecord[] = [];
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
@@ -18,13 +19,12 @@ export class GraphQueries {
   ) {}
 
   neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
-    const { limit, offset } = pageOptions(options);
+    const limit = intOption(options.limit, 'limit', 1, pageLimitMax, pageLimitDefault);
+    const offset = intOption(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
     const depth = depthOption(options.depth, 1);
     const direction = directionOption(options.direction, 'both');
     const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction);
-    const slice = offset === 0 && found.length <= limit ? found : found.slice(offset, offset + limit);
-    const next = offset + slice.length;
-    return { nodes: slice, total: found.length, returned: slice.length, offset, ...(next < found.length ? { nextOffset: next } : {}) };
+    return pageOf(found, offset, limit);
   }
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
@@ -48,13 +48,16 @@ export class GraphQueries {
 
   private collect(found: NodeRecord[], seen: Set<string> | undefined, self: string, other: string): void {
     if (other === self) return;
-    if (seen === undefined) {
-      for (let j = 0; j < found.length; j++) if (found[j]!.id === other) return;
-    } else {
+    if (seen !== undefined) {
       if (seen.has(other)) return;
       seen.add(other);
+      found.push(this.nodes.get(other)!);
+      return;
     }
-    found.push(this.nodes.get(other)!);
+    // Compare records by identity (one instruction), not ids by content (~20 ns each).
+    const record = this.nodes.get(other)!;
+    for (let j = 0; j < found.length; j++) if (found[j] === record) return;
+    found.push(record);
   }
 
   /** Breadth-first, never revisiting a node; each result carries its hop count. */
@@ -110,4 +113,17 @@ export class GraphQueries {
     for (let at: string | null = to; at !== null; at = parent.get(at) ?? null) path.push(this.nodes.get(at)!);
     return path.reverse();
   }
+}
+
+/** One page of `found`. */
+export function pageOf<T>(found: T[], offset: number, limit: number): Page<T> {
+  return pageFromSlice(offset === 0 && found.length <= limit ? found : found.slice(offset, offset + limit), found.length, offset);
+}
+
+/** The page holding `nodes`, already cut at `offset` from `total`. Built without an object spread: on the 4 µs neighbours path a spread cost ~0.3 µs. */
+export function pageFromSlice<T>(nodes: T[], total: number, offset: number): Page<T> {
+  const next = offset + nodes.length;
+  const page: Page<T> = { nodes, total, returned: nodes.length, offset };
+  if (next < total) page.nextOffset = next;
+  return page;
 }
