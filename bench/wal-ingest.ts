@@ -4,7 +4,7 @@
 // msgpack+crc encoding alone. Run: npm run bench:wal [-- --quick]
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { encodeFrame, encodeHeader, encodePayload } from '../wal/record.js';
@@ -236,18 +236,19 @@ export async function runWalBench(options: BenchOptions): Promise<BenchReport> {
   return { results, checksum: checksum.value, markdown: markdownOf(results, bytesPerEvent, checksum.value, options.quick) };
 }
 
-const notes = `Notes:
+const loadAtStart = loadavg()[0]!.toFixed(2);
+const notes = () => `Notes:
 - "raw" cells are the physical floor, serial, one fdatasync per batch. WAL fsync cells keep ${inFlightMax} appends in flight, so one
   fdatasync covers a group of them (group commit) and encoding overlaps the fsync running on the libuv pool; that is why they can beat the serial floor.
 - Payload encoding is msgpackr \`useRecords: true\` without shared structures (each record self-describing). Measured before this benchmark for 1000-event
   batches of small node events (102 B/event with records) on a quieter run: encode ~480–530K events/s, decode ~680K events/s; plain maps
   (\`useRecords: false\`) decode ~300K events/s at 160 B/event.
-- The machine is shared with other jobs (load average 7–9 on 2 cores during this run), so absolute numbers are noisy; compare rows of the same run.`;
+- 1-minute load average when the run started: ${loadAtStart} on ${cpus().length} cores. The machine is shared, so absolute numbers drift; compare rows of the same run.`;
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const report = await runWalBench({ quick });
-  const text = `# WAL ingest\n\n${report.markdown}\n\n${notes}\n`;
+  const text = `# WAL ingest\n\n${report.markdown}\n\n${notes()}\n`;
   console.log(text);
   if (!quick) await writeFile(new URL('../../bench/results/wal.md', import.meta.url), text);
 }

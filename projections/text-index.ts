@@ -164,10 +164,7 @@ export class TextIndex implements Projection {
       if (posting instanceof SoloPosting) add(posting.tf, posting.id);
       else posting.forEach(add);
     }
-    const hits: TextHit[] = [];
-    for (const [id, score] of scores) if (accept === undefined || accept(id)) hits.push({ id, score });
-    hits.sort((x, y) => y.score - x.score || (x.id < y.id ? -1 : 1));
-    return hits.slice(0, topK);
+    return topHits(scores, topK, accept);
   }
 
   /** Re-indexes one document around a change to its sources; drops it when nothing is left. */
@@ -277,4 +274,42 @@ function setFields(doc: TextDoc, properties: Properties): void {
     if (strings.length > 0) doc.fields.set(key, strings);
     else doc.fields.delete(key);
   }
+}
+
+/**
+ * The `topK` best of `scores`, best first (ties by id), through a bounded min-heap: O(n log k)
+ * instead of sorting every match (common words match a large share of the documents).
+ */
+function topHits(scores: Map<string, number>, topK: number, accept?: (id: string) => boolean): TextHit[] {
+  const heap: TextHit[] = [];
+  const worse = (a: TextHit, b: TextHit): boolean => a.score < b.score || (a.score === b.score && a.id > b.id);
+  const siftDown = (at: number): void => {
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let worst = at;
+      if (left < heap.length && worse(heap[left]!, heap[worst]!)) worst = left;
+      if (right < heap.length && worse(heap[right]!, heap[worst]!)) worst = right;
+      if (worst === at) return;
+      [heap[at], heap[worst]] = [heap[worst]!, heap[at]!];
+      at = worst;
+    }
+  };
+  for (const [id, score] of scores) {
+    if (heap.length === topK && !worse(heap[0]!, { id, score })) continue;
+    if (accept !== undefined && !accept(id)) continue;
+    if (heap.length < topK) {
+      heap.push({ id, score });
+      for (let at = heap.length - 1; at > 0; ) {
+        const parent = (at - 1) >> 1;
+        if (!worse(heap[at]!, heap[parent]!)) break;
+        [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
+        at = parent;
+      }
+    } else {
+      heap[0] = { id, score };
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }

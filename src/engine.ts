@@ -46,6 +46,7 @@ import type {
   Subgraph,
 } from './api.js';
 import {
+  checkpointDueAfterEvents,
   checkpointIntervalEventsDefault,
   checkpointIntervalMsDefault,
   checkpointsDirName,
@@ -279,7 +280,7 @@ export class Engine implements MnemoEngine {
     for (const event of stored) this.registry.apply(event);
     if (stored.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
     const everyEvents = this.tuning.checkpointEveryEvents;
-    if (everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= everyEvents) this.checkpointInBackground();
+    if (everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= checkpointDueAfterEvents(everyEvents, this.checkpointSeq)) this.checkpointInBackground();
     try {
       await durable;
     } catch (e) {

@@ -56,4 +56,17 @@ describe('BM25', () => {
     expect(copy.digest()).toBe(index.digest());
     expect(copy.search('two', 5)).toEqual(index.search('two', 5));
   });
+
+  it('given many matches, when topK is small, then the hits are exactly the best of a full ranking, ties by id', () => {
+    const index = new TextIndex();
+    for (let i = 0; i < 300; i++) index.apply(node(`d${String(i).padStart(3, '0')}`, { t: `common ${'rare '.repeat(i % 7)}filler${i % 5}` }));
+    const all = index.search('common rare', 300);
+    expect(all).toHaveLength(300);
+    for (let i = 1; i < all.length; i++) {
+      const [a, b] = [all[i - 1]!, all[i]!];
+      expect(a.score > b.score || (a.score === b.score && a.id < b.id)).toBe(true);
+    }
+    expect(index.search('common rare', 7)).toEqual(all.slice(0, 7));
+    expect(index.search('common rare', 7, (id) => id.endsWith('1'))).toEqual(all.filter((h) => h.id.endsWith('1')).slice(0, 7));
+  });
 });
