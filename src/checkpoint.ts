@@ -37,6 +37,11 @@ export const checkpointIntervalMsDefault = 5 * 60_000;
  */
 export const checkpointGrowthRatio = 0.25;
 
+/** A due checkpoint waits for appends to pause this long (checked by the 1 s background poll)… */
+export const checkpointQuietMs = 1_000;
+/** …unless the events since the last one reach this many times what was due: then it runs anyway. */
+export const checkpointHoldFactor = 4;
+
 /** Events after the last checkpoint (at `checkpointSeq`) before the next one is due. */
 export function checkpointDueAfterEvents(everyEvents: number, checkpointSeq: number): number {
   return Math.max(everyEvents, Math.floor(checkpointSeq * checkpointGrowthRatio));

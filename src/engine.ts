@@ -47,6 +47,8 @@ import type {
 } from './api.js';
 import {
   checkpointDueAfterEvents,
+  checkpointHoldFactor,
+  checkpointQuietMs,
   checkpointIntervalEventsDefault,
   checkpointIntervalMsDefault,
   checkpointsDirName,
@@ -118,6 +120,7 @@ export class Engine implements MnemoEngine {
   private readonly tuning: Required<EngineTuning>;
   private readonly syncsToDisk: boolean;
   private checkpointSeq = 0;
+  private lastAppendAt = 0;
   private lastCheckpointAt: number;
   private lastCheckpoint: WrittenCheckpoint | null = null;
   private checkpointsWritten = 0;
@@ -246,7 +249,11 @@ export class Engine implements MnemoEngine {
     this.timer = setInterval(() => {
       if (this.closed || this.failure !== null) return;
       const everyMs = this.tuning.checkpointEveryMs;
-      if (everyMs > 0 && this.wal.lastSeq > this.checkpointSeq && Date.now() - this.lastCheckpointAt >= everyMs) this.checkpointInBackground();
+      const now = Date.now();
+      if (everyMs > 0 && this.wal.lastSeq > this.checkpointSeq && now - this.lastCheckpointAt >= everyMs) this.checkpointInBackground();
+      const everyEvents = this.tuning.checkpointEveryEvents;
+      const eventsDue = everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= checkpointDueAfterEvents(everyEvents, this.checkpointSeq);
+      if (eventsDue && now - this.lastAppendAt >= checkpointQuietMs) this.checkpointInBackground();
       if (this.tuning.backgroundCompaction) this.compactor.kick();
     }, compactionPollMs);
     this.timer.unref(); // background work must not keep a process alive
@@ -279,8 +286,13 @@ export class Engine implements MnemoEngine {
     }
     for (const event of stored) this.registry.apply(event);
     if (stored.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
+    this.lastAppendAt = Date.now();
     const everyEvents = this.tuning.checkpointEveryEvents;
-    if (everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= checkpointDueAfterEvents(everyEvents, this.checkpointSeq)) this.checkpointInBackground();
+    const due = checkpointDueAfterEvents(everyEvents, this.checkpointSeq);
+    // Hold a due checkpoint while appends keep coming (the background poll takes it once writes
+    // pause), unless the tail has grown far past due: a checkpoint serialises every projection on
+    // this thread, and during a bulk load it cost ~36% of durable ingest (113K → 72K events/s).
+    if (everyEvents > 0 && this.wal.lastSeq - this.checkpointSeq >= checkpointHoldFactor * due) this.checkpointInBackground();
     try {
       await durable;
     } catch (e) {

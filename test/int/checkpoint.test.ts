@@ -1,7 +1,7 @@
 // Checkpoints: state after checkpoint + tail replay equals state after a full replay; every kind of
 // damage to a checkpoint is detected, reported, and falls back (older checkpoint or full replay).
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, renameSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -16,8 +16,10 @@ async function open(dataDir: string, warnings: string[] = []): Promise<Engine> {
   return Engine.open({ dataDir, ...quiet, onWarning: (m) => warnings.push(m) });
 }
 
+/** The checkpoint directories (none before the first checkpoint creates `checkpoints/`). */
 function checkpointDirs(dataDir: string): string[] {
-  return readdirSync(join(dataDir, 'checkpoints')).filter((n) => /^\d{20}$/.test(n)).sort();
+  const root = join(dataDir, 'checkpoints');
+  return existsSync(root) ? readdirSync(root).filter((n) => /^\d{20}$/.test(n)).sort() : [];
 }
 
 /** Given a data dir with two checkpoints (after 150 and 300 steps) and a tail after them, and the digests a full replay gives. */
@@ -183,19 +185,27 @@ describe('damaged checkpoints fall back', () => {
 });
 
 describe('periodic checkpoints', () => {
-  it('given checkpointEveryEvents 50, when 120 events are appended one by one, then checkpoints were written in the background', async () => {
+  it('given checkpointEveryEvents 50 and appends that never pause, then a checkpoint is held until 4× due and then written', async () => {
     const dataDir = await tempDir();
     const db = await Engine.open({ dataDir, durability: 'none', checkpointEveryEvents: 50, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} });
-    for (let i = 0; i < 120; i++) await db.addNode({ type: 'doc', properties: { i } });
-    // The first background checkpoint may still be writing: wait for it, then one more event triggers the next.
-    while ((db.stats().checkpoint as { running: boolean }).running) await new Promise((r) => setTimeout(r, 5));
-    await db.addNode({ type: 'doc', properties: { i: 120 } });
-    await db.close(); // waits for a checkpoint in flight
-    const seqs = checkpointDirs(dataDir).map(Number);
-    expect(seqs.length).toBeGreaterThan(0);
-    expect(Math.max(...seqs)).toBeGreaterThanOrEqual(100);
+    for (let i = 0; i < 199; i++) await db.addNode({ type: 'doc', properties: { i } });
+    expect((db.stats().checkpoint as { written: number; running: boolean }).running).toBe(false);
+    expect(checkpointDirs(dataDir)).toEqual([]);
+    await db.addNode({ type: 'doc', properties: { i: 199 } });
+    await db.close(); // waits for the checkpoint in flight
+    expect(checkpointDirs(dataDir).map(Number)).toEqual([200]);
     const reopened = await openEngine({ dataDir, durability: 'none', onWarning: () => {} });
-    expect(reopened.stats().totalNodes).toBe(121);
+    expect(reopened.stats().totalNodes).toBe(200);
     await reopened.close();
+  });
+
+  it('given a due checkpoint, when appends pause for a second, then the background poll writes it', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, durability: 'none', checkpointEveryEvents: 50, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} });
+    for (let i = 0; i < 60; i++) await db.addNode({ type: 'doc', properties: { i } });
+    const deadline = Date.now() + 10_000;
+    while ((db.stats().checkpoint as { seq: number }).seq < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await db.close();
+    expect(checkpointDirs(dataDir).map(Number)).toEqual([60]);
   });
 });
