@@ -11,6 +11,7 @@ import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './registry.js';
+import { TypedDomains, type TypedDomain } from './typed-domains.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
 /** Every live edge touching the node, self-loops once. */
@@ -41,8 +42,6 @@ function pairKey(a: string, b: string): string {
   return a < b ? `${a.length}:${a}|${b}` : `${b.length}:${b}|${a}`;
 }
 
-/** A node's (type, domain), interned and reference-counted (see domain-index.ts, which keeps the same). */
-interface TypedDomain { readonly type: string; readonly domain: string; nodes: number }
 
 export interface CrossDomainOptions {
   /** Canonical instance of a node id string, so a checkpoint load shares ids with node-state. Default: identity. */
@@ -68,7 +67,7 @@ export class CrossDomainIndex implements Projection {
   private readonly edges = new Map<string, CrossEdge>();
   private readonly pairs = new Map<string, Set<CrossEdge>>();
   private readonly nodeDomains = new Map<string, TypedDomain>();
-  private readonly typedDomains = new Map<string, TypedDomain>();
+  private readonly typedDomains = new TypedDomains();
   private readonly internNodeId: (id: string) => string;
 
   constructor(private readonly edgesOf: EdgesOf, options: CrossDomainOptions = {}) {
@@ -98,7 +97,7 @@ export class CrossDomainIndex implements Projection {
     switch (event.type) {
       case 'prime.node.created': {
         const p = event.payload;
-        this.nodeDomains.set(p.id, this.intern(p.type, domainOf(p.type, p.properties)));
+        this.nodeDomains.set(p.id, this.typedDomains.intern(p.type, domainOf(p.type, p.properties)));
         return;
       }
       case 'prime.node.updated':
@@ -108,7 +107,7 @@ export class CrossDomainIndex implements Projection {
         // Its edges were deleted by the cascade just before; only its domain remains.
         const typed = this.nodeDomains.get(event.payload.id);
         assert(typed !== undefined, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
-        this.release(typed);
+        this.typedDomains.release(typed);
         this.nodeDomains.delete(event.payload.id);
         return;
       }
@@ -128,8 +127,8 @@ export class CrossDomainIndex implements Projection {
     assert(current !== undefined, `node.updated for unknown node ${id} at seq ${seq}`);
     const domain = domainAfterUpdate(current.type, current.domain, changes);
     if (domain === current.domain) return;
-    this.nodeDomains.set(id, this.intern(current.type, domain));
-    this.release(current);
+    this.nodeDomains.set(id, this.typedDomains.intern(current.type, domain));
+    this.typedDomains.release(current);
     // Re-key every edge of the node: each may enter, leave or move between pairs.
     for (const edge of this.edgesOf(id)) {
       this.unplace(edge.id);
@@ -162,21 +161,6 @@ export class CrossDomainIndex implements Projection {
     bucket.delete(edge);
     if (bucket.size === 0) this.pairs.delete(key);
     this.edges.delete(id);
-  }
-
-  private intern(type: string, domain: string): TypedDomain {
-    const key = `${type}\u0000${domain}`;
-    let typed = this.typedDomains.get(key);
-    if (typed === undefined) {
-      typed = { type, domain, nodes: 0 };
-      this.typedDomains.set(key, typed);
-    }
-    typed.nodes++;
-    return typed;
-  }
-
-  private release(typed: TypedDomain): void {
-    if (--typed.nodes === 0) this.typedDomains.delete(`${typed.type}\u0000${typed.domain}`);
   }
 
   /** Hashes each node's domain and each pair's edge set; order inside a pair is kept by save/load but not hashed. */
@@ -221,7 +205,7 @@ export class CrossDomainIndex implements Projection {
     this.nodeDomains.clear();
     this.typedDomains.clear();
     for (let i = 0; i < saved.nodeIds.length; i++) {
-      this.nodeDomains.set(this.internNodeId(saved.nodeIds[i]!), this.intern(saved.nodeTypes[i]!, saved.nodeDomains[i]!));
+      this.nodeDomains.set(this.internNodeId(saved.nodeIds[i]!), this.typedDomains.intern(saved.nodeTypes[i]!, saved.nodeDomains[i]!));
     }
     for (let i = 0; i < saved.edgeIds.length; i++) {
       this.placeIfCross(saved.edgeIds[i]!, saved.sources[i]!, saved.targets[i]!, saved.relations[i]!);

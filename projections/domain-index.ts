@@ -7,12 +7,8 @@ import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './registry.js';
+import { TypedDomains, type TypedDomain } from './typed-domains.js';
 
-/**
- * A node's (type, domain), interned and reference-counted: nodes share one object per pair, so
- * remembering every node's domain costs a Map entry and no string copies.
- */
-interface TypedDomain { readonly type: string; readonly domain: string; nodes: number }
 
 export interface DomainIndexOptions {
   /** Canonical instance of a node id string, so a checkpoint load shares ids with node-state. Default: identity. */
@@ -33,7 +29,7 @@ export class DomainIndex implements Projection {
   readonly name = 'domain-index';
   private readonly byDomain = new Map<string, Set<string>>();
   private readonly nodeDomains = new Map<string, TypedDomain>();
-  private readonly typedDomains = new Map<string, TypedDomain>();
+  private readonly typedDomains = new TypedDomains();
   private readonly internNodeId: (id: string) => string;
 
   constructor(options: DomainIndexOptions = {}) {
@@ -102,7 +98,7 @@ export class DomainIndex implements Projection {
   }
 
   private place(id: string, type: string, domain: string): void {
-    const typed = this.intern(type, domain);
+    const typed = this.typedDomains.intern(type, domain);
     this.nodeDomains.set(id, typed);
     let members = this.byDomain.get(typed.domain);
     if (members === undefined) {
@@ -117,22 +113,7 @@ export class DomainIndex implements Projection {
     const members = this.byDomain.get(typed.domain)!;
     members.delete(id);
     if (members.size === 0) this.byDomain.delete(typed.domain);
-    this.release(typed);
-  }
-
-  private intern(type: string, domain: string): TypedDomain {
-    const key = `${type}\u0000${domain}`;
-    let typed = this.typedDomains.get(key);
-    if (typed === undefined) {
-      typed = { type, domain, nodes: 0 };
-      this.typedDomains.set(key, typed);
-    }
-    typed.nodes++;
-    return typed;
-  }
-
-  private release(typed: TypedDomain): void {
-    if (--typed.nodes === 0) this.typedDomains.delete(`${typed.type}\u0000${typed.domain}`);
+    this.typedDomains.release(typed);
   }
 
   /** Hashes each domain's membership; the order inside a domain is preserved by save/load but not hashed. */
