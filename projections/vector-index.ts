@@ -15,6 +15,7 @@ import { Packr } from 'msgpackr';
 import { assert, mnemoError } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { vectorDimMax, vectorsMax } from '../src/limits.js';
+import { canonicalJson } from './digest.js';
 import type { Projection } from './registry.js';
 
 // hnswlib-node is CommonJS; under ESM its classes hang off the default export.
@@ -175,6 +176,22 @@ export class VectorIndex implements Projection {
   }
 
   /** The stored vector itself, not a copy: callers must not write to it. */
+  /** The text stored with a vector, without building a record copy (similar() asks once per hit). */
+  textOf(id: string): string | undefined {
+    return this.records.get(id)?.text;
+  }
+
+  /**
+   * The exact score of the stored vector `id` against `query`, on the same scale as `search`
+   * (recall scores nodes reached through the graph this way); undefined when `id` has no vector.
+   */
+  scoreOf(id: string, query: Float32Array | readonly number[]): number | undefined {
+    const record = this.records.get(id);
+    if (record === undefined) return undefined;
+    const values = new Float64Array(query);
+    return this.exactScore(values, norm(values), record);
+  }
+
   get(id: string): { vector: Float32Array; text?: string; metadata?: Properties } | undefined {
     const record = this.records.get(id);
     if (record === undefined) return undefined;
@@ -600,13 +617,6 @@ function norm(values: Float32Array | Float64Array): number {
   return Math.sqrt(sum);
 }
 
-/** JSON with object keys sorted, so equal metadata hashes equally whatever its key order. */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
-}
 
 function corrupt(reason: string): never {
   throw mnemoError('CHECKPOINT_CORRUPT', { file: 'vector-index', reason });

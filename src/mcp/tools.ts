@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { isMnemoError, limits, type MnemoEngine } from '../index.js';
-import { toSnakeCase } from '../server/snake-case.js';
+import { toSnakeJson } from '../server/snake-case.js';
 
 const id = z.string().min(1).max(limits.idCharsMax);
 const json = z.record(z.string(), z.unknown());
@@ -15,7 +15,7 @@ const direction = z.enum(['out', 'in', 'both']);
 const asOf = z.union([z.number().int().nonnegative(), z.string().min(1)]).describe('a seq, or an ISO-8601 time');
 
 function answer(value: unknown): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(toSnakeCase(value)) }] };
+  return { content: [{ type: 'text', text: toSnakeJson(value) }] };
 }
 
 /** Runs a tool body; a MnemoError (bad input, missing node) becomes a tool error the agent can read, never a crash. */

@@ -5,8 +5,7 @@
 import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
-import { pageLimitDefault, pageLimitMax } from '../limits.js';
-import { depthOption, directionOption, intOption } from './options.js';
+import { depthOption, directionOption, limitOption, offsetOption } from './options.js';
 
 const noEdges: readonly EdgeRecord[] = [];
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
@@ -19,8 +18,8 @@ export class GraphQueries {
   ) {}
 
   neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
-    const limit = intOption(options.limit, 'limit', 1, pageLimitMax, pageLimitDefault);
-    const offset = intOption(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = limitOption(options.limit);
+    const offset = offsetOption(options.offset);
     const depth = depthOption(options.depth, 1);
     const direction = directionOption(options.direction, 'both');
     const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction);

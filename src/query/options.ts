@@ -12,11 +12,13 @@ export function intOption(value: unknown, field: string, min: number, max: numbe
   return value;
 }
 
-export function pageOptions(options: { limit?: unknown; offset?: unknown }): { limit: number; offset: number } {
-  return {
-    limit: intOption(options.limit, 'limit', 1, pageLimitMax, pageLimitDefault),
-    offset: intOption(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
-  };
+/** Page size: 1..500, default 50. */
+export function limitOption(value: unknown): number {
+  return intOption(value, 'limit', 1, pageLimitMax, pageLimitDefault);
+}
+
+export function offsetOption(value: unknown): number {
+  return intOption(value, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
 }
 
 export function depthOption(value: unknown, fallback: number): number {

@@ -116,19 +116,7 @@ function expand(seeds: Map<string, Seed>, depth: number, sources: RecallSources)
   }
   return hops;
 }
-/** Cosine similarity of a reached node's own vector to the query; 0 when either is missing. */
+/** A reached node's own similarity to the query vector (the index's exact score); 0 when either is missing. */
 function similarityOf(id: string, query: Float32Array | readonly number[] | undefined, sources: RecallSources): number {
-  const stored = query === undefined ? undefined : sources.vectors.get(id);
-  if (query === undefined || stored === undefined) return 0;
-  let dot = 0;
-  let qq = 0;
-  let vv = 0;
-  for (let i = 0; i < query.length; i++) {
-    const q = query[i]!;
-    const v = stored.vector[i]!;
-    dot += q * v;
-    qq += q * q;
-    vv += v * v;
-  }
-  return qq === 0 || vv === 0 ? 0 : dot / Math.sqrt(qq * vv);
+  return query === undefined ? 0 : (sources.vectors.scoreOf(id, query) ?? 0);
 }
