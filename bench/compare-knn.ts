@@ -15,6 +15,7 @@ import { usearchPeer } from './peers/usearch.js';
 import { clusteredVectors } from './vector-index.js';
 import { percentiles } from './support/report.js';
 import { addChecksum, collectGarbage, countLabel, timeEachAsyncUs, type QuestionOptions, type QuestionResult, type Row } from './support/question.js';
+import { exactTopK, recallOfQuery } from './support/knn-truth.js';
 
 export const knnK = 10;
 const clusters = 100;
@@ -42,36 +43,8 @@ function dataset(count: number, dim: number): Dataset {
   return { vectors, queries, truth: exactTopK(vectors, queries, knnK) };
 }
 
-function normalised(v: Float32Array): Float32Array {
-  let norm = 0;
-  for (let d = 0; d < v.length; d++) norm += v[d]! * v[d]!;
-  const inv = 1 / Math.sqrt(norm);
-  return v.map((x) => x * inv);
-}
 
-/** Exact cosine top-k labels by a full scan, the ground truth for recall@10. */
-function exactTopK(vectors: readonly Float32Array[], queries: readonly Float32Array[], k: number): number[][] {
-  const unit = vectors.map(normalised);
-  return queries.map((query) => {
-    const q = normalised(query);
-    const best: Array<{ label: number; score: number }> = [];
-    unit.forEach((v, label) => {
-      let dot = 0;
-      for (let d = 0; d < v.length; d++) dot += v[d]! * q[d]!;
-      if (best.length === k && dot <= best[k - 1]!.score) return;
-      let at = best.length;
-      while (at > 0 && dot > best[at - 1]!.score) at--;
-      best.splice(at, 0, { label, score: dot });
-      if (best.length > k) best.pop();
-    });
-    return best.map((b) => b.label);
-  });
-}
 
-function recallAt(found: readonly number[], truth: readonly number[]): number {
-  const want = new Set(truth);
-  return found.filter((label) => want.has(label)).length / truth.length;
-}
 
 /** mnemo behind the same KnnPeer contract: vectors appended as events, indexed in the background, then searched. */
 function mnemoPeer(): KnnPeer & { indexSeconds(): number } {
@@ -122,7 +95,7 @@ async function measurePeer(peer: KnnPeer, data: Dataset, queries: number): Promi
     });
     const recallQueries = peer.exhaustive ? exhaustiveRecallQueries : distinctQueries;
     let recall = 0;
-    for (let q = 0; q < recallQueries; q++) recall += recallAt(await peer.search(data.queries[q]!, knnK), data.truth[q]!);
+    for (let q = 0; q < recallQueries; q++) recall += recallOfQuery(await peer.search(data.queries[q]!, knnK), data.truth[q]!);
     recall /= recallQueries;
     const p = percentiles(run.samples);
     const role: Row['role'] = peer.name.includes('floor') ? 'floor' : peer.name.startsWith('mnemo') ? 'mnemo' : 'peer';

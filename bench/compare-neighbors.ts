@@ -9,7 +9,8 @@ import { openEngine, type RawEvent } from '../src/index.js';
 import { applyToGraphology, graphologyNeighbors, newGraphology } from './peers/graphology.js';
 import { SqliteGraph } from './peers/sqlite.js';
 import { percentiles, timeEachUs } from './support/report.js';
-import { addChecksum, collectGarbage, countLabel, lcg, type QuestionOptions, type QuestionResult, type Row } from './support/question.js';
+import { addChecksum, collectGarbage, countLabel, type QuestionOptions, type QuestionResult, type Row } from './support/question.js';
+import { seededRandom } from './support/random.js';
 
 export const graphDegree = 10;
 /** Events per append while loading: the engine's batch limit is 10,000; 1000 keeps batches small as agents send them. */
@@ -21,7 +22,7 @@ const warmupPassesMax = 10;
 
 /** N node events then N×degree edge events (random targets, seeded), in batches. Deterministic for (nodes, seed). */
 export function* graphBatches(nodes: number, seed: number, batchEvents = loadBatchEvents, edgesMax = nodes * graphDegree): Generator<RawEvent[]> {
-  const random = lcg(seed);
+  const random = seededRandom(seed);
   let batch: RawEvent[] = [];
   for (let i = 0; i < nodes; i++) {
     batch.push({ type: 'prime.node.created', payload: { id: `node:person:${i}`, type: i % 10 === 0 ? 'project' : 'person', properties: { name: `n${i}`, rank: i % 100 } } });
@@ -130,7 +131,7 @@ export async function compareNeighbors(options: QuestionOptions): Promise<Questi
   ];
   let checksum = 0;
   for (const nodes of options.sizes) {
-    const random = lcg(99);
+    const random = seededRandom(99);
     const ids = Array.from({ length: options.queries }, () => `node:person:${Math.floor(random() * nodes)}`);
     const measured: Measured[] = [];
     options.log(`neighbors: mnemo at ${countLabel(nodes)} nodes`);

@@ -11,6 +11,8 @@ import { openEngine, type Engine, type EngineOptions } from '../src/index.js';
 import { clusteredVectors } from './vector-index.js';
 import { vectorIndexEfConstructionDefault, vectorIndexEfSearchDefault, vectorIndexMDefault } from '../projections/vector-index.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
+import { exactTopK, meanRecall } from './support/knn-truth.js';
+import { seededRandom } from './support/random.js';
 
 export interface EngineBenchOptions {
   /** Node counts for the neighbours table (degree 10 each). */
@@ -38,17 +40,9 @@ async function withEngine<T>(options: Partial<EngineOptions>, body: (db: Engine)
   }
 }
 
-/** A deterministic PRNG so every run builds the same graph. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 function* graphBatches(nodes: number, seed: number): Generator<unknown[]> {
-  const random = lcg(seed);
+  const random = seededRandom(seed);
   let batch: unknown[] = [];
   const flush = function* () {
     if (batch.length > 0) yield batch;
@@ -97,7 +91,7 @@ async function neighborsRows(nodes: number, queries: number): Promise<{ rows: Ro
       floorNodes.set(id, db.getNode(id)!);
       floorAdj.set(id, new Set(db.neighbors(id, { direction: 'out' }).nodes.map((n) => n.id)));
     }
-    const random = lcg(99);
+    const random = seededRandom(99);
     const ids = Array.from({ length: queries }, () => `node:person:${Math.floor(random() * nodes)}`);
     const floorWalk = (id: string) => {
       const out: object[] = [];
@@ -157,7 +151,7 @@ async function vectorRows(count: number, dim: number, queries: number): Promise<
     bare.setEf(vectorIndexEfSearchDefault);
     const queryArrays = queryVectors.map((v) => Array.from(v));
 
-    const exact = queryVectors.map((q) => bruteForceTop(q, vectors, 10));
+    const exact = exactTopK(vectors, queryVectors, 10);
     const k = 10;
     for (let i = 0; i < 200; i++) {
       bare.searchKnn(queryArrays[i % 200]!, k);
@@ -166,8 +160,8 @@ async function vectorRows(count: number, dim: number, queries: number): Promise<
     const bareRun = timeEachUs(queries, (i) => bare.searchKnn(queryArrays[i % 200]!, k).neighbors);
     const mnemoRun = timeEachUs(queries, (i) => db.similar({ vector: queryVectors[i % 200]! }, { topK: k }));
     const recallRun = timeEachUs(Math.min(queries, 5000), (i) => db.recall({ vector: queryVectors[i % 200]!, topK: k, depth: 1 }));
-    const mnemoRecall10 = mean(queryVectors.map((q, i) => overlap(db.similar({ vector: q }, { topK: k }).map((h) => Number(h.id.slice(9))), exact[i]!)));
-    const bareRecall10 = mean(queryArrays.map((q, i) => overlap(bare.searchKnn(q, k).neighbors, exact[i]!)));
+    const mnemoRecall10 = meanRecall(queryVectors.map((q) => db.similar({ vector: q }, { topK: k }).map((h) => Number(h.id.slice(9)))), exact);
+    const bareRecall10 = meanRecall(queryArrays.map((q) => bare.searchKnn(q, k).neighbors), exact);
     const b = percentiles(bareRun.samples);
     const m = percentiles(mnemoRun.samples);
     const r = percentiles(recallRun.samples);
@@ -226,29 +220,8 @@ async function ingestRows(events: number): Promise<{ rows: Row[]; checksum: numb
   return { rows, checksum };
 }
 
-function bruteForceTop(query: Float32Array, vectors: Float32Array[], k: number): number[] {
-  const qn = Math.sqrt(query.reduce((s, x) => s + x * x, 0));
-  const scored = vectors.map((v, i) => {
-    let dot = 0;
-    let vv = 0;
-    for (let d = 0; d < v.length; d++) {
-      dot += v[d]! * query[d]!;
-      vv += v[d]! * v[d]!;
-    }
-    return [dot / (qn * Math.sqrt(vv)), i] as const;
-  });
-  scored.sort((a, b) => b[0] - a[0]);
-  return scored.slice(0, k).map(([, i]) => i);
-}
 
-function overlap(found: readonly number[], truth: readonly number[]): number {
-  const set = new Set(truth);
-  return found.filter((x) => set.has(x)).length / truth.length;
-}
 
-function mean(xs: number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
-}
 
 export async function runEngineBench(sizes: EngineBenchOptions, log: (line: string) => void = console.log): Promise<{ markdown: string; checksum: number }> {
   const rows: Row[] = [];

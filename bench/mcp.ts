@@ -14,6 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { openEngine, type Engine } from '../src/index.js';
 import { startHttpServer } from '../src/server/http.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
+import { seededRandom } from './support/random.js';
 
 /** The compiled CLI, whether this file runs from dist/bench (npm run bench:mcp) or from source (the test suite). */
 function cliPath(): string {
@@ -96,8 +97,7 @@ async function searchTextRows(nodes: number, calls: number): Promise<{ rows: str
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-bench-text-'));
   const db = await openEngine({ dataDir, durability: 'none', onWarning: () => {} });
   try {
-    let seed = 7;
-    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const random = seededRandom(7);
     const pick = () => words[Math.floor(random() * words.length)]!;
     for (let start = 0; start < nodes; start += 1000) {
       const batch = [];

@@ -14,6 +14,7 @@ import { Engine, type EngineTuning } from '../src/engine.js';
 import type { EngineOptions } from '../src/api.js';
 import { readHeader, headerBytes } from '../wal/record.js';
 import { checksumOf, fmt, hasFlag, machineLine, markdownTable, percentiles, writeResult } from './support/report.js';
+import { seededRandom } from './support/random.js';
 
 export interface RestartBenchOptions {
   events: number;
@@ -54,17 +55,10 @@ export interface RestartResults {
   checksum: number;
 }
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** Nodes, edges between earlier nodes, updates, and `vectors` vectors spread evenly: `count` events from seq `start`. */
 function* eventBatches(count: number, vectors: number, dim: number, state: { nodes: number; vectors: number; seed: number }): Generator<unknown[]> {
-  const random = lcg(state.seed++);
+  const random = seededRandom(state.seed++);
   const vectorEvery = vectors > 0 ? Math.max(1, Math.floor(count / vectors)) : Number.POSITIVE_INFINITY;
   let batch: unknown[] = [];
   for (let i = 0; i < count; i++) {
@@ -122,7 +116,7 @@ function decodeFloor(walDir: string): { events: number; seconds: number } {
 
 /** neighbors latency samples (µs) taken on the event loop, one window per tick, until `until` resolves. */
 async function sampleNeighbors(db: Engine, nodes: number, perTick: number, until: Promise<unknown>): Promise<number[]> {
-  const random = lcg(99);
+  const random = seededRandom(99);
   const samples: number[] = [];
   let done = false;
   void until.finally(() => {

@@ -24,6 +24,7 @@ import {
 } from '../projections/vector-index.js';
 import type { StoredEvent } from '../src/events.js';
 import { seededRandom } from './support/random.js';
+import { exactTopK, meanRecall } from './support/knn-truth.js';
 
 export { seededRandom };
 
@@ -53,33 +54,6 @@ export function clusteredVectors(n: number, dim: number, clusters: number, seed:
   return vectors;
 }
 
-/** Exact cosine top-k ids (as indices) for each query, by brute force over normalised copies. */
-function exactTopK(data: Float32Array[], queries: Float32Array[], k: number): number[][] {
-  const unit = data.map(normalised);
-  return queries.map((q) => {
-    const qu = normalised(q);
-    // Keep the k best in a small sorted list: a full sort of n scores per query dominated the run.
-    const best: Array<{ i: number; score: number }> = [];
-    for (let i = 0; i < unit.length; i++) {
-      const v = unit[i] as Float32Array;
-      let dot = 0;
-      for (let d = 0; d < v.length; d++) dot += (v[d] as number) * (qu[d] as number);
-      if (best.length === k && dot <= (best[k - 1] as { score: number }).score) continue;
-      let at = best.length;
-      while (at > 0 && dot > (best[at - 1] as { score: number }).score) at--;
-      best.splice(at, 0, { i, score: dot });
-      if (best.length > k) best.pop();
-    }
-    return best.map((b) => b.i);
-  });
-}
-
-function normalised(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (const x of v) sum += x * x;
-  const n = Math.sqrt(sum) || 1;
-  return v.map((x) => x / n);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -207,14 +181,6 @@ function buildBare(data: Float32Array[], options: BenchOptions): { bare: Instanc
   };
 }
 
-function recallOf(found: number[][], truth: number[][], k: number): number {
-  let hits = 0;
-  found.forEach((ids, q) => {
-    const exact = new Set(truth[q]);
-    hits += ids.slice(0, k).filter((id) => exact.has(id)).length;
-  });
-  return hits / (truth.length * k);
-}
 
 /** Times ours and bare alternately per query so machine noise hits both alike. */
 function searchRow(index: VectorIndex, bare: InstanceType<typeof hnswlib.HierarchicalNSW>, queries: Float32Array[], truth: number[][], ef: number, k: number, hash: ReturnType<typeof createHash>): SearchRow {
@@ -244,8 +210,8 @@ function searchRow(index: VectorIndex, bare: InstanceType<typeof hnswlib.Hierarc
   theirs.sort((a, b) => a - b);
   return {
     efSearch: ef,
-    recall: recallOf(oursFound, truth, k),
-    bareRecall: recallOf(bareFound, truth, k),
+    recall: meanRecall(oursFound.map((ids) => ids.slice(0, k)), truth),
+    bareRecall: meanRecall(bareFound.map((ids) => ids.slice(0, k)), truth),
     p50Us: percentile(ours, 50) * 1000,
     p99Us: percentile(ours, 99) * 1000,
     bareP50Us: percentile(theirs, 50) * 1000,

@@ -71,14 +71,6 @@ export async function timeEachAsyncUs(count: number, op: (i: number) => unknown)
   return { samples };
 }
 
-/** A deterministic PRNG (LCG) so every run builds the same data and asks the same queries. */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** Frees what the previous subject left behind, so one subject's garbage is not the next one's pause. */
 export function collectGarbage(): void {
