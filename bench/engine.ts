@@ -72,9 +72,11 @@ interface Row {
   ratio: string;
 }
 
+/** JS heap plus ArrayBuffer memory (typed-array columns live outside the JS heap, and must count). */
 function heapUsed(): number {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /** neighbors(id) returning 10 records, next to a bare Map<string, Set<string>> walk plus Map.get per neighbour. */
@@ -232,7 +234,7 @@ export async function runEngineBench(sizes: EngineBenchOptions, log: (line: stri
     const result = await neighborsRows(nodes, sizes.queries);
     rows.push(...result.rows);
     checksum += result.checksum;
-    memory.push(`${nodes.toLocaleString('en-US')} nodes × ${degree} edges: ${fmt(result.heapPerNode, 0)} heap bytes per node (nodes + edges, all projections, no vectors)`);
+    memory.push(`${nodes.toLocaleString('en-US')} nodes × ${degree} edges: ${fmt(result.heapPerNode, 0)} bytes per node (JS heap + ArrayBuffers; nodes + edges, all projections, no vectors)`);
   }
   log(`vectors: ${sizes.vectorCount} × ${sizes.vectorDim}…`);
   const vector = await vectorRows(sizes.vectorCount, sizes.vectorDim, sizes.queries);

@@ -1,17 +1,22 @@
 // Adjacency: every live edge by id, and per node its out-edges and in-edges.
 //
-// Memory layout (target ≤ 1 KiB per node at 10 edges per node): one Edge object per edge, referenced
-// from the edges-by-id Map, the source's out list and the target's in list. Per node, one small
-// NodeEdges object with two plain arrays (shared empty arrays until the first edge). Relation and node
-// id strings are interned, so a million edges of relation 'knows' hold one 'knows' string, and an
-// edge's source/target are the node's own id string rather than a per-event copy. Each Edge remembers
-// its slot in both lists, so removing an edge is O(1) (swap with the last) even from a hub node with
-// a million edges, whose cascade delete would otherwise be quadratic.
+// Memory layout (target ≤ 1 KiB per node at 10 edges per node): edges are rows in typed-array
+// columns indexed by an edge handle, not objects. An edge id maps to its handle through an IdTable
+// (its characters in a byte arena, ~30 bytes per id instead of a ~80-byte string plus Map entry);
+// the row holds source and target node handles, a relation handle, the weight, and its place in
+// two doubly linked lists: the source's out-edges and the target's in-edges. Linking and unlinking
+// are O(1), so a cascade delete of a hub with a million edges stays linear. Properties, which few
+// edges have, live in a Map by handle. Per node: a handle (a Map entry from the node's id string,
+// which is node-state's own instance), and the heads and tails of its two lists.
+//
+// A checkpoint is a handful of typed arrays and the ids' bytes: loading it builds no per-edge
+// object or string. Reads materialise an EdgeRecord only for what they return.
 
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
-import { CanonicalHash, sortedKeys } from './digest.js';
+import { CanonicalHash } from './digest.js';
+import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
 const noProperties: Properties = Object.freeze({}) as Properties;
@@ -21,60 +26,35 @@ function isEmpty(object: object): boolean {
   return true;
 }
 
-/**
- * A live edge. Shared by reference between the id map and both adjacency lists: callers must not
- * mutate it, and must not hold a list returned by out()/in() across a write. The list positions are
- * ES private fields so they never show up in JSON, spreads or test equality.
- */
-export class Edge {
-  #outSlot = -1;
-  #inSlot = -1;
-
-  constructor(
-    readonly id: string,
-    readonly source: string,
-    readonly target: string,
-    readonly relation: string,
-    readonly weight: number,
-    readonly properties: Properties,
-  ) {}
-
-  /** Appends the edge to its source's out list and its target's in list (both the same node for a self-loop). */
-  static link(edge: Edge, out: Edge[], into: Edge[]): void {
-    edge.#outSlot = out.length;
-    out.push(edge);
-    edge.#inSlot = into.length;
-    into.push(edge);
-  }
-
-  /** Removes the edge from both lists in O(1) by moving each list's last edge into its slot. */
-  static unlink(edge: Edge, out: Edge[], into: Edge[]): void {
-    assert(out[edge.#outSlot] === edge && into[edge.#inSlot] === edge, `edge ${edge.id} is not where its slots say`);
-    const lastOut = out.pop()!;
-    if (lastOut !== edge) {
-      out[edge.#outSlot] = lastOut;
-      lastOut.#outSlot = edge.#outSlot;
-    }
-    const lastIn = into.pop()!;
-    if (lastIn !== edge) {
-      into[edge.#inSlot] = lastIn;
-      lastIn.#inSlot = edge.#inSlot;
-    }
-  }
+/** An edge as getEdge returns it: a fresh object each call. */
+export interface EdgeRecord {
+  readonly id: string;
+  readonly source: string;
+  readonly target: string;
+  readonly relation: string;
+  readonly weight: number;
+  readonly properties: Properties;
 }
 
-/** Shared by every node with no edges in that direction; replaced by a real array on the first edge. */
-const noEdges: Edge[] = [];
-Object.freeze(noEdges);
+export type EdgeDirection = 'out' | 'in' | 'both';
 
-class NodeEdges {
-  out: Edge[] = noEdges;
-  in: Edge[] = noEdges;
-  constructor(readonly id: string) {}
+/** No edge, no node: the end of a list. */
+const none = -1;
+
+function grownInt32(array: Int32Array, needed: number, fill: number): Int32Array {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(Math.max(needed, array.length * 2, 64));
+  next.set(array);
+  next.fill(fill, array.length);
+  return next;
 }
 
-/** Count of live edges of one relation; `relation` is the string instance every such edge shares. */
-interface RelationCount { readonly relation: string; count: number }
+function grownFloat64(array: Float64Array, needed: number): Float64Array {
+  if (needed <= array.length) return array;
+  const next = new Float64Array(Math.max(needed, array.length * 2, 64));
+  next.set(array);
+  return next;
+}
 
 export interface AdjacencyOptions {
   /**
@@ -86,72 +66,138 @@ export interface AdjacencyOptions {
 }
 
 interface SavedAdjacency {
-  format: 1;
-  ids: string[];
-  sources: string[];
-  targets: string[];
-  relations: string[];
-  weights: number[];
-  properties: Properties[];
+  format: 2;
+  /** IdTable bytes: edge i of the columns below is the i-th id. */
+  edgeIds: Uint8Array;
+  /** Node ids; sources and targets index into it. */
+  nodeIds: string[];
+  sources: Int32Array;
+  targets: Int32Array;
+  /** Relation names; relations index into it. */
+  relationNames: string[];
+  relations: Int32Array;
+  weights: Float64Array;
+  /** [edge index, properties] for each edge that has any. */
+  properties: Array<[number, Properties]>;
 }
 
-const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
+// moreTypes keeps typed arrays as typed arrays (one copy, no per-element decoding).
+const checkpointCodec = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
 
 export class Adjacency implements Projection {
   readonly name = 'adjacency';
-  private readonly edges = new Map<string, Edge>();
-  private readonly nodes = new Map<string, NodeEdges>();
-  private readonly relations = new Map<string, RelationCount>();
   private readonly internNodeId: (id: string) => string;
+
+  // ---- edges, by edge handle ----
+  private edgeIds = new IdTable();
+  private sources: Int32Array = new Int32Array(0);
+  private targets: Int32Array = new Int32Array(0);
+  private relationOf: Int32Array = new Int32Array(0);
+  private weights: Float64Array = new Float64Array(0);
+  private nextOut: Int32Array = new Int32Array(0);
+  private prevOut: Int32Array = new Int32Array(0);
+  private nextIn: Int32Array = new Int32Array(0);
+  private prevIn: Int32Array = new Int32Array(0);
+  private edgeProperties = new Map<number, Properties>();
+
+  // ---- nodes, by node handle (a node has one while it has edges or until it is deleted) ----
+  private nodeHandles = new Map<string, number>();
+  private nodeIds: string[] = [];
+  private freeNodes: number[] = [];
+  private headOut: Int32Array = new Int32Array(0);
+  private tailOut: Int32Array = new Int32Array(0);
+  private headIn: Int32Array = new Int32Array(0);
+  private tailIn: Int32Array = new Int32Array(0);
+
+  // ---- relations, by relation handle ----
+  private relationHandles = new Map<string, number>();
+  private relationNames: string[] = [];
+  private relationCounts: number[] = [];
+  private freeRelations: number[] = [];
 
   constructor(options: AdjacencyOptions = {}) {
     this.internNodeId = options.internNodeId ?? ((id) => id);
   }
 
-  getEdge(id: string): Edge | undefined {
-    return this.edges.get(id);
+  getEdge(id: string): EdgeRecord | undefined {
+    const edge = this.edgeIds.get(id);
+    return edge < 0 ? undefined : this.record(edge, id);
   }
 
   hasEdge(id: string): boolean {
-    return this.edges.has(id);
+    return this.edgeIds.has(id);
   }
 
   get count(): number {
-    return this.edges.size;
+    return this.edgeIds.size;
   }
 
-  /** The node's out-edges, in no particular order. The live internal list: do not mutate, do not hold across a write. */
-  out(nodeId: string): readonly Edge[] {
-    return this.nodes.get(nodeId)?.out ?? noEdges;
+  /** The node's out-edges, oldest link first. Fresh records. */
+  out(nodeId: string): EdgeRecord[] {
+    const records: EdgeRecord[] = [];
+    const node = this.nodeHandles.get(nodeId);
+    if (node !== undefined) for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) records.push(this.record(e));
+    return records;
   }
 
-  /** The node's in-edges, in no particular order. The live internal list: do not mutate, do not hold across a write. */
-  in(nodeId: string): readonly Edge[] {
-    return this.nodes.get(nodeId)?.in ?? noEdges;
+  /** The node's in-edges, oldest link first. Fresh records. */
+  in(nodeId: string): EdgeRecord[] {
+    const records: EdgeRecord[] = [];
+    const node = this.nodeHandles.get(nodeId);
+    if (node !== undefined) for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) records.push(this.record(e));
+    return records;
   }
 
-  /** Every edge touching the node, out then in, a self-loop once. A fresh array. */
-  edgesOf(nodeId: string): Edge[] {
-    const entry = this.nodes.get(nodeId);
-    if (entry === undefined) return [];
-    const all = entry.out.slice();
-    for (const edge of entry.in) if (edge.source !== nodeId) all.push(edge);
-    return all;
+  /** Every edge touching the node, out then in, a self-loop once. Fresh records. */
+  edgesOf(nodeId: string): EdgeRecord[] {
+    const node = this.nodeHandles.get(nodeId);
+    if (node === undefined) return [];
+    const records = this.out(nodeId);
+    for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) records.push(this.record(e));
+    return records;
   }
 
-  /** Ids of every edge touching the node, out then in, a self-loop once. A fresh array. */
+  /** Ids of every edge touching the node, out then in, a self-loop once. */
   edgeIdsOf(nodeId: string): string[] {
-    const entry = this.nodes.get(nodeId);
-    if (entry === undefined) return [];
     const ids: string[] = [];
-    for (const edge of entry.out) ids.push(edge.id);
-    for (const edge of entry.in) if (edge.source !== nodeId) ids.push(edge.id);
+    const node = this.nodeHandles.get(nodeId);
+    if (node === undefined) return ids;
+    for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) ids.push(this.edgeIds.idOf(e));
+    for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) ids.push(this.edgeIds.idOf(e));
+    return ids;
+  }
+
+  /**
+   * The ids of the nodes at the other end of the node's edges (out-edges first when direction is
+   * 'both'), filtered by relation, with repeats and the node itself where edges say so. The strings
+   * are the stored instances, so a Map lookup by them needs no hashing. The hot path of neighbors.
+   */
+  adjacentIds(nodeId: string, relation: string | undefined, direction: EdgeDirection): string[] {
+    const ids: string[] = [];
+    const node = this.nodeHandles.get(nodeId);
+    if (node === undefined) return ids;
+    let only = none;
+    if (relation !== undefined) {
+      const handle = this.relationHandles.get(relation);
+      if (handle === undefined) return ids;
+      only = handle;
+    }
+    if (direction !== 'in') {
+      for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) {
+        if (only === none || this.relationOf[e] === only) ids.push(this.nodeIds[this.targets[e]!]!);
+      }
+    }
+    if (direction !== 'out') {
+      for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) {
+        if (only === none || this.relationOf[e] === only) ids.push(this.nodeIds[this.sources[e]!]!);
+      }
+    }
     return ids;
   }
 
   countsByRelation(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const { relation, count } of this.relations.values()) counts[relation] = count;
+    for (const [relation, handle] of this.relationHandles) counts[relation] = this.relationCounts[handle]!;
     return counts;
   }
 
@@ -162,15 +208,20 @@ export class Adjacency implements Projection {
         this.addEdge(p.id, p.source, p.target, p.relation, p.weight ?? 1, p.properties ?? noProperties);
         return;
       }
-      case 'prime.edge.deleted':
-        this.removeEdge(event.payload.id, event.seq);
+      case 'prime.edge.deleted': {
+        const edge = this.edgeIds.get(event.payload.id);
+        assert(edge >= 0, `edge.deleted for unknown edge ${event.payload.id} at seq ${event.seq}`);
+        this.removeEdge(edge);
         return;
+      }
       case 'prime.node.deleted': {
         // The cascade has already deleted every edge of the node; only its empty lists remain.
-        const entry = this.nodes.get(event.payload.id);
-        if (entry === undefined) return;
-        assert(entry.out.length === 0 && entry.in.length === 0, `node ${entry.id} deleted with live edges at seq ${event.seq}`);
-        this.nodes.delete(entry.id);
+        const node = this.nodeHandles.get(event.payload.id);
+        if (node === undefined) return;
+        assert(this.headOut[node] === none && this.headIn[node] === none, `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
+        this.nodeHandles.delete(event.payload.id);
+        this.nodeIds[node] = '';
+        this.freeNodes.push(node);
         return;
       }
       default:
@@ -178,78 +229,199 @@ export class Adjacency implements Projection {
     }
   }
 
+  private record(edge: number, id = this.edgeIds.idOf(edge)): EdgeRecord {
+    return {
+      id,
+      source: this.nodeIds[this.sources[edge]!]!,
+      target: this.nodeIds[this.targets[edge]!]!,
+      relation: this.relationNames[this.relationOf[edge]!]!,
+      weight: this.weights[edge]!,
+      properties: this.edgeProperties.get(edge) ?? noProperties,
+    };
+  }
+
   private addEdge(id: string, source: string, target: string, relation: string, weight: number, properties: Properties): void {
-    if (this.edges.has(id)) assert(false, `edge ${id} created twice`);
-    const from = this.entryOf(source);
-    const to = source === target ? from : this.entryOf(target);
-    const edge = new Edge(id, from.id, to.id, this.countRelation(relation, +1), weight, isEmpty(properties) ? noProperties : properties);
-    if (from.out === noEdges) from.out = [];
-    if (to.in === noEdges) to.in = [];
-    Edge.link(edge, from.out, to.in);
-    this.edges.set(id, edge);
+    const edge = this.edgeIds.add(id);
+    this.ensureEdgeRows(edge + 1);
+    const from = this.nodeHandleOf(source);
+    const to = source === target ? from : this.nodeHandleOf(target);
+    this.sources[edge] = from;
+    this.targets[edge] = to;
+    this.relationOf[edge] = this.countRelation(relation, +1);
+    this.weights[edge] = weight;
+    if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
+    this.link(edge, from, to);
   }
 
-  private removeEdge(id: string, seq: number): void {
-    const edge = this.edges.get(id);
-    assert(edge !== undefined, `edge.deleted for unknown edge ${id} at seq ${seq}`);
-    Edge.unlink(edge, this.nodes.get(edge.source)!.out, this.nodes.get(edge.target)!.in);
-    this.edges.delete(id);
-    this.countRelation(edge.relation, -1);
+  /** Appends the edge to its source's out list and its target's in list. */
+  private link(edge: number, from: number, to: number): void {
+    this.prevOut[edge] = this.tailOut[from]!;
+    this.nextOut[edge] = none;
+    if (this.tailOut[from] === none) this.headOut[from] = edge;
+    else this.nextOut[this.tailOut[from]!] = edge;
+    this.tailOut[from] = edge;
+    this.prevIn[edge] = this.tailIn[to]!;
+    this.nextIn[edge] = none;
+    if (this.tailIn[to] === none) this.headIn[to] = edge;
+    else this.nextIn[this.tailIn[to]!] = edge;
+    this.tailIn[to] = edge;
   }
 
-  private entryOf(nodeId: string): NodeEdges {
-    let entry = this.nodes.get(nodeId);
-    if (entry === undefined) {
+  private removeEdge(edge: number): void {
+    const from = this.sources[edge]!;
+    const to = this.targets[edge]!;
+    const nextOut = this.nextOut[edge]!;
+    const prevOut = this.prevOut[edge]!;
+    if (prevOut === none) this.headOut[from] = nextOut;
+    else this.nextOut[prevOut] = nextOut;
+    if (nextOut === none) this.tailOut[from] = prevOut;
+    else this.prevOut[nextOut] = prevOut;
+    const nextIn = this.nextIn[edge]!;
+    const prevIn = this.prevIn[edge]!;
+    if (prevIn === none) this.headIn[to] = nextIn;
+    else this.nextIn[prevIn] = nextIn;
+    if (nextIn === none) this.tailIn[to] = prevIn;
+    else this.prevIn[nextIn] = prevIn;
+    this.countRelation(this.relationNames[this.relationOf[edge]!]!, -1);
+    this.edgeProperties.delete(edge);
+    this.edgeIds.remove(edge);
+  }
+
+  private reset(): void {
+    this.edgeIds = new IdTable();
+    for (const column of ['sources', 'targets', 'relationOf', 'nextOut', 'prevOut', 'nextIn', 'prevIn', 'headOut', 'tailOut', 'headIn', 'tailIn'] as const) this[column] = new Int32Array(0);
+    this.weights = new Float64Array(0);
+    this.edgeProperties = new Map();
+    this.nodeHandles = new Map();
+    this.nodeIds = [];
+    this.freeNodes = [];
+    this.relationHandles = new Map();
+    this.relationNames = [];
+    this.relationCounts = [];
+    this.freeRelations = [];
+  }
+
+  private ensureEdgeRows(rows: number): void {
+    if (rows <= this.sources.length) return;
+    this.sources = grownInt32(this.sources, rows, none);
+    this.targets = grownInt32(this.targets, rows, none);
+    this.relationOf = grownInt32(this.relationOf, rows, none);
+    this.weights = grownFloat64(this.weights, rows);
+    this.nextOut = grownInt32(this.nextOut, rows, none);
+    this.prevOut = grownInt32(this.prevOut, rows, none);
+    this.nextIn = grownInt32(this.nextIn, rows, none);
+    this.prevIn = grownInt32(this.prevIn, rows, none);
+  }
+
+  private ensureNodeRows(rows: number): void {
+    if (rows <= this.headOut.length) return;
+    this.headOut = grownInt32(this.headOut, rows, none);
+    this.tailOut = grownInt32(this.tailOut, rows, none);
+    this.headIn = grownInt32(this.headIn, rows, none);
+    this.tailIn = grownInt32(this.tailIn, rows, none);
+  }
+
+  private nodeHandleOf(nodeId: string): number {
+    let node = this.nodeHandles.get(nodeId);
+    if (node === undefined) {
       const id = this.internNodeId(nodeId);
-      entry = new NodeEdges(id);
-      this.nodes.set(id, entry);
+      node = this.freeNodes.pop() ?? this.nodeIds.length;
+      this.ensureNodeRows(node + 1);
+      this.nodeIds[node] = id;
+      this.headOut[node] = this.tailOut[node] = this.headIn[node] = this.tailIn[node] = none;
+      this.nodeHandles.set(id, node);
     }
-    return entry;
+    return node;
   }
 
-  /** Adjusts a relation's count and returns its shared string instance. */
-  private countRelation(relation: string, delta: number): string {
-    let entry = this.relations.get(relation);
-    if (entry === undefined) {
-      entry = { relation, count: 0 };
-      this.relations.set(relation, entry);
+  /** Adjusts a relation's count and returns its handle; a relation with no edge left gives its handle back. */
+  private countRelation(relation: string, delta: number): number {
+    let handle = this.relationHandles.get(relation);
+    if (handle === undefined) {
+      handle = this.freeRelations.pop() ?? this.relationNames.length;
+      this.relationNames[handle] = relation;
+      this.relationCounts[handle] = 0;
+      this.relationHandles.set(relation, handle);
     }
-    entry.count += delta;
-    if (entry.count === 0) this.relations.delete(relation);
-    return entry.relation;
+    const count = (this.relationCounts[handle] = this.relationCounts[handle]! + delta);
+    if (count === 0) {
+      this.relationHandles.delete(relation);
+      this.freeRelations.push(handle);
+    }
+    return handle;
   }
 
-  /** Hashes the set of edges; list order inside a node is incidental (it changes with swap-removal). */
+  /** Hashes the set of edges; list order inside a node is incidental. */
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    for (const id of sortedKeys(this.edges.keys())) {
-      const e = this.edges.get(id)!;
-      hash.row(e.id, e.source, e.target, e.relation, e.weight, e.properties);
-    }
+    const edges = [...this.edgeIds.handles()].map((e) => this.record(e)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const e of edges) hash.row(e.id, e.source, e.target, e.relation, e.weight, e.properties);
     return hash.hex();
   }
 
   async save(): Promise<Uint8Array> {
-    const saved: SavedAdjacency = { format: 1, ids: [], sources: [], targets: [], relations: [], weights: [], properties: [] };
-    for (const e of this.edges.values()) {
-      saved.ids.push(e.id);
-      saved.sources.push(e.source);
-      saved.targets.push(e.target);
-      saved.relations.push(e.relation);
-      saved.weights.push(e.weight);
-      saved.properties.push(e.properties);
+    const count = this.edgeIds.size;
+    const saved: SavedAdjacency = {
+      format: 2,
+      edgeIds: this.edgeIds.save(),
+      nodeIds: [],
+      sources: new Int32Array(count),
+      targets: new Int32Array(count),
+      relationNames: [],
+      relations: new Int32Array(count),
+      weights: new Float64Array(count),
+      properties: [],
+    };
+    // Renumber nodes and relations densely, in order of first use by an edge.
+    const nodeIndex = new Int32Array(this.nodeIds.length).fill(none);
+    const relationIndex = new Int32Array(this.relationNames.length).fill(none);
+    let i = 0;
+    for (const edge of this.edgeIds.handles()) {
+      for (const [column, node] of [[saved.sources, this.sources[edge]!], [saved.targets, this.targets[edge]!]] as const) {
+        if (nodeIndex[node] === none) nodeIndex[node] = saved.nodeIds.push(this.nodeIds[node]!) - 1;
+        column[i] = nodeIndex[node]!;
+      }
+      const relation = this.relationOf[edge]!;
+      if (relationIndex[relation] === none) relationIndex[relation] = saved.relationNames.push(this.relationNames[relation]!) - 1;
+      saved.relations[i] = relationIndex[relation]!;
+      saved.weights[i] = this.weights[edge]!;
+      const properties = this.edgeProperties.get(edge);
+      if (properties !== undefined) saved.properties.push([i, properties]);
+      i++;
     }
     return checkpointCodec.pack(saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedAdjacency;
-    assert(saved.format === 1, `adjacency checkpoint format ${String(saved.format)} is not supported`);
-    this.edges.clear();
-    this.nodes.clear();
-    this.relations.clear();
-    for (let i = 0; i < saved.ids.length; i++) {
-      this.addEdge(saved.ids[i]!, saved.sources[i]!, saved.targets[i]!, saved.relations[i]!, saved.weights[i]!, saved.properties[i]!);
+    assert(saved.format === 2, `adjacency checkpoint format ${String(saved.format)} is not supported`);
+    const edgeIds = IdTable.load(saved.edgeIds);
+    const count = edgeIds.size;
+    assert(saved.sources.length === count && saved.targets.length === count && saved.relations.length === count && saved.weights.length === count, 'adjacency checkpoint columns disagree in length');
+    this.reset();
+    this.edgeIds = edgeIds;
+    this.ensureEdgeRows(count);
+    this.ensureNodeRows(saved.nodeIds.length);
+    for (const id of saved.nodeIds) this.nodeHandleOf(id);
+    saved.relationNames.forEach((name, handle) => {
+      this.relationHandles.set(name, handle);
+      this.relationNames[handle] = name;
+      this.relationCounts[handle] = 0;
+    });
+    // Saved edges are in handle order; linking them in that order rebuilds every list.
+    for (let edge = 0; edge < count; edge++) {
+      const from = saved.sources[edge]!;
+      const to = saved.targets[edge]!;
+      const relation = saved.relations[edge]!;
+      assert(from >= 0 && from < saved.nodeIds.length && to >= 0 && to < saved.nodeIds.length, 'adjacency checkpoint: node index out of range');
+      assert(relation >= 0 && relation < saved.relationNames.length, 'adjacency checkpoint: relation index out of range');
+      this.sources[edge] = from;
+      this.targets[edge] = to;
+      this.relationOf[edge] = relation;
+      this.relationCounts[relation]!++;
+      this.weights[edge] = saved.weights[edge]!;
+      this.link(edge, from, to);
     }
+    for (const [edge, properties] of saved.properties) this.edgeProperties.set(edge, properties);
   }
 }

@@ -7,7 +7,6 @@ import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { depthOption, directionOption, limitOption, offsetOption } from './options.js';
 
-const noEdges: readonly EdgeRecord[] = [];
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
 const dedupeScanMax = 32;
 
@@ -28,35 +27,28 @@ export class GraphQueries {
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
   adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
-    const out = direction === 'in' ? noEdges : this.adjacency.out(id);
-    const into = direction === 'out' ? noEdges : this.adjacency.in(id);
-    // Small neighbourhoods (the common case) deduplicate by scanning the result: cheaper than a Set
-    // for up to a few dozen entries, and it allocates nothing.
-    const seen = out.length + into.length > dedupeScanMax ? new Set<string>() : undefined;
+    const others = this.adjacency.adjacentIds(id, relation, direction);
     const found: NodeRecord[] = [];
-    for (let i = 0; i < out.length; i++) {
-      const edge = out[i]!;
-      if (relation === undefined || edge.relation === relation) this.collect(found, seen, id, edge.target);
+    if (others.length > dedupeScanMax) {
+      const seen = new Set<string>([id]);
+      for (const other of others) {
+        if (seen.has(other)) continue;
+        seen.add(other);
+        found.push(this.nodes.get(other)!);
+      }
+      return found;
     }
-    for (let i = 0; i < into.length; i++) {
-      const edge = into[i]!;
-      if (relation === undefined || edge.relation === relation) this.collect(found, seen, id, edge.source);
+    // Small neighbourhoods (the common case) deduplicate by scanning the result: cheaper than a Set
+    // for up to a few dozen entries. Records compare by identity (one instruction), not ids by content.
+    for (let i = 0; i < others.length; i++) {
+      const other = others[i]!;
+      if (other === id) continue;
+      const record = this.nodes.get(other)!;
+      let seen = false;
+      for (let j = 0; j < found.length && !seen; j++) seen = found[j] === record;
+      if (!seen) found.push(record);
     }
     return found;
-  }
-
-  private collect(found: NodeRecord[], seen: Set<string> | undefined, self: string, other: string): void {
-    if (other === self) return;
-    if (seen !== undefined) {
-      if (seen.has(other)) return;
-      seen.add(other);
-      found.push(this.nodes.get(other)!);
-      return;
-    }
-    // Compare records by identity (one instruction), not ids by content (~20 ns each).
-    const record = this.nodes.get(other)!;
-    for (let j = 0; j < found.length; j++) if (found[j] === record) return;
-    found.push(record);
   }
 
   /** Breadth-first, never revisiting a node; each result carries its hop count. */

@@ -1,0 +1,296 @@
+// IdTable: string id ↔ small integer handle, without a JS string or Map entry per id.
+//
+// Ten million edge ids as JS strings in a Map<string, …> cost ~80 bytes each (a ~32-byte string,
+// a ~40-byte hash-table entry with its slack, a slot in a handle → id array) and rebuilding such a
+// Map from a checkpoint allocates ten million strings. Here an id is its characters in one byte
+// arena (one byte per char when every char is Latin-1, two otherwise), found through an
+// open-addressing hash table of handles in an Int32Array: ~30 bytes per 13-char id, and saving or
+// loading the table is copying a few typed arrays.
+//
+// Handles are dense: a removed id's handle is reused by the next add, so columns indexed by handle
+// (adjacency's edge columns) stay as long as the live count at its peak.
+
+import { assert } from '../src/errors.js';
+
+/** Slots per live entry at most: linear probing stays short below half full. */
+const loadFactorMax = 0.5;
+const slotsMin = 16;
+/** Marks a slot whose entry was removed: probes continue past it, adds may reuse it. */
+const tombstone = -1;
+/** In a handle's length column, set for an id stored as two bytes per char (some char is above U+00FF). */
+const wideFlag = 0x8000_0000;
+const lengthMask = 0x7fff_ffff;
+
+function fnv1a(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** fnv1a over stored characters, equal to fnv1a of the id they spell. */
+function fnv1aStored(chars: Uint8Array, start: number, length: number): number {
+  let hash = 0x811c9dc5;
+  if ((length & wideFlag) === 0) {
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ chars[start + i]!, 0x01000193);
+  } else {
+    const count = length & lengthMask;
+    for (let i = 0; i < count; i++) hash = Math.imul(hash ^ (chars[start + 2 * i]! | (chars[start + 2 * i + 1]! << 8)), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function isLatin1(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+function grown<T extends Int32Array | Uint32Array>(array: T, needed: number): T {
+  if (needed <= array.length) return array;
+  const next = new (array.constructor as new (length: number) => T)(Math.max(needed, array.length * 2, 16));
+  next.set(array);
+  return next;
+}
+
+function grownBuffer(buffer: Buffer, needed: number): Buffer {
+  if (needed <= buffer.length) return buffer;
+  const next = Buffer.alloc(Math.max(needed, buffer.length * 2));
+  buffer.copy(next);
+  return next;
+}
+
+export class IdTable {
+  /** Characters of every id ever added since the last compaction; removed ids leave garbage. */
+  private chars: Buffer = Buffer.alloc(1024);
+  private charsUsed = 0;
+  private charsDead = 0;
+  /** Per handle: where its characters start, their count (| wideFlag), and the id's hash. */
+  private starts = new Int32Array(16);
+  private lengths = new Uint32Array(16);
+  private hashes = new Uint32Array(16);
+  /** handle + 1 per slot; 0 is empty, tombstone a removed entry. */
+  private slots = new Int32Array(slotsMin);
+  private used = 0;
+  private tombstones = 0;
+  /** One past the highest handle ever handed out; handles below it are live or on `free`. */
+  private handleEnd = 0;
+  private free: number[] = [];
+
+  /** Live ids. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** One past the highest handle in use or free: columns indexed by handle need this many rows. */
+  get handleLimit(): number {
+    return this.handleEnd;
+  }
+
+  /** The id's handle, or -1. */
+  get(id: string): number {
+    const mask = this.slots.length - 1;
+    for (let slot = fnv1a(id) & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) return -1;
+      if (entry !== tombstone && this.matches(entry - 1, id)) return entry - 1;
+    }
+  }
+
+  has(id: string): boolean {
+    return this.get(id) >= 0;
+  }
+
+  /** Adds a non-empty id that is not present and returns its handle. */
+  add(id: string): number {
+    assert(id.length > 0, 'ids are never empty');
+    if ((this.used + this.tombstones + 1) > this.slots.length * loadFactorMax) this.rehash(this.used + 1);
+    const hash = fnv1a(id);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    let reusable = -1;
+    for (; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) break;
+      if (entry === tombstone) {
+        if (reusable < 0) reusable = slot;
+      } else {
+        assert(!this.matches(entry - 1, id), `id ${id} added twice`);
+      }
+    }
+    if (reusable >= 0) {
+      slot = reusable;
+      this.tombstones--;
+    }
+    const handle = this.free.pop() ?? this.handleEnd++;
+    this.store(handle, id, hash);
+    this.slots[slot] = handle + 1;
+    this.used++;
+    return handle;
+  }
+
+  /** Removes a present id by handle; the handle goes to the next add. */
+  remove(handle: number): void {
+    const mask = this.slots.length - 1;
+    for (let slot = this.hashes[handle]! & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      assert(entry !== 0, `handle ${handle} is not in the table`);
+      if (entry === handle + 1) {
+        this.slots[slot] = tombstone;
+        break;
+      }
+    }
+    this.tombstones++;
+    this.used--;
+    this.charsDead += this.charCount(handle);
+    this.lengths[handle] = 0;
+    this.free.push(handle);
+    if (this.charsDead > 4096 && this.charsDead * 2 > this.charsUsed) this.compactChars();
+  }
+
+  /** The id of a live handle, as a new string. */
+  idOf(handle: number): string {
+    const start = this.starts[handle]!;
+    const length = this.lengths[handle]!;
+    if ((length & wideFlag) === 0) return this.chars.toString('latin1', start, start + length);
+    const count = length & lengthMask;
+    let id = '';
+    for (let i = 0; i < count; i++) id += String.fromCharCode(this.chars[start + 2 * i]! | (this.chars[start + 2 * i + 1]! << 8));
+    return id;
+  }
+
+  /** Live handles in ascending order. */
+  *handles(): IterableIterator<number> {
+    for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) yield handle;
+  }
+
+  /** Bytes of typed-array memory held, for memory accounting. */
+  get bytes(): number {
+    return this.chars.byteLength + this.starts.byteLength + this.lengths.byteLength + this.hashes.byteLength + this.slots.byteLength;
+  }
+
+  private charCount(handle: number): number {
+    const length = this.lengths[handle]!;
+    return (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
+  }
+
+  private matches(handle: number, id: string): boolean {
+    const length = this.lengths[handle]!;
+    const start = this.starts[handle]!;
+    const chars = this.chars;
+    if ((length & wideFlag) === 0) {
+      if (length !== id.length) return false;
+      for (let i = 0; i < length; i++) if (chars[start + i] !== id.charCodeAt(i)) return false;
+      return true;
+    }
+    if ((length & lengthMask) !== id.length) return false;
+    for (let i = 0; i < id.length; i++) if ((chars[start + 2 * i]! | (chars[start + 2 * i + 1]! << 8)) !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private store(handle: number, id: string, hash: number): void {
+    if (handle >= this.starts.length) {
+      this.starts = grown(this.starts, handle + 1);
+      this.lengths = grown(this.lengths, handle + 1);
+      this.hashes = grown(this.hashes, handle + 1);
+    }
+    const wide = !isLatin1(id);
+    const bytes = wide ? id.length * 2 : id.length;
+    this.chars = grownBuffer(this.chars, this.charsUsed + bytes);
+    const start = this.charsUsed;
+    if (wide) {
+      for (let i = 0; i < id.length; i++) {
+        const code = id.charCodeAt(i);
+        this.chars[start + 2 * i] = code & 0xff;
+        this.chars[start + 2 * i + 1] = code >>> 8;
+      }
+    } else {
+      for (let i = 0; i < id.length; i++) this.chars[start + i] = id.charCodeAt(i);
+    }
+    this.charsUsed += bytes;
+    this.starts[handle] = start;
+    this.lengths[handle] = wide ? (id.length | wideFlag) >>> 0 : id.length;
+    this.hashes[handle] = hash;
+  }
+
+  /** Rebuilds the slot array for at least `live` entries, dropping tombstones. */
+  private rehash(live: number): void {
+    let size = slotsMin;
+    while (live > size * loadFactorMax * 0.75) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let handle = 0; handle < this.handleEnd; handle++) {
+      if (this.lengths[handle] === 0) continue; // free
+      let slot = this.hashes[handle]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = handle + 1;
+    }
+    this.slots = slots;
+    this.tombstones = 0;
+  }
+
+  /** Moves every live id's characters to the front of a right-sized arena. */
+  private compactChars(): void {
+    const chars = Buffer.alloc(Math.max(1024, (this.charsUsed - this.charsDead) * 2));
+    let at = 0;
+    for (let handle = 0; handle < this.handleEnd; handle++) {
+      const count = this.charCount(handle);
+      if (count === 0) continue;
+      this.chars.copy(chars, at, this.starts[handle]!, this.starts[handle]! + count);
+      this.starts[handle] = at;
+      at += count;
+    }
+    this.chars = chars;
+    this.charsUsed = at;
+    this.charsDead = 0;
+  }
+
+  /**
+   * The live ids in handle order, each as a little-endian u32 (its length | wideFlag) and its
+   * bytes. Loading renumbers them 0..size-1 in this order.
+   */
+  save(): Uint8Array {
+    let total = 0;
+    for (const handle of this.handles()) total += 4 + this.charCount(handle);
+    const out = new Uint8Array(total);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (const handle of this.handles()) {
+      const count = this.charCount(handle);
+      view.setUint32(at, this.lengths[handle]!, true);
+      out.set(this.chars.subarray(this.starts[handle]!, this.starts[handle]! + count), at + 4);
+      at += 4 + count;
+    }
+    return out;
+  }
+
+  /** A table holding the ids saved by `save`, as handles 0..n-1 in saved order. */
+  static load(bytes: Uint8Array): IdTable {
+    const table = new IdTable();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let count = 0;
+    for (let at = 0; at < bytes.byteLength; count++) {
+      assert(at + 4 <= bytes.byteLength, 'id table: truncated length');
+      const length = view.getUint32(at, true);
+      at += 4 + ((length & wideFlag) === 0 ? length : (length & lengthMask) * 2);
+      assert(at <= bytes.byteLength, 'id table: truncated id');
+    }
+    table.starts = new Int32Array(Math.max(16, count));
+    table.lengths = new Uint32Array(Math.max(16, count));
+    table.hashes = new Uint32Array(Math.max(16, count));
+    table.chars = Buffer.alloc(Math.max(1024, bytes.byteLength - 4 * count));
+    let at = 0;
+    for (let handle = 0; handle < count; handle++) {
+      const length = view.getUint32(at, true);
+      const chars = (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
+      table.chars.set(bytes.subarray(at + 4, at + 4 + chars), table.charsUsed);
+      table.starts[handle] = table.charsUsed;
+      table.lengths[handle] = length;
+      table.charsUsed += chars;
+      at += 4 + chars;
+      table.hashes[handle] = fnv1aStored(table.chars, table.starts[handle]!, length);
+    }
+    table.handleEnd = count;
+    table.used = count;
+    table.rehash(count);
+    return table;
+  }
+}

@@ -1,0 +1,72 @@
+// IdTable: given random adds and removes, then it answers exactly as a Map<string, handle> would,
+// before and after a save/load round trip, for Latin-1 and wider ids alike.
+import { describe, expect, it } from 'vitest';
+import { IdTable } from '../../projections/id-table.js';
+import { seededRandom } from '../../bench/support/random.js';
+
+const alphabet = ['a', 'b', 'z', '0', ':', 'é', 'ÿ', 'Ω', '語', '🙂'];
+
+function randomId(random: () => number): string {
+  const length = 1 + Math.floor(random() * 12);
+  let id = '';
+  for (let i = 0; i < length; i++) id += alphabet[Math.floor(random() * (random() < 0.9 ? 5 : alphabet.length))];
+  return id;
+}
+
+function expectSame(table: IdTable, model: Map<string, number>): void {
+  expect(table.size).toBe(model.size);
+  for (const [id, handle] of model) {
+    expect(table.get(id)).toBe(handle);
+    expect(table.idOf(handle)).toBe(id);
+  }
+  expect([...table.handles()].sort((a, b) => a - b)).toEqual([...model.values()].sort((a, b) => a - b));
+}
+
+describe('IdTable', () => {
+  it('given an id, when added, looked up and removed, then handles are dense and reused', () => {
+    const table = new IdTable();
+    expect(table.get('edge:1')).toBe(-1);
+    expect(table.add('edge:1')).toBe(0);
+    expect(table.add('edge:2')).toBe(1);
+    expect(table.get('edge:2')).toBe(1);
+    expect(table.idOf(1)).toBe('edge:2');
+    table.remove(0);
+    expect(table.has('edge:1')).toBe(false);
+    expect(table.add('edge:3')).toBe(0);
+    expect(table.handleLimit).toBe(2);
+    expect(() => table.add('edge:3')).toThrow(/added twice/);
+  });
+
+  it.each([1, 2, 3])('given 20,000 random adds and removes (seed %i), then it matches a Map, also after save and load', (seed) => {
+    const random = seededRandom(seed);
+    const table = new IdTable();
+    const model = new Map<string, number>();
+    for (let step = 0; step < 20_000; step++) {
+      const id = randomId(random);
+      const handle = model.get(id);
+      if (handle === undefined) {
+        expect(table.get(id)).toBe(-1);
+        model.set(id, table.add(id));
+      } else if (random() < 0.6) {
+        table.remove(handle);
+        model.delete(id);
+      }
+    }
+    expectSame(table, model);
+    const loaded = IdTable.load(table.save());
+    const renumbered = new Map([...model].sort((a, b) => a[1] - b[1]).map(([id], i) => [id, i]));
+    expectSame(loaded, renumbered);
+    // The loaded table keeps working.
+    loaded.remove(0);
+    expect(loaded.add('fresh')).toBe(0);
+    expect(loaded.get('fresh')).toBe(0);
+  });
+
+  it('given truncated saved bytes, when loaded, then it fails loudly', () => {
+    const table = new IdTable();
+    table.add('abc');
+    table.add('def');
+    const bytes = table.save();
+    expect(() => IdTable.load(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+  });
+});
