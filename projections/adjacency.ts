@@ -16,7 +16,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { IdTable } from './id-table.js';
+import { grownCapacity, IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
 const noProperties: Properties = Object.freeze({}) as Properties;
@@ -43,7 +43,7 @@ const none = -1;
 
 function grownInt32(array: Int32Array, needed: number, fill: number): Int32Array {
   if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2, 64));
+  const next = new Int32Array(grownCapacity(array.length, needed));
   next.set(array);
   next.fill(fill, array.length);
   return next;
@@ -51,7 +51,7 @@ function grownInt32(array: Int32Array, needed: number, fill: number): Int32Array
 
 function grownFloat64(array: Float64Array, needed: number): Float64Array {
   if (needed <= array.length) return array;
-  const next = new Float64Array(Math.max(needed, array.length * 2, 64));
+  const next = new Float64Array(grownCapacity(array.length, needed));
   next.set(array);
   return next;
 }

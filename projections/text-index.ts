@@ -1,14 +1,16 @@
 // The text projection: BM25 over each node's string properties and each vector's `text`.
 //
 // A document is an entity id: a node contributes the strings in its properties (nested values
-// included), a vector stored under the same id contributes its `text`. Every change re-indexes
-// the one document it touches, so the index is always exact, and replay rebuilds it identically.
+// included; read from node-state, which is applied first), a vector stored under the same id
+// contributes its `text`. Every change re-indexes the one document it touches, so the index is
+// always exact, and replay rebuilds it identically.
 //
 // Tokenisation: lower-case, split on Unicode word boundaries (anything that is not a letter,
 // mark or number), tokens of 1..64 characters; no stemming and no stop words (an agent's memory
 // is multilingual and full of identifiers, where English stemming does more harm than good).
 
 import { Packr } from 'msgpackr';
+import { assert } from '../src/errors.js';
 import type { JsonValue, Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './registry.js';
@@ -72,8 +74,6 @@ function collectStrings(value: JsonValue | undefined, out: string[]): void {
 
 interface TextDoc {
   readonly id: string;
-  /** Node properties' strings (kept per key so an update can replace one key). */
-  fields: Map<string, string[]>;
   /** The vector's text, if a vector with this id carries one. */
   vectorText: string | undefined;
   /** Distinct terms as posted, with their frequencies (parallel arrays: what `unpost` removes). */
@@ -83,9 +83,13 @@ interface TextDoc {
 }
 
 interface SavedTextIndex {
-  format: 1;
-  docs: Array<[id: string, fields: Array<[string, string[]]>, vectorText: string | null]>;
+  format: 2;
+  /** Per document: id, terms, their frequencies, and the vector's text if any. */
+  docs: Array<[id: string, terms: string[], tfs: number[], vectorText: string | null]>;
 }
+
+/** A node's current properties (the engine passes node-state's), or undefined for no such node. */
+export type PropertiesOf = (nodeId: string) => Properties | undefined;
 
 const checkpointCodec = new Packr({ useRecords: false, moreTypes: false });
 
@@ -117,6 +121,13 @@ export class TextIndex implements Projection {
   private readonly postings = new Map<string, Posting>();
   private totalLength = 0;
 
+  /**
+   * Node documents are read from `propertiesOf` when a node event arrives (node-state is applied
+   * first, so it already holds the merged properties): the index keeps only terms, not a second
+   * copy of every string property, which at 1 short name per node halved its memory.
+   */
+  constructor(private readonly propertiesOf: PropertiesOf) {}
+
   get count(): number {
     return this.docs.size;
   }
@@ -124,26 +135,15 @@ export class TextIndex implements Projection {
   apply(event: StoredEvent): void {
     switch (event.type) {
       case 'prime.node.created':
-        this.change(event.payload.id, (doc) => {
-          doc.fields.clear();
-          setFields(doc, event.payload.properties);
-        });
-        break;
       case 'prime.node.updated':
-        this.change(event.payload.id, (doc) => setFields(doc, event.payload.properties));
-        break;
       case 'prime.node.deleted':
-        this.change(event.payload.id, (doc) => doc.fields.clear());
+        this.change(event.payload.id, (doc) => doc.vectorText);
         break;
       case 'prime.vector.stored':
-        this.change(event.payload.id, (doc) => {
-          doc.vectorText = typeof event.payload.text === 'string' ? event.payload.text : undefined;
-        });
+        this.change(event.payload.id, () => (typeof event.payload.text === 'string' ? event.payload.text : undefined));
         break;
       case 'prime.vector.deleted':
-        this.change(event.payload.id, (doc) => {
-          doc.vectorText = undefined;
-        });
+        this.change(event.payload.id, () => undefined);
         break;
       default:
         break;
@@ -171,40 +171,22 @@ export class TextIndex implements Projection {
     return topHits(scores, topK, accept);
   }
 
-  /** Re-indexes one document around a change to its sources; drops it when nothing is left. */
-  private change(id: string, edit: (doc: TextDoc) => void): void {
+  /** Re-indexes one document from its node's properties and `vectorText(doc)`; drops it when it has no words. */
+  private change(id: string, vectorText: (doc: TextDoc) => string | undefined): void {
     let doc = this.docs.get(id);
-    if (doc === undefined) doc = { id, fields: new Map(), vectorText: undefined, terms: [], tfs: [], length: 0 };
+    if (doc === undefined) doc = { id, vectorText: undefined, terms: [], tfs: [], length: 0 };
     else this.unpost(doc);
-    edit(doc);
-    if (doc.fields.size === 0 && doc.vectorText === undefined) {
+    doc.vectorText = vectorText(doc);
+    const counted = countTerms(this.propertiesOf(id), doc.vectorText);
+    if (counted.terms.length === 0) {
       this.docs.delete(id);
       return;
     }
     this.docs.set(id, doc);
-    this.post(doc);
+    this.post(doc, counted.terms, counted.tfs);
   }
 
-  private post(doc: TextDoc): void {
-    const terms: string[] = [];
-    const tfs: number[] = [];
-    // Most documents hold a handful of distinct words: a linear scan finds repeats without a Map.
-    let index: Map<string, number> | undefined;
-    const count = (token: string): void => {
-      let at = -1;
-      if (index !== undefined) at = index.get(token) ?? -1;
-      else for (let i = 0; i < terms.length; i++) if (terms[i] === token) at = i;
-      if (at >= 0) {
-        tfs[at]!++;
-        return;
-      }
-      terms.push(token);
-      tfs.push(1);
-      if (index !== undefined) index.set(token, terms.length - 1);
-      else if (terms.length > 16) index = new Map(terms.map((t, i) => [t, i]));
-    };
-    for (const strings of doc.fields.values()) for (const s of strings) forEachToken(s, count);
-    if (doc.vectorText !== undefined) forEachToken(doc.vectorText, count);
+  private post(doc: TextDoc, terms: string[], tfs: number[]): void {
     let length = 0;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i]!;
@@ -245,39 +227,54 @@ export class TextIndex implements Projection {
   }
 
   async save(): Promise<Uint8Array> {
-    const saved: SavedTextIndex = { format: 1, docs: [] };
-    for (const [id, doc] of this.docs) saved.docs.push([id, [...doc.fields.entries()], doc.vectorText ?? null]);
+    const saved: SavedTextIndex = { format: 2, docs: [] };
+    for (const [id, doc] of this.docs) saved.docs.push([id, doc.terms, doc.tfs, doc.vectorText ?? null]);
     return checkpointCodec.pack(saved);
   }
 
-  /** Restores the documents and re-tokenises them (cheaper than storing postings: ~0.3 s per 100K short docs). */
+  /** Restores the documents' terms and posts them: no re-tokenising. */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedTextIndex;
-    if (saved.format !== 1) throw new Error(`text-index checkpoint format ${String(saved.format)} is not supported`);
+    assert(saved.format === 2, `text-index checkpoint format ${String(saved.format)} is not supported`);
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;
-    for (const [id, fields, vectorText] of saved.docs) {
-      const doc: TextDoc = { id, fields: new Map(fields), vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
+    for (const [id, terms, tfs, vectorText] of saved.docs) {
+      const doc: TextDoc = { id, vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
       this.docs.set(id, doc);
-      this.post(doc);
+      this.post(doc, terms, tfs);
     }
   }
 }
 
-/** Replaces the strings of each property in `properties`; a null value removes that property. */
-function setFields(doc: TextDoc, properties: Properties): void {
-  for (const key in properties) {
-    const value = properties[key];
-    if (value === null) {
-      doc.fields.delete(key);
-      continue;
+/** Distinct terms of a node's string properties (nested values included) and a vector's text, with frequencies. */
+function countTerms(properties: Properties | undefined, vectorText: string | undefined): { terms: string[]; tfs: number[] } {
+  const terms: string[] = [];
+  const tfs: number[] = [];
+  // Most documents hold a handful of distinct words: a linear scan finds repeats without a Map.
+  let index: Map<string, number> | undefined;
+  const count = (token: string): void => {
+    let at = -1;
+    if (index !== undefined) at = index.get(token) ?? -1;
+    else for (let i = 0; i < terms.length; i++) if (terms[i] === token) at = i;
+    if (at >= 0) {
+      tfs[at]!++;
+      return;
     }
+    terms.push(token);
+    tfs.push(1);
+    if (index !== undefined) index.set(token, terms.length - 1);
+    else if (terms.length > 16) index = new Map(terms.map((t, i) => [t, i]));
+  };
+  if (properties !== undefined) {
     const strings: string[] = [];
-    collectStrings(value, strings);
-    if (strings.length > 0) doc.fields.set(key, strings);
-    else doc.fields.delete(key);
+    for (const key in properties) collectStrings(properties[key], strings);
+    for (const text of strings) forEachToken(text, count);
   }
+  if (vectorText !== undefined) forEachToken(vectorText, count);
+  // Exact-size copies: an array grown by push from empty holds room for 17 elements (~150 bytes),
+  // which for the typical one-word name cost more than the rest of the document.
+  return { terms: terms.slice(), tfs: tfs.slice() };
 }
 
 /**

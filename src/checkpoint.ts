@@ -18,8 +18,12 @@ import { nodeFiles } from '../wal/files.js';
 import { mnemoError } from './errors.js';
 
 export const checkpointsDirName = 'checkpoints';
-/** Format of the manifest and directory layout; bump on any change and keep reading the old one. */
-export const checkpointFormatVersion = 1;
+/**
+ * Format of the manifest, the layout and the projections' saved state; bump on any change. An
+ * older checkpoint is reported and not used (open falls back to a full replay, which writes a
+ * new one): 2 made adjacency columnar and the text index save terms instead of properties.
+ */
+export const checkpointFormatVersion = 2;
 /** Checkpoints kept after a new one is written: the newest, and one to fall back to if it is damaged. */
 export const checkpointsKept = 2;
 /**

@@ -101,7 +101,7 @@ export class Engine implements MnemoEngine {
   private readonly domains = new DomainIndex({ internNodeId: this.internNodeId });
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
-  private readonly texts = new TextIndex();
+  private readonly texts = new TextIndex((id) => this.nodes.get(id)?.properties);
   private readonly graph: GraphQueries;
   private readonly indexer: BackgroundIndexer;
   private readonly view: StateView;

@@ -2,7 +2,21 @@
 import { describe, expect, it } from 'vitest';
 
 import type { StoredEvent } from '../../src/events.js';
+import { NodeState } from '../../projections/node-state.js';
 import { TextIndex, tokenize } from '../../projections/text-index.js';
+
+/** A text index over its own node state, fed every event in engine order (node state first). */
+class Indexed {
+  readonly nodes = new NodeState();
+  readonly text = new TextIndex((id) => this.nodes.get(id)?.properties);
+  apply(event: StoredEvent): void {
+    this.nodes.apply(event);
+    this.text.apply(event);
+  }
+  search(query: string, topK: number, accept?: (id: string) => boolean): ReturnType<TextIndex['search']> {
+    return this.text.search(query, topK, accept);
+  }
+}
 
 let seq = 0;
 const node = (id: string, properties: Record<string, unknown>): StoredEvent =>
@@ -18,7 +32,7 @@ describe('tokenize', () => {
 
 describe('BM25', () => {
   it('given three documents, when searching "apple", then the scores equal the hand-computed BM25 values', () => {
-    const index = new TextIndex();
+    const index = new Indexed();
     index.apply(node('d1', { text: 'apple banana' }));
     index.apply(node('d2', { text: 'apple apple cherry' }));
     index.apply(node('d3', { text: 'durian' }));
@@ -33,7 +47,7 @@ describe('BM25', () => {
   });
 
   it('given an update and a delete, then the index follows, and a vector text is searchable under its id', () => {
-    const index = new TextIndex();
+    const index = new Indexed();
     index.apply(node('n1', { title: 'graph databases', nested: { note: 'adjacency lists' } }));
     expect(index.search('adjacency', 5).map((h) => h.id)).toEqual(['n1']);
     index.apply(update('n1', { nested: null }));
@@ -43,22 +57,22 @@ describe('BM25', () => {
     expect(index.search('vector', 5).map((h) => h.id)).toEqual(['n1']);
     index.apply({ seq: ++seq, ts: 0, type: 'prime.vector.deleted', payload: { id: 'n1' } } as StoredEvent);
     index.apply({ seq: ++seq, ts: 0, type: 'prime.node.deleted', payload: { id: 'n1' } } as StoredEvent);
-    expect(index.count).toBe(0);
+    expect(index.text.count).toBe(0);
     expect(index.search('graph', 5)).toEqual([]);
   });
 
   it('given a saved index, when loaded, then the digest and answers are the same', async () => {
-    const index = new TextIndex();
+    const index = new Indexed();
     index.apply(node('a', { t: 'one two two' }));
     index.apply(node('b', { t: 'two three' }));
-    const copy = new TextIndex();
-    await copy.load(await index.save());
-    expect(copy.digest()).toBe(index.digest());
+    const copy = new Indexed();
+    await copy.text.load(await index.text.save());
+    expect(copy.text.digest()).toBe(index.text.digest());
     expect(copy.search('two', 5)).toEqual(index.search('two', 5));
   });
 
   it('given many matches, when topK is small, then the hits are exactly the best of a full ranking, ties by id', () => {
-    const index = new TextIndex();
+    const index = new Indexed();
     for (let i = 0; i < 300; i++) index.apply(node(`d${String(i).padStart(3, '0')}`, { t: `common ${'rare '.repeat(i % 7)}filler${i % 5}` }));
     const all = index.search('common rare', 300);
     expect(all).toHaveLength(300);
