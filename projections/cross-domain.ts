@@ -1,18 +1,18 @@
 // Cross-domain index: for each unordered pair of domains, the edges whose two ends lie in those two
 // domains (either direction), the answer to crossDomain(a, b).
 //
-// It keeps each node's domain itself (from node events) and, when a node's domain changes, re-keys that
-// node's edges, which it reads through `edgesOf` (the engine passes adjacency's): projections never
-// import each other. Apply order matters: adjacency is registered before this index, so on
-// prime.edge.created adjacency already holds the edge, and on prime.node.updated it is unchanged.
+// It reads nodes' domains from node-state through `nodeOf` and, when a node's domain changes,
+// re-keys that node's edges, which it reads through `edgesOf` (adjacency's): projections never
+// import each other. Apply order matters: this index is registered before node-state, so on
+// prime.node.updated it still sees the node's old domain (and adjacency's edges are unchanged).
 
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
-import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
-import { CanonicalHash, sortedKeys } from './digest.js';
+import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
+import { CanonicalHash } from './digest.js';
+import type { NodeOf } from './domain-index.js';
 import type { Projection } from './registry.js';
 import { grownCapacity, IdTable } from './id-table.js';
-import { TypedDomains, type TypedDomain } from './typed-domains.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
 /** Every live edge touching the node, self-loops once. */
@@ -25,20 +25,14 @@ function pairKey(a: string, b: string): string {
 
 
 export interface CrossDomainOptions {
-  /** Canonical instance of a node id string, so a checkpoint load shares ids with node-state. Default: identity. */
+  /** Canonical instance of a node id string, so a checkpoint load shares ids with node-state (loaded first). Default: identity. */
   internNodeId?: (id: string) => string;
 }
 
 interface SavedCrossDomain {
-  format: 1;
-  nodeIds: string[];
-  nodeTypes: string[];
-  nodeDomains: string[];
-  /** Cross-domain edges, grouped by pair in each pair's order. */
-  edgeIds: string[];
-  sources: string[];
-  targets: string[];
-  relations: string[];
+  format: 2;
+  /** Per pair, in each pair's order: its key, and its edges' ids, sources, targets and relations. */
+  pairs: Array<[key: string, ids: string[], sources: string[], targets: string[], relations: string[]]>;
 }
 
 const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
@@ -55,7 +49,7 @@ function grownInt32(array: Int32Array, needed: number): Int32Array {
 
 /**
  * Cross-domain edges are rows indexed by a handle from an IdTable of their ids (no object or Map
- * entry per edge: at 1.8 cross-domain edges per node that took this index from ~340 to ~TODO
+ * entry per edge: at 1.8 cross-domain edges per node that took this index from ~340 to ~160
  * bytes per node). Each pair keeps its edges in a doubly linked list, oldest placement first.
  */
 export class CrossDomainIndex implements Projection {
@@ -75,11 +69,13 @@ export class CrossDomainIndex implements Projection {
   private freePairs: number[] = [];
   /** One instance of each relation string, so rows do not keep every event's copy alive. */
   private readonly relationNames = new Map<string, string>();
-  private readonly nodeDomains = new Map<string, TypedDomain>();
-  private readonly typedDomains = new TypedDomains();
   private readonly internNodeId: (id: string) => string;
 
-  constructor(private readonly edgesOf: EdgesOf, options: CrossDomainOptions = {}) {
+  constructor(
+    private readonly nodeOf: NodeOf,
+    private readonly edgesOf: EdgesOf,
+    options: CrossDomainOptions = {},
+  ) {
     this.internNodeId = options.internNodeId ?? ((id) => id);
   }
 
@@ -106,22 +102,9 @@ export class CrossDomainIndex implements Projection {
 
   apply(event: StoredEvent): void {
     switch (event.type) {
-      case 'prime.node.created': {
-        const p = event.payload;
-        this.nodeDomains.set(p.id, this.typedDomains.intern(p.type, domainOf(p.type, p.properties)));
-        return;
-      }
       case 'prime.node.updated':
         this.updateDomain(event.payload.id, event.payload.properties, event.seq);
         return;
-      case 'prime.node.deleted': {
-        // Its edges were deleted by the cascade just before; only its domain remains.
-        const typed = this.nodeDomains.get(event.payload.id);
-        assert(typed !== undefined, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
-        this.typedDomains.release(typed);
-        this.nodeDomains.delete(event.payload.id);
-        return;
-      }
       case 'prime.edge.created':
         this.placeIfCross(event.payload.id, event.payload.source, event.payload.target, event.payload.relation);
         return;
@@ -129,30 +112,32 @@ export class CrossDomainIndex implements Projection {
         this.unplace(event.payload.id);
         return;
       default:
+        // A node's creation places nothing; its deletion comes after the cascade deleted its edges.
         return;
     }
   }
 
   private updateDomain(id: string, changes: Parameters<typeof domainAfterUpdate>[2], seq: number): void {
-    const current = this.nodeDomains.get(id);
-    assert(current !== undefined, `node.updated for unknown node ${id} at seq ${seq}`);
-    const domain = domainAfterUpdate(current.type, current.domain, changes);
-    if (domain === current.domain) return;
-    this.nodeDomains.set(id, this.typedDomains.intern(current.type, domain));
-    this.typedDomains.release(current);
+    const node = this.nodeOf(id);
+    assert(node !== undefined, `node.updated for unknown node ${id} at seq ${seq}`);
+    const domain = domainAfterUpdate(node.type, node.domain, changes);
+    if (domain === node.domain) return;
     // Re-key every edge of the node: each may enter, leave or move between pairs.
     for (const edge of this.edgesOf(id)) {
       this.unplace(edge.id);
-      this.placeIfCross(edge.id, edge.source, edge.target, edge.relation);
+      this.placeIfCross(edge.id, edge.source, edge.target, edge.relation, node.id, domain);
     }
   }
 
-  private placeIfCross(id: string, source: string, target: string, relation: string): void {
-    const from = this.nodeDomains.get(source);
-    const to = this.nodeDomains.get(target);
+  /** Files the edge under its ends' domain pair if they differ; `movedId`, if given, is read as being in `movedDomain`. */
+  private placeIfCross(id: string, source: string, target: string, relation: string, movedId?: string, movedDomain?: string): void {
+    const from = source === movedId ? movedDomain : this.nodeOf(source)?.domain;
+    const to = target === movedId ? movedDomain : this.nodeOf(target)?.domain;
     if (from === undefined || to === undefined) assert(false, `edge ${id} joins an unknown node`);
-    if (from.domain === to.domain) return;
-    const key = pairKey(from.domain, to.domain);
+    if (from !== to) this.fileUnder(pairKey(from, to), id, source, target, relation);
+  }
+
+  private fileUnder(key: string, id: string, source: string, target: string, relation: string): void {
     let pair = this.pairHandles.get(key);
     if (pair === undefined) {
       pair = this.freePairs.pop() ?? this.pairKeys.length;
@@ -199,44 +184,37 @@ export class CrossDomainIndex implements Projection {
     this.edgeIds.remove(edge);
   }
 
-  /** Hashes each node's domain and each pair's edge set; order inside a pair is kept by save/load but not hashed. */
+  /** Hashes each edge with its pair; order inside a pair is kept by save/load but not hashed. */
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    for (const id of sortedKeys(this.nodeDomains.keys())) {
-      const typed = this.nodeDomains.get(id)!;
-      hash.row('node', id, typed.type, typed.domain);
-    }
-    const edges = [...this.edgeIds.handles()].map((e) => this.ends(e)).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-    for (const e of edges) {
-      const from = this.nodeDomains.get(e.source)!.domain;
-      const to = this.nodeDomains.get(e.target)!.domain;
-      hash.row('edge', e.id, e.source, e.target, e.relation, pairKey(from, to));
-    }
+    const rows = [...this.edgeIds.handles()].map((e) => [this.ends(e), this.pairKeys[this.pairOf[e]!]!] as const);
+    rows.sort(([x], [y]) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    for (const [e, key] of rows) hash.row('edge', e.id, e.source, e.target, e.relation, key);
     return hash.hex();
   }
 
   async save(): Promise<Uint8Array> {
-    const saved: SavedCrossDomain = { format: 1, nodeIds: [], nodeTypes: [], nodeDomains: [], edgeIds: [], sources: [], targets: [], relations: [] };
-    for (const [id, typed] of this.nodeDomains) {
-      saved.nodeIds.push(id);
-      saved.nodeTypes.push(typed.type);
-      saved.nodeDomains.push(typed.domain);
-    }
+    const saved: SavedCrossDomain = { format: 2, pairs: [] };
     for (const pair of this.pairHandles.values()) {
+      const ids: string[] = [];
+      const sources: string[] = [];
+      const targets: string[] = [];
+      const relations: string[] = [];
       for (let edge = this.pairHeads[pair]!; edge !== none; edge = this.next[edge]!) {
         const e = this.ends(edge);
-        saved.edgeIds.push(e.id);
-        saved.sources.push(e.source);
-        saved.targets.push(e.target);
-        saved.relations.push(e.relation);
+        ids.push(e.id);
+        sources.push(e.source);
+        targets.push(e.target);
+        relations.push(e.relation);
       }
+      saved.pairs.push([this.pairKeys[pair]!, ids, sources, targets, relations]);
     }
     return checkpointCodec.pack(saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedCrossDomain;
-    assert(saved.format === 1, `cross-domain checkpoint format ${String(saved.format)} is not supported`);
+    assert(saved.format === 2, `cross-domain checkpoint format ${String(saved.format)} is not supported`);
     this.edgeIds = new IdTable();
     this.sources = [];
     this.targets = [];
@@ -248,13 +226,8 @@ export class CrossDomainIndex implements Projection {
     this.pairSizes = [];
     this.freePairs = [];
     this.relationNames.clear();
-    this.nodeDomains.clear();
-    this.typedDomains.clear();
-    for (let i = 0; i < saved.nodeIds.length; i++) {
-      this.nodeDomains.set(this.internNodeId(saved.nodeIds[i]!), this.typedDomains.intern(saved.nodeTypes[i]!, saved.nodeDomains[i]!));
-    }
-    for (let i = 0; i < saved.edgeIds.length; i++) {
-      this.placeIfCross(saved.edgeIds[i]!, saved.sources[i]!, saved.targets[i]!, saved.relations[i]!);
+    for (const [key, ids, sources, targets, relations] of saved.pairs) {
+      for (let i = 0; i < ids.length; i++) this.fileUnder(key, ids[i]!, sources[i]!, targets[i]!, relations[i]!);
     }
   }
 }

@@ -260,7 +260,7 @@ export class TimeTravel {
     }
     // NodeState and Adjacency restore synchronously inside their async load() (no await in them),
     // and reads here are synchronous, so the returned promises are settled by the time they return.
-    // The bytes passed their sha256 already: a rejection would be a bug, surfaced by dropping the cache.
+    // The bytes passed their crc32 already: a rejection would be a bug, surfaced by dropping the cache.
     for (const projection of [nodes, adjacency]) {
       projection.load(parts.get(projection.name)!).catch((e: unknown) => {
         this.cache = [];

@@ -2,7 +2,7 @@
 // continuity, payload decoding) and reports damage with file and byte offset.
 // Exit 0 when everything is intact, 1 on damage. Read-only and lock-free: it can
 // run beside a live server. Then every checkpoint (manifest checksum, format, each
-// file's length and sha256) and every Parquet file (read whole: footer, columns,
+// file's length and crc32) and every Parquet file (read whole: footer, columns,
 // payloads, seq range against its name, and the chain from seq 1 to the WAL).
 import { join } from 'node:path';
 import { verifyWal } from '../../wal/wal.js';

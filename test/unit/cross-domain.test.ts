@@ -24,12 +24,13 @@ class Graph implements StateView {
   constructor() {
     const internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
     this.adjacency = new Adjacency({ internNodeId });
-    this.domains = new DomainIndex({ internNodeId });
-    this.cross = new CrossDomainIndex((nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId });
+    const nodeOf = (id: string) => this.nodes.get(id);
+    this.domains = new DomainIndex(nodeOf, { internNodeId });
+    this.cross = new CrossDomainIndex(nodeOf, (nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId });
   }
 
   get projections(): Projection[] {
-    return [this.nodes, this.adjacency, this.domains, this.cross];
+    return [this.domains, this.cross, this.nodes, this.adjacency];
   }
 
   hasNode(id: string): boolean { return this.nodes.has(id); }
@@ -62,7 +63,9 @@ class Graph implements StateView {
   }
 
   async checkpointInto(other: Graph): Promise<void> {
-    for (let i = 0; i < this.projections.length; i++) await other.projections[i]!.load(await this.projections[i]!.save());
+    // Node state first, as the engine loads it: the others intern node ids against it.
+    const order = [2, 0, 1, 3];
+    for (const i of order) await other.projections[i]!.load(await this.projections[i]!.save());
     for (const id of this.vectors) other.vectors.add(id);
     other.dim = this.dim;
     other.log.push(...this.log);
