@@ -6,11 +6,12 @@
 // the row holds source and target node handles, a relation handle, the weight, and its place in
 // two doubly linked lists: the source's out-edges and the target's in-edges. Linking and unlinking
 // are O(1), so a cascade delete of a hub with a million edges stays linear. Properties, which few
-// edges have, live in a Map by handle. Per node: a handle (a Map entry from the node's id string,
-// which is node-state's own instance), and the heads and tails of its two lists.
+// edges have, live in a Map by handle. Node handles are node-state's (read through `NodeHandles`,
+// which the engine passes in): per node this keeps only the heads and tails of its two lists.
 //
-// A checkpoint is a handful of typed arrays and the ids' bytes: loading it builds no per-edge
-// object or string. Reads materialise an EdgeRecord only for what they return.
+// A checkpoint is a handful of typed arrays and the ids' bytes: loading it builds no per-edge or
+// per-node object or string. It must be loaded after node-state, whose handles it refers to.
+// Reads materialise an EdgeRecord only for what they return.
 
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
@@ -56,21 +57,21 @@ function grownFloat64(array: Float64Array, needed: number): Float64Array {
   return next;
 }
 
-export interface AdjacencyOptions {
-  /**
-   * Returns the canonical instance of a node id string (the engine passes node-state's), so that after a
-   * checkpoint load, which decodes each projection's strings separately, the projections still share one
-   * copy of each id. Default: identity.
-   */
-  internNodeId?: (id: string) => string;
+/** Node-state's handles: adjacency is applied before node-state, so on a node's deletion it still has one. */
+export interface NodeHandles {
+  /** The live node's handle, or -1. */
+  handleOf(id: string): number;
+  /** The id of a live handle (node-state's own string). */
+  idAt(handle: number): string;
+  /** One past the highest handle ever handed out. */
+  readonly handleLimit: number;
 }
 
 interface SavedAdjacency {
   format: 2;
   /** IdTable bytes: edge i of the columns below is the i-th id. */
   edgeIds: Uint8Array;
-  /** Node ids; sources and targets index into it. */
-  nodeIds: string[];
+  /** Node-state handles. */
   sources: Int32Array;
   targets: Int32Array;
   /** Relation names; relations index into it. */
@@ -86,8 +87,6 @@ const checkpointCodec = new Packr({ useRecords: false, moreTypes: true, structur
 
 export class Adjacency implements Projection {
   readonly name = 'adjacency';
-  private readonly internNodeId: (id: string) => string;
-
   // ---- edges, by edge handle ----
   private edgeIds = new IdTable();
   private sources: Int32Array = new Int32Array(0);
@@ -100,10 +99,7 @@ export class Adjacency implements Projection {
   private prevIn: Int32Array = new Int32Array(0);
   private edgeProperties = new Map<number, Properties>();
 
-  // ---- nodes, by node handle (a node has one while it has edges or until it is deleted) ----
-  private nodeHandles = new Map<string, number>();
-  private nodeIds: string[] = [];
-  private freeNodes: number[] = [];
+  // ---- nodes, by node-state's handle ----
   private headOut: Int32Array = new Int32Array(0);
   private tailOut: Int32Array = new Int32Array(0);
   private headIn: Int32Array = new Int32Array(0);
@@ -115,9 +111,7 @@ export class Adjacency implements Projection {
   private relationCounts: number[] = [];
   private freeRelations: number[] = [];
 
-  constructor(options: AdjacencyOptions = {}) {
-    this.internNodeId = options.internNodeId ?? ((id) => id);
-  }
+  constructor(private readonly nodes: NodeHandles) {}
 
   getEdge(id: string): EdgeRecord | undefined {
     const edge = this.edgeIds.get(id);
@@ -135,23 +129,23 @@ export class Adjacency implements Projection {
   /** The node's out-edges, oldest link first. Fresh records. */
   out(nodeId: string): EdgeRecord[] {
     const records: EdgeRecord[] = [];
-    const node = this.nodeHandles.get(nodeId);
-    if (node !== undefined) for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) records.push(this.record(e));
+    const node = this.nodeRow(nodeId);
+    if (node !== none) for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) records.push(this.record(e));
     return records;
   }
 
   /** The node's in-edges, oldest link first. Fresh records. */
   in(nodeId: string): EdgeRecord[] {
     const records: EdgeRecord[] = [];
-    const node = this.nodeHandles.get(nodeId);
-    if (node !== undefined) for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) records.push(this.record(e));
+    const node = this.nodeRow(nodeId);
+    if (node !== none) for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) records.push(this.record(e));
     return records;
   }
 
   /** Every edge touching the node, out then in, a self-loop once. Fresh records. */
   edgesOf(nodeId: string): EdgeRecord[] {
-    const node = this.nodeHandles.get(nodeId);
-    if (node === undefined) return [];
+    const node = this.nodeRow(nodeId);
+    if (node === none) return [];
     const records = this.out(nodeId);
     for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) records.push(this.record(e));
     return records;
@@ -160,39 +154,45 @@ export class Adjacency implements Projection {
   /** Ids of every edge touching the node, out then in, a self-loop once. */
   edgeIdsOf(nodeId: string): string[] {
     const ids: string[] = [];
-    const node = this.nodeHandles.get(nodeId);
-    if (node === undefined) return ids;
+    const node = this.nodeRow(nodeId);
+    if (node === none) return ids;
     for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) ids.push(this.edgeIds.idOf(e));
     for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) ids.push(this.edgeIds.idOf(e));
     return ids;
   }
 
   /**
-   * The ids of the nodes at the other end of the node's edges (out-edges first when direction is
-   * 'both'), filtered by relation, with repeats and the node itself where edges say so. The strings
-   * are the stored instances, so a Map lookup by them needs no hashing. The hot path of neighbors.
+   * The node-state handles of the nodes at the other end of the node's edges (out-edges first when
+   * direction is 'both'), filtered by relation, with repeats and the node itself where edges say
+   * so. The hot path of neighbors: no string is hashed past the node's own id.
    */
-  adjacentIds(nodeId: string, relation: string | undefined, direction: EdgeDirection): string[] {
-    const ids: string[] = [];
-    const node = this.nodeHandles.get(nodeId);
-    if (node === undefined) return ids;
+  adjacentHandles(nodeId: string, relation: string | undefined, direction: EdgeDirection): number[] {
+    const handles: number[] = [];
+    const node = this.nodeRow(nodeId);
+    if (node === none) return handles;
     let only = none;
     if (relation !== undefined) {
       const handle = this.relationHandles.get(relation);
-      if (handle === undefined) return ids;
+      if (handle === undefined) return handles;
       only = handle;
     }
     if (direction !== 'in') {
       for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) {
-        if (only === none || this.relationOf[e] === only) ids.push(this.nodeIds[this.targets[e]!]!);
+        if (only === none || this.relationOf[e] === only) handles.push(this.targets[e]!);
       }
     }
     if (direction !== 'out') {
       for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) {
-        if (only === none || this.relationOf[e] === only) ids.push(this.nodeIds[this.sources[e]!]!);
+        if (only === none || this.relationOf[e] === only) handles.push(this.sources[e]!);
       }
     }
-    return ids;
+    return handles;
+  }
+
+  /** The node's handle if it has rows here (it may have no edges), or none. */
+  private nodeRow(nodeId: string): number {
+    const node = this.nodes.handleOf(nodeId);
+    return node < this.headOut.length ? node : none;
   }
 
   countsByRelation(): Record<string, number> {
@@ -215,13 +215,10 @@ export class Adjacency implements Projection {
         return;
       }
       case 'prime.node.deleted': {
-        // The cascade has already deleted every edge of the node; only its empty lists remain.
-        const node = this.nodeHandles.get(event.payload.id);
-        if (node === undefined) return;
-        assert(this.headOut[node] === none && this.headIn[node] === none, `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
-        this.nodeHandles.delete(event.payload.id);
-        this.nodeIds[node] = '';
-        this.freeNodes.push(node);
+        // The cascade has already deleted every edge of the node: its lists are empty, ready for
+        // the next node node-state gives this handle.
+        const node = this.nodeRow(event.payload.id);
+        assert(node === none || (this.headOut[node] === none && this.headIn[node] === none), `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
         return;
       }
       default:
@@ -232,8 +229,8 @@ export class Adjacency implements Projection {
   private record(edge: number, id = this.edgeIds.idOf(edge)): EdgeRecord {
     return {
       id,
-      source: this.nodeIds[this.sources[edge]!]!,
-      target: this.nodeIds[this.targets[edge]!]!,
+      source: this.nodes.idAt(this.sources[edge]!),
+      target: this.nodes.idAt(this.targets[edge]!),
       relation: this.relationNames[this.relationOf[edge]!]!,
       weight: this.weights[edge]!,
       properties: this.edgeProperties.get(edge) ?? noProperties,
@@ -244,7 +241,7 @@ export class Adjacency implements Projection {
     const edge = this.edgeIds.add(id);
     this.ensureEdgeRows(edge + 1);
     const from = this.nodeHandleOf(source);
-    const to = source === target ? from : this.nodeHandleOf(target);
+    const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
     this.targets[edge] = to;
     this.relationOf[edge] = this.countRelation(relation, +1);
@@ -292,9 +289,6 @@ export class Adjacency implements Projection {
     for (const column of ['sources', 'targets', 'relationOf', 'nextOut', 'prevOut', 'nextIn', 'prevIn', 'headOut', 'tailOut', 'headIn', 'tailIn'] as const) this[column] = new Int32Array(0);
     this.weights = new Float64Array(0);
     this.edgeProperties = new Map();
-    this.nodeHandles = new Map();
-    this.nodeIds = [];
-    this.freeNodes = [];
     this.relationHandles = new Map();
     this.relationNames = [];
     this.relationCounts = [];
@@ -322,15 +316,9 @@ export class Adjacency implements Projection {
   }
 
   private nodeHandleOf(nodeId: string): number {
-    let node = this.nodeHandles.get(nodeId);
-    if (node === undefined) {
-      const id = this.internNodeId(nodeId);
-      node = this.freeNodes.pop() ?? this.nodeIds.length;
-      this.ensureNodeRows(node + 1);
-      this.nodeIds[node] = id;
-      this.headOut[node] = this.tailOut[node] = this.headIn[node] = this.tailIn[node] = none;
-      this.nodeHandles.set(id, node);
-    }
+    const node = this.nodes.handleOf(nodeId);
+    assert(node >= 0, `edge end ${nodeId} is not a node`);
+    this.ensureNodeRows(node + 1);
     return node;
   }
 
@@ -364,7 +352,6 @@ export class Adjacency implements Projection {
     const saved: SavedAdjacency = {
       format: 2,
       edgeIds: this.edgeIds.save(),
-      nodeIds: [],
       sources: new Int32Array(count),
       targets: new Int32Array(count),
       relationNames: [],
@@ -372,15 +359,12 @@ export class Adjacency implements Projection {
       weights: new Float64Array(count),
       properties: [],
     };
-    // Renumber nodes and relations densely, in order of first use by an edge.
-    const nodeIndex = new Int32Array(this.nodeIds.length).fill(none);
+    // Renumber relations densely, in order of first use by an edge.
     const relationIndex = new Int32Array(this.relationNames.length).fill(none);
     let i = 0;
     for (const edge of this.edgeIds.handles()) {
-      for (const [column, node] of [[saved.sources, this.sources[edge]!], [saved.targets, this.targets[edge]!]] as const) {
-        if (nodeIndex[node] === none) nodeIndex[node] = saved.nodeIds.push(this.nodeIds[node]!) - 1;
-        column[i] = nodeIndex[node]!;
-      }
+      saved.sources[i] = this.sources[edge]!;
+      saved.targets[i] = this.targets[edge]!;
       const relation = this.relationOf[edge]!;
       if (relationIndex[relation] === none) relationIndex[relation] = saved.relationNames.push(this.relationNames[relation]!) - 1;
       saved.relations[i] = relationIndex[relation]!;
@@ -401,8 +385,8 @@ export class Adjacency implements Projection {
     this.reset();
     this.edgeIds = edgeIds;
     this.ensureEdgeRows(count);
-    this.ensureNodeRows(saved.nodeIds.length);
-    for (const id of saved.nodeIds) this.nodeHandleOf(id);
+    const nodeLimit = this.nodes.handleLimit;
+    this.ensureNodeRows(nodeLimit);
     saved.relationNames.forEach((name, handle) => {
       this.relationHandles.set(name, handle);
       this.relationNames[handle] = name;
@@ -413,7 +397,7 @@ export class Adjacency implements Projection {
       const from = saved.sources[edge]!;
       const to = saved.targets[edge]!;
       const relation = saved.relations[edge]!;
-      assert(from >= 0 && from < saved.nodeIds.length && to >= 0 && to < saved.nodeIds.length, 'adjacency checkpoint: node index out of range');
+      assert(from >= 0 && from < nodeLimit && to >= 0 && to < nodeLimit, 'adjacency checkpoint: node handle out of range');
       assert(relation >= 0 && relation < saved.relationNames.length, 'adjacency checkpoint: relation index out of range');
       this.sources[edge] = from;
       this.targets[edge] = to;

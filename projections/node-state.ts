@@ -53,8 +53,11 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
 interface TypeCount { readonly type: string; count: number }
 
 interface SavedNodeState {
-  format: 1;
+  format: 2;
   ids: string[];
+  /** Each node's handle (parallel to ids), and the free handles in reuse order: handles survive a restart exactly. */
+  handles: number[];
+  freeHandles: number[];
   types: string[];
   properties: Properties[];
   createdAt: number[];
@@ -65,27 +68,55 @@ interface SavedNodeState {
 // Records: every node row has the same shape, so msgpackr writes its keys once (useRecords).
 const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
 
+/**
+ * Each live node has a small integer handle, dense and reused after a delete. Other projections
+ * (adjacency) index their own columns by it and reach a node's record with `recordAt(handle)`: an
+ * array read instead of hashing an id string.
+ */
 export class NodeState implements Projection {
   readonly name = 'node-state';
-  private readonly nodes = new Map<string, NodeRecord>();
+  private handles = new Map<string, number>();
+  private records: Array<NodeRecord | undefined> = [];
+  private freeHandles: number[] = [];
   private readonly types = new Map<string, TypeCount>();
 
   /** The stored record (a snapshot: updates replace it). Callers must not mutate it. */
   get(id: string): NodeRecord | undefined {
-    return this.nodes.get(id);
+    const handle = this.handles.get(id);
+    return handle === undefined ? undefined : this.records[handle];
   }
 
   has(id: string): boolean {
-    return this.nodes.has(id);
+    return this.handles.has(id);
+  }
+
+  /** The node's handle, or -1 for no such node. */
+  handleOf(id: string): number {
+    return this.handles.get(id) ?? -1;
+  }
+
+  /** The id of a live handle. */
+  idAt(handle: number): string {
+    return this.records[handle]!.id;
+  }
+
+  /** The record of a live handle. */
+  recordAt(handle: number): NodeRecord {
+    return this.records[handle]!;
+  }
+
+  /** One past the highest handle ever handed out: columns indexed by handle need this many rows. */
+  get handleLimit(): number {
+    return this.records.length;
   }
 
   get count(): number {
-    return this.nodes.size;
+    return this.handles.size;
   }
 
   /** Node ids in creation order. Do not create or delete nodes while iterating. */
   ids(): IterableIterator<string> {
-    return this.nodes.keys();
+    return this.handles.keys();
   }
 
   countsByType(): Record<string, number> {
@@ -100,23 +131,28 @@ export class NodeState implements Projection {
         const { id, properties } = event.payload;
         const type = this.countType(event.payload.type, +1);
         const props = isEmpty(properties) ? noProperties : properties;
-        this.nodes.set(id, makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq));
+        const handle = this.freeHandles.pop() ?? this.records.length;
+        this.records[handle] = makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq);
+        this.handles.set(id, handle);
         return;
       }
       case 'prime.node.updated': {
-        const old = this.nodes.get(event.payload.id);
-        assert(old !== undefined, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
+        const handle = this.handles.get(event.payload.id);
+        assert(handle !== undefined, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
+        const old = this.records[handle]!;
         const changes = event.payload.properties;
         const props = mergeProperties(old.properties, changes);
         const domain = domainAfterUpdate(old.type, old.domain, changes);
-        this.nodes.set(old.id, makeRecord(old.id, old.type, domain, props, old.createdAt, event.ts, event.seq));
+        this.records[handle] = makeRecord(old.id, old.type, domain, props, old.createdAt, event.ts, event.seq);
         return;
       }
       case 'prime.node.deleted': {
-        const old = this.nodes.get(event.payload.id);
-        assert(old !== undefined, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
-        this.countType(old.type, -1);
-        this.nodes.delete(old.id);
+        const handle = this.handles.get(event.payload.id);
+        assert(handle !== undefined, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
+        this.countType(this.records[handle]!.type, -1);
+        this.handles.delete(event.payload.id);
+        this.records[handle] = undefined;
+        this.freeHandles.push(handle);
         return;
       }
       default:
@@ -138,17 +174,19 @@ export class NodeState implements Projection {
 
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    for (const id of sortedKeys(this.nodes.keys())) {
-      const n = this.nodes.get(id)!;
+    for (const id of sortedKeys(this.handles.keys())) {
+      const n = this.get(id)!;
       hash.row(n.id, n.type, n.domain, n.properties, n.createdAt, n.updatedAt, n.version);
     }
     return hash.hex();
   }
 
   async save(): Promise<Uint8Array> {
-    const saved: SavedNodeState = { format: 1, ids: [], types: [], properties: [], createdAt: [], updatedAt: [], versions: [] };
-    for (const n of this.nodes.values()) {
-      saved.ids.push(n.id);
+    const saved: SavedNodeState = { format: 2, ids: [], handles: [], freeHandles: [...this.freeHandles], types: [], properties: [], createdAt: [], updatedAt: [], versions: [] };
+    for (const [id, handle] of this.handles) {
+      const n = this.records[handle]!;
+      saved.ids.push(id);
+      saved.handles.push(handle);
       saved.types.push(n.type);
       saved.properties.push(n.properties);
       saved.createdAt.push(n.createdAt);
@@ -160,14 +198,19 @@ export class NodeState implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 1, `node-state checkpoint format ${String(saved.format)} is not supported`);
-    this.nodes.clear();
+    assert(saved.format === 2, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    this.handles = new Map();
+    this.records = new Array<NodeRecord | undefined>(saved.ids.length + saved.freeHandles.length);
+    this.freeHandles = saved.freeHandles;
     this.types.clear();
     for (let i = 0; i < saved.ids.length; i++) {
       const id = saved.ids[i]!;
+      const handle = saved.handles[i]!;
+      assert(Number.isInteger(handle) && handle >= 0 && handle < this.records.length && this.records[handle] === undefined, `node-state checkpoint: bad handle ${handle}`);
       const type = this.countType(saved.types[i]!, +1);
       const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
-      this.nodes.set(id, makeRecord(id, type, domainOf(type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!));
+      this.records[handle] = makeRecord(id, type, domainOf(type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
+      this.handles.set(id, handle);
     }
   }
 }

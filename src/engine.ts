@@ -97,7 +97,7 @@ export class Engine implements MnemoEngine {
   private readonly nodes = new NodeState();
   /** Projections keep node ids by reference to node-state's own string, so a checkpoint load does not hold one copy per projection. */
   private readonly internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
-  private readonly adjacency = new Adjacency({ internNodeId: this.internNodeId });
+  private readonly adjacency = new Adjacency(this.nodes);
   private readonly domains = new DomainIndex((id) => this.nodes.get(id), { internNodeId: this.internNodeId });
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
@@ -145,9 +145,10 @@ export class Engine implements MnemoEngine {
     this.crossDomains = new CrossDomainIndex((id) => this.nodes.get(id), (nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId: this.internNodeId });
     this.vectors = new VectorIndex({ dim: options.vector?.dim, space: options.vector?.space ?? 'cosine' });
     // Registration order is apply order. The domain and cross-domain indexes read a node's domain
-    // from node-state, so they come before it (on an update they must see the old domain); the text
-    // index reads merged properties from node-state, so it comes after.
-    for (const p of [this.domains, this.crossDomains, this.nodes, this.adjacency, this.vectors, this.texts, this.seqTime]) this.registry.register(p);
+    // from node-state, so they come before it (on an update they must see the old domain), and so
+    // does adjacency, which must still find a deleted node's handle; the text index reads merged
+    // properties from node-state, so it comes after.
+    for (const p of [this.domains, this.crossDomains, this.adjacency, this.nodes, this.vectors, this.texts, this.seqTime]) this.registry.register(p);
     this.graph = new GraphQueries(this.nodes, this.adjacency);
     this.indexer = new BackgroundIndexer(this.vectors);
     this.prepareOptions = options.vector?.dim === undefined ? {} : { dimDefault: options.vector.dim };
@@ -231,7 +232,7 @@ export class Engine implements MnemoEngine {
 
   /** Every registered projection must be in the checkpoint (a projection added since makes it unusable, not wrong). */
   private async loadCheckpoint(checkpoint: LoadedCheckpoint): Promise<void> {
-    // Node-state first: the others intern their node id strings against its.
+    // Node-state first: the others refer to its handles or intern their node id strings against its.
     for (const projection of [this.nodes, ...this.registry.all().filter((p) => p !== this.nodes)]) {
       const bytes = checkpoint.parts.get(projection.name);
       if (bytes === undefined) throw mnemoError('CHECKPOINT_CORRUPT', { file: checkpoint.dir, reason: `has no state for projection '${projection.name}'` });

@@ -232,8 +232,9 @@ export class TimeTravel {
       state = this.baseState(checkpoint);
     }
     for (const event of this.deps.log.events(state.seq + 1, seq)) {
-      state.nodes.apply(event);
+      // The engine's order: adjacency before node-state (it must still find a deleted node's handle).
       state.adjacency.apply(event);
+      state.nodes.apply(event);
     }
     state.seq = seq;
     this.cache.unshift(state);
@@ -248,7 +249,7 @@ export class TimeTravel {
 
   private baseState(checkpoint: CheckpointEntry | undefined): HistoricalState {
     const nodes = new NodeState();
-    const adjacency = new Adjacency();
+    const adjacency = new Adjacency(nodes);
     const state = { seq: 0, nodes, adjacency, graph: new GraphQueries(nodes, adjacency) };
     if (checkpoint === undefined) return state;
     let parts: Map<string, Uint8Array>;

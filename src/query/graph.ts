@@ -27,23 +27,24 @@ export class GraphQueries {
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
   adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
-    const others = this.adjacency.adjacentIds(id, relation, direction);
+    const others = this.adjacency.adjacentHandles(id, relation, direction);
+    const self = this.nodes.handleOf(id);
     const found: NodeRecord[] = [];
     if (others.length > dedupeScanMax) {
-      const seen = new Set<string>([id]);
+      const seen = new Set<number>([self]);
       for (const other of others) {
         if (seen.has(other)) continue;
         seen.add(other);
-        found.push(this.nodes.get(other)!);
+        found.push(this.nodes.recordAt(other));
       }
       return found;
     }
     // Small neighbourhoods (the common case) deduplicate by scanning the result: cheaper than a Set
-    // for up to a few dozen entries. Records compare by identity (one instruction), not ids by content.
+    // for up to a few dozen entries. Records compare by identity (one instruction).
     for (let i = 0; i < others.length; i++) {
       const other = others[i]!;
-      if (other === id) continue;
-      const record = this.nodes.get(other)!;
+      if (other === self) continue;
+      const record = this.nodes.recordAt(other);
       let seen = false;
       for (let j = 0; j < found.length && !seen; j++) seen = found[j] === record;
       if (!seen) found.push(record);

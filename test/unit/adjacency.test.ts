@@ -2,9 +2,33 @@
 import { describe, expect, it } from 'vitest';
 import type { RawEvent, StoredEvent } from '../../src/events.js';
 import { Adjacency } from '../../projections/adjacency.js';
+import { NodeState } from '../../projections/node-state.js';
 
-function given(events: RawEvent[], adjacency = new Adjacency()): Adjacency {
-  events.forEach((event, i) => adjacency.apply({ ...event, seq: i + 1, ts: 1000 + i } as StoredEvent));
+/** Each adjacency's node state (whose handles it uses), and a seq counter. */
+const nodeStates = new WeakMap<Adjacency, { nodes: NodeState; seq: number }>();
+function fresh(): Adjacency {
+  const nodes = new NodeState();
+  const adjacency = new Adjacency(nodes);
+  nodeStates.set(adjacency, { nodes, seq: 0 });
+  return adjacency;
+}
+/**
+ * Applies events in engine order (adjacency, then node state), first creating any node an event
+ * names that does not exist yet, as a valid log would have.
+ */
+function given(events: RawEvent[], adjacency = fresh()): Adjacency {
+  const state = nodeStates.get(adjacency)!;
+  const apply = (event: RawEvent): void => {
+    const stored = { ...event, seq: ++state.seq, ts: 1000 + state.seq } as StoredEvent;
+    adjacency.apply(stored);
+    state.nodes.apply(stored);
+  };
+  for (const event of events) {
+    const p = event.payload as { id: string; source?: string; target?: string };
+    const named = event.type === 'prime.edge.created' ? [p.source!, p.target!] : event.type === 'prime.node.deleted' ? [p.id] : [];
+    for (const id of named) if (!state.nodes.has(id)) apply({ type: 'prime.node.created', payload: { id, type: 'thing', properties: {} } } as RawEvent);
+    apply(event);
+  }
   return adjacency;
 }
 const edge = (id: string, source: string, target: string, relation = 'knows', extra: { weight?: number; properties?: Record<string, unknown> } = {}): RawEvent =>
@@ -86,7 +110,8 @@ describe('Adjacency', () => {
 
   it('given a saved state, when loaded, then digest, edges and lists are equal', async () => {
     const adjacency = given([edge('1', 'a', 'b', 'knows', { weight: 2, properties: { x: [1] } }), edge('2', 'a', 'a'), edge('3', 'b', 'a', 'likes'), edge('4', 'a', 'b'), unlink('1')]);
-    const copy = new Adjacency();
+    const copy = fresh();
+    await nodeStates.get(copy)!.nodes.load(await nodeStates.get(adjacency)!.nodes.save());
     await copy.load(await adjacency.save());
     expect(copy.digest()).toBe(adjacency.digest());
     for (const node of ['a', 'b']) {

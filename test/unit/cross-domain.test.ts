@@ -23,14 +23,14 @@ class Graph implements StateView {
 
   constructor() {
     const internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
-    this.adjacency = new Adjacency({ internNodeId });
+    this.adjacency = new Adjacency(this.nodes);
     const nodeOf = (id: string) => this.nodes.get(id);
     this.domains = new DomainIndex(nodeOf, { internNodeId });
     this.cross = new CrossDomainIndex(nodeOf, (nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId });
   }
 
   get projections(): Projection[] {
-    return [this.domains, this.cross, this.nodes, this.adjacency];
+    return [this.domains, this.cross, this.adjacency, this.nodes];
   }
 
   hasNode(id: string): boolean { return this.nodes.has(id); }
@@ -64,7 +64,7 @@ class Graph implements StateView {
 
   async checkpointInto(other: Graph): Promise<void> {
     // Node state first, as the engine loads it: the others intern node ids against it.
-    const order = [2, 0, 1, 3];
+    const order = [3, 0, 1, 2];
     for (const i of order) await other.projections[i]!.load(await this.projections[i]!.save());
     for (const id of this.vectors) other.vectors.add(id);
     other.dim = this.dim;

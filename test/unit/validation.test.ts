@@ -9,7 +9,7 @@ import { NodeState } from '../../projections/node-state.js';
 /** A state built by applying prepared batches to the real node-state and adjacency projections. */
 class GivenState implements StateView {
   readonly nodes = new NodeState();
-  readonly adjacency = new Adjacency();
+  readonly adjacency = new Adjacency(this.nodes);
   readonly vectors = new Set<string>();
   dim: number | undefined;
   private seq = 0;
@@ -28,8 +28,8 @@ class GivenState implements StateView {
     const events = prepareBatch(batch, this, { dimDefault: this.dimDefault });
     for (const event of events) {
       const stored = { ...event, seq: ++this.seq, ts: 1_000 + this.seq } as StoredEvent;
+      this.adjacency.apply(stored); // the engine's order: adjacency before node state
       this.nodes.apply(stored);
-      this.adjacency.apply(stored);
       if (stored.type === 'prime.vector.stored') {
         this.vectors.add(stored.payload.id);
         this.dim = stored.payload.vector.length;
