@@ -114,12 +114,34 @@ export interface TextHit {
   score: number;
 }
 
+/** Documents a checkpoint load has not posted yet, worked through by `restoreSome`. */
+interface Restoring {
+  docs: SavedTextIndex['docs'];
+  next: number;
+  /**
+   * Documents changed while restoring whose saved entry was not yet posted: id → the vector text
+   * they now have, or `keepSaved` for a node change that left it as saved.
+   */
+  changed: Map<string, string | undefined | typeof keepSaved>;
+}
+const keepSaved = Symbol('keep the saved vector text');
+
+/** Documents restored per background slice: ~10 ms of work on the 2-core bench box. */
+export const textRestoreSliceDocs = 5_000;
+
 export class TextIndex implements Projection {
   readonly name = 'text-index';
   private readonly docs = new Map<string, TextDoc>();
   /** term → the documents holding it, with frequencies. */
   private readonly postings = new Map<string, Posting>();
   private totalLength = 0;
+  /**
+   * Set by `load`: posting a checkpoint's documents took ~1.2 s of a 1M-event restart, so load only
+   * keeps them, and they are posted in slices after open (`restoreSome`), or at once by the first
+   * call that needs the whole index (search, count, digest, save). Events arriving meanwhile apply
+   * at once to documents already posted, and are noted for the rest (see Restoring.changed).
+   */
+  private restoring: Restoring | undefined;
 
   /**
    * Node documents are read from `propertiesOf` when a node event arrives (node-state is applied
@@ -129,7 +151,13 @@ export class TextIndex implements Projection {
   constructor(private readonly propertiesOf: PropertiesOf) {}
 
   get count(): number {
+    this.restoreAll();
     return this.docs.size;
+  }
+
+  /** True while a checkpoint's documents are still being posted. */
+  get restoringPending(): boolean {
+    return this.restoring !== undefined;
   }
 
   apply(event: StoredEvent): void {
@@ -137,21 +165,60 @@ export class TextIndex implements Projection {
       case 'prime.node.created':
       case 'prime.node.updated':
       case 'prime.node.deleted':
-        this.change(event.payload.id, (doc) => doc.vectorText);
+        this.changeOrNote(event.payload.id, keepSaved);
         break;
       case 'prime.vector.stored':
-        this.change(event.payload.id, () => (typeof event.payload.text === 'string' ? event.payload.text : undefined));
+        this.changeOrNote(event.payload.id, typeof event.payload.text === 'string' ? event.payload.text : undefined);
         break;
       case 'prime.vector.deleted':
-        this.change(event.payload.id, () => undefined);
+        this.changeOrNote(event.payload.id, undefined);
         break;
       default:
         break;
     }
   }
 
+  /** Re-indexes a posted (or unknown) document now; while restoring, notes a change to one not yet posted. */
+  private changeOrNote(id: string, vectorText: string | undefined | typeof keepSaved): void {
+    const restoring = this.restoring;
+    if (restoring !== undefined && !this.docs.has(id)) {
+      // A node change keeps whatever vector text an earlier noted event left.
+      restoring.changed.set(id, vectorText === keepSaved && restoring.changed.has(id) ? restoring.changed.get(id) : vectorText);
+      return;
+    }
+    this.change(id, (doc) => (vectorText === keepSaved ? doc.vectorText : vectorText));
+  }
+
+  /** Posts up to `count` more of a loaded checkpoint's documents; returns whether any remain. */
+  restoreSome(count: number): boolean {
+    const restoring = this.restoring;
+    if (restoring === undefined) return false;
+    const end = Math.min(restoring.docs.length, restoring.next + count);
+    for (; restoring.next < end; restoring.next++) {
+      const [id, terms, tfs, vectorText] = restoring.docs[restoring.next]!;
+      const changed = restoring.changed.get(id);
+      if (changed === undefined && !restoring.changed.has(id)) {
+        const doc: TextDoc = { id, vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
+        this.docs.set(id, doc);
+        this.post(doc, terms, tfs);
+      } else if (changed === keepSaved) {
+        restoring.changed.set(id, vectorText ?? undefined);
+      }
+    }
+    if (restoring.next < restoring.docs.length) return true;
+    // Every saved document is handled: re-index the changed ones from their current state.
+    this.restoring = undefined;
+    for (const [id, vectorText] of restoring.changed) this.change(id, () => (vectorText === keepSaved ? undefined : vectorText));
+    return false;
+  }
+
+  private restoreAll(): void {
+    if (this.restoring !== undefined) this.restoreSome(Number.MAX_SAFE_INTEGER);
+  }
+
   /** The `topK` best BM25 matches for `query`, best first (ties by id); `accept` filters ids. */
   search(query: string, topK: number, accept?: (id: string) => boolean): TextHit[] {
+    this.restoreAll();
     const n = this.docs.size;
     if (n === 0) return [];
     const averageLength = this.totalLength / n;
@@ -217,6 +284,7 @@ export class TextIndex implements Projection {
   }
 
   digest(): string {
+    this.restoreAll();
     const hash = new CanonicalHash(this.name);
     for (const id of sortedKeys(this.docs.keys())) {
       const doc = this.docs.get(id)!;
@@ -227,23 +295,20 @@ export class TextIndex implements Projection {
   }
 
   async save(): Promise<Uint8Array> {
+    this.restoreAll();
     const saved: SavedTextIndex = { format: 2, docs: [] };
     for (const [id, doc] of this.docs) saved.docs.push([id, doc.terms, doc.tfs, doc.vectorText ?? null]);
     return checkpointCodec.pack(saved);
   }
 
-  /** Restores the documents' terms and posts them: no re-tokenising. */
+  /** Keeps the saved documents for `restoreSome` to post (their terms: no re-tokenising). */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedTextIndex;
     assert(saved.format === 2, `text-index checkpoint format ${String(saved.format)} is not supported`);
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;
-    for (const [id, terms, tfs, vectorText] of saved.docs) {
-      const doc: TextDoc = { id, vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
-      this.docs.set(id, doc);
-      this.post(doc, terms, tfs);
-    }
+    this.restoring = { docs: saved.docs, next: 0, changed: new Map() };
   }
 }
 

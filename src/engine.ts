@@ -22,7 +22,7 @@ import { Adjacency } from '../projections/adjacency.js';
 import { DomainIndex } from '../projections/domain-index.js';
 import { CrossDomainIndex } from '../projections/cross-domain.js';
 import { VectorIndex } from '../projections/vector-index.js';
-import { TextIndex } from '../projections/text-index.js';
+import { TextIndex, textRestoreSliceDocs } from '../projections/text-index.js';
 import type {
   AddEdgeInput,
   TextHit,
@@ -246,6 +246,15 @@ export class Engine implements MnemoEngine {
     for (const event of this.log.events(fromSeq)) this.registry.apply(event);
     this.log.forgetDecoded();
     this.indexer.kick();
+    this.restoreTextInBackground();
+  }
+
+  /** Posts a loaded checkpoint's text documents in slices, yielding to the event loop between them. */
+  private restoreTextInBackground(): void {
+    const slice = (): void => {
+      if (!this.closed && this.texts.restoreSome(textRestoreSliceDocs)) setImmediate(slice);
+    };
+    if (this.texts.restoringPending) setImmediate(slice);
   }
 
   /** The periodic checkpoint (by time) and compaction poll; the event trigger runs on append. */
