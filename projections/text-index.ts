@@ -82,10 +82,13 @@ interface TextDoc {
   length: number;
 }
 
+/** Per document: id, terms, their frequencies, and the vector's text if any. */
+type SavedDoc = [id: string, terms: string[], tfs: number[], vectorText: string | null];
+
 interface SavedTextIndex {
   format: 2;
-  /** Per document: id, terms, their frequencies, and the vector's text if any. */
-  docs: Array<[id: string, terms: string[], tfs: number[], vectorText: string | null]>;
+  /** The documents in chunks of textRestoreSliceDocs, each packed on its own, so a restore decodes one per slice. */
+  chunks: Uint8Array[];
 }
 
 /** A node's current properties (the engine passes node-state's), or undefined for no such node. */
@@ -116,8 +119,11 @@ export interface TextHit {
 
 /** Documents a checkpoint load has not posted yet, worked through by `restoreSome`. */
 interface Restoring {
-  docs: SavedTextIndex['docs'];
+  chunks: Uint8Array[];
+  /** The chunk being posted, decoded, and the chunks after it. */
+  docs: SavedDoc[];
   next: number;
+  nextChunk: number;
   /**
    * Documents changed while restoring whose saved entry was not yet posted: id → the vector text
    * they now have, or `keepSaved` for a node change that left it as saved.
@@ -193,9 +199,15 @@ export class TextIndex implements Projection {
   restoreSome(count: number): boolean {
     const restoring = this.restoring;
     if (restoring === undefined) return false;
-    const end = Math.min(restoring.docs.length, restoring.next + count);
-    for (; restoring.next < end; restoring.next++) {
-      const [id, terms, tfs, vectorText] = restoring.docs[restoring.next]!;
+    for (let posted = 0; posted < count; posted++) {
+      if (restoring.next === restoring.docs.length) {
+        if (restoring.nextChunk === restoring.chunks.length) break;
+        restoring.docs = checkpointCodec.unpack(restoring.chunks[restoring.nextChunk++]!) as SavedDoc[];
+        restoring.next = 0;
+        posted--;
+        continue;
+      }
+      const [id, terms, tfs, vectorText] = restoring.docs[restoring.next++]!;
       const changed = restoring.changed.get(id);
       if (changed === undefined && !restoring.changed.has(id)) {
         const doc: TextDoc = { id, vectorText: vectorText ?? undefined, terms: [], tfs: [], length: 0 };
@@ -205,7 +217,7 @@ export class TextIndex implements Projection {
         restoring.changed.set(id, vectorText ?? undefined);
       }
     }
-    if (restoring.next < restoring.docs.length) return true;
+    if (restoring.next < restoring.docs.length || restoring.nextChunk < restoring.chunks.length) return true;
     // Every saved document is handled: re-index the changed ones from their current state.
     this.restoring = undefined;
     for (const [id, vectorText] of restoring.changed) this.change(id, () => (vectorText === keepSaved ? undefined : vectorText));
@@ -296,19 +308,27 @@ export class TextIndex implements Projection {
 
   async save(): Promise<Uint8Array> {
     this.restoreAll();
-    const saved: SavedTextIndex = { format: 2, docs: [] };
-    for (const [id, doc] of this.docs) saved.docs.push([id, doc.terms, doc.tfs, doc.vectorText ?? null]);
+    const saved: SavedTextIndex = { format: 2, chunks: [] };
+    let chunk: SavedDoc[] = [];
+    for (const [id, doc] of this.docs) {
+      chunk.push([id, doc.terms, doc.tfs, doc.vectorText ?? null]);
+      if (chunk.length === textRestoreSliceDocs) {
+        saved.chunks.push(checkpointCodec.pack(chunk));
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) saved.chunks.push(checkpointCodec.pack(chunk));
     return checkpointCodec.pack(saved);
   }
 
-  /** Keeps the saved documents for `restoreSome` to post (their terms: no re-tokenising). */
+  /** Keeps the saved chunks for `restoreSome` to decode and post (their terms: no re-tokenising). */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedTextIndex;
-    assert(saved.format === 2, `text-index checkpoint format ${String(saved.format)} is not supported`);
+    assert(saved.format === 2 && Array.isArray(saved.chunks), `text-index checkpoint format ${String(saved.format)} is not supported`);
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;
-    this.restoring = { docs: saved.docs, next: 0, changed: new Map() };
+    this.restoring = { chunks: saved.chunks, docs: [], next: 0, nextChunk: 0, changed: new Map() };
   }
 }
 
