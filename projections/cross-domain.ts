@@ -1,7 +1,7 @@
 // Cross-domain index: for each unordered pair of domains, the edges whose two ends lie in those two
 // domains (either direction), the answer to crossDomain(a, b).
 //
-// It reads nodes' domains from node-state through `nodeOf` and, when a node's domain changes,
+// It reads nodes' domains from node-state through `NodeTable` (and keeps its handles) and, when a node's domain changes,
 // re-keys that node's edges, which it reads through `edgesOf` (adjacency's): projections never
 // import each other. Apply order matters: this index is registered before node-state, so on
 // prime.node.updated it still sees the node's old domain (and adjacency's edges are unchanged).
@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import type { NodeOf } from './domain-index.js';
+import type { NodeTable } from './domain-index.js';
 import type { Projection } from './registry.js';
 import { grownCapacity, IdTable } from './id-table.js';
 
@@ -24,18 +24,14 @@ function pairKey(a: string, b: string): string {
 }
 
 
-export interface CrossDomainOptions {
-  /** Canonical instance of a node id string, so a checkpoint load shares ids with node-state (loaded first). Default: identity. */
-  internNodeId?: (id: string) => string;
-}
-
 interface SavedCrossDomain {
   format: 2;
-  /** Per pair, in each pair's order: its key, and its edges' ids, sources, targets and relations. */
-  pairs: Array<[key: string, ids: string[], sources: string[], targets: string[], relations: string[]]>;
+  /** Per pair, in each pair's order: its key, and its edges' ids, source and target node handles, and relations. */
+  pairs: Array<[key: string, ids: string[], sources: Int32Array, targets: Int32Array, relations: string[]]>;
 }
 
-const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
+// moreTypes keeps the handle columns as Int32Arrays.
+const checkpointCodec = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
 
 /** No edge: the end of a pair's list. */
 const none = -1;
@@ -55,8 +51,9 @@ function grownInt32(array: Int32Array, needed: number): Int32Array {
 export class CrossDomainIndex implements Projection {
   readonly name = 'cross-domain';
   private edgeIds = new IdTable();
-  private sources: string[] = [];
-  private targets: string[] = [];
+  /** Node-state handles of each edge's ends. */
+  private sources: Int32Array = new Int32Array(0);
+  private targets: Int32Array = new Int32Array(0);
   private relations: string[] = [];
   private pairOf: Int32Array = new Int32Array(0);
   private next: Int32Array = new Int32Array(0);
@@ -69,15 +66,11 @@ export class CrossDomainIndex implements Projection {
   private freePairs: number[] = [];
   /** One instance of each relation string, so rows do not keep every event's copy alive. */
   private readonly relationNames = new Map<string, string>();
-  private readonly internNodeId: (id: string) => string;
 
   constructor(
-    private readonly nodeOf: NodeOf,
+    private readonly nodes: NodeTable,
     private readonly edgesOf: EdgesOf,
-    options: CrossDomainOptions = {},
-  ) {
-    this.internNodeId = options.internNodeId ?? ((id) => id);
-  }
+  ) {}
 
   /** One page of the edges between domains a and b (either direction), oldest placement first. O(offset + limit). */
   page(a: string, b: string, offset: number, limit: number): { edges: EdgeEnds[]; total: number } {
@@ -97,7 +90,7 @@ export class CrossDomainIndex implements Projection {
   }
 
   private ends(edge: number): EdgeEnds {
-    return { id: this.edgeIds.idOf(edge), source: this.sources[edge]!, target: this.targets[edge]!, relation: this.relations[edge]! };
+    return { id: this.edgeIds.idOf(edge), source: this.nodes.idAt(this.sources[edge]!), target: this.nodes.idAt(this.targets[edge]!), relation: this.relations[edge]! };
   }
 
   apply(event: StoredEvent): void {
@@ -118,8 +111,9 @@ export class CrossDomainIndex implements Projection {
   }
 
   private updateDomain(id: string, changes: Parameters<typeof domainAfterUpdate>[2], seq: number): void {
-    const node = this.nodeOf(id);
-    assert(node !== undefined, `node.updated for unknown node ${id} at seq ${seq}`);
+    const handle = this.nodes.handleOf(id);
+    assert(handle >= 0, `node.updated for unknown node ${id} at seq ${seq}`);
+    const node = this.nodes.recordAt(handle);
     const domain = domainAfterUpdate(node.type, node.domain, changes);
     if (domain === node.domain) return;
     // Re-key every edge of the node: each may enter, leave or move between pairs.
@@ -131,13 +125,15 @@ export class CrossDomainIndex implements Projection {
 
   /** Files the edge under its ends' domain pair if they differ; `movedId`, if given, is read as being in `movedDomain`. */
   private placeIfCross(id: string, source: string, target: string, relation: string, movedId?: string, movedDomain?: string): void {
-    const from = source === movedId ? movedDomain : this.nodeOf(source)?.domain;
-    const to = target === movedId ? movedDomain : this.nodeOf(target)?.domain;
-    if (from === undefined || to === undefined) assert(false, `edge ${id} joins an unknown node`);
-    if (from !== to) this.fileUnder(pairKey(from, to), id, source, target, relation);
+    const from = this.nodes.handleOf(source);
+    const to = this.nodes.handleOf(target);
+    if (from < 0 || to < 0) assert(false, `edge ${id} joins an unknown node`);
+    const fromDomain = source === movedId ? movedDomain! : this.nodes.recordAt(from).domain;
+    const toDomain = target === movedId ? movedDomain! : this.nodes.recordAt(to).domain;
+    if (fromDomain !== toDomain) this.fileUnder(pairKey(fromDomain, toDomain), id, from, to, relation);
   }
 
-  private fileUnder(key: string, id: string, source: string, target: string, relation: string): void {
+  private fileUnder(key: string, id: string, from: number, to: number, relation: string): void {
     let pair = this.pairHandles.get(key);
     if (pair === undefined) {
       pair = this.freePairs.pop() ?? this.pairKeys.length;
@@ -151,11 +147,13 @@ export class CrossDomainIndex implements Projection {
       this.pairOf = grownInt32(this.pairOf, edge + 1);
       this.next = grownInt32(this.next, edge + 1);
       this.prev = grownInt32(this.prev, edge + 1);
+      this.sources = grownInt32(this.sources, edge + 1);
+      this.targets = grownInt32(this.targets, edge + 1);
     }
     let name = this.relationNames.get(relation);
     if (name === undefined) this.relationNames.set(relation, (name = relation));
-    this.sources[edge] = this.internNodeId(source);
-    this.targets[edge] = this.internNodeId(target);
+    this.sources[edge] = from;
+    this.targets[edge] = to;
     this.relations[edge] = name;
     this.pairOf[edge] = pair;
     this.prev[edge] = this.pairTails[pair]!;
@@ -180,7 +178,7 @@ export class CrossDomainIndex implements Projection {
       this.pairHandles.delete(this.pairKeys[pair]!);
       this.freePairs.push(pair);
     }
-    this.sources[edge] = this.targets[edge] = this.relations[edge] = '';
+    this.relations[edge] = '';
     this.edgeIds.remove(edge);
   }
 
@@ -197,17 +195,17 @@ export class CrossDomainIndex implements Projection {
     const saved: SavedCrossDomain = { format: 2, pairs: [] };
     for (const pair of this.pairHandles.values()) {
       const ids: string[] = [];
-      const sources: string[] = [];
-      const targets: string[] = [];
+      const sources: number[] = [];
+      const targets: number[] = [];
       const relations: string[] = [];
       for (let edge = this.pairHeads[pair]!; edge !== none; edge = this.next[edge]!) {
         const e = this.ends(edge);
         ids.push(e.id);
-        sources.push(e.source);
-        targets.push(e.target);
+        sources.push(this.sources[edge]!);
+        targets.push(this.targets[edge]!);
         relations.push(e.relation);
       }
-      saved.pairs.push([this.pairKeys[pair]!, ids, sources, targets, relations]);
+      saved.pairs.push([this.pairKeys[pair]!, ids, Int32Array.from(sources), Int32Array.from(targets), relations]);
     }
     return checkpointCodec.pack(saved);
   }
@@ -216,8 +214,8 @@ export class CrossDomainIndex implements Projection {
     const saved = checkpointCodec.unpack(bytes) as SavedCrossDomain;
     assert(saved.format === 2, `cross-domain checkpoint format ${String(saved.format)} is not supported`);
     this.edgeIds = new IdTable();
-    this.sources = [];
-    this.targets = [];
+    this.sources = new Int32Array(0);
+    this.targets = new Int32Array(0);
     this.relations = [];
     this.pairHandles.clear();
     this.pairKeys = [];
@@ -226,8 +224,13 @@ export class CrossDomainIndex implements Projection {
     this.pairSizes = [];
     this.freePairs = [];
     this.relationNames.clear();
+    const limit = this.nodes.handleLimit;
     for (const [key, ids, sources, targets, relations] of saved.pairs) {
-      for (let i = 0; i < ids.length; i++) this.fileUnder(key, ids[i]!, sources[i]!, targets[i]!, relations[i]!);
+      assert(sources instanceof Int32Array && targets instanceof Int32Array && sources.length === ids.length && targets.length === ids.length, 'cross-domain checkpoint: bad pair columns');
+      for (let i = 0; i < ids.length; i++) {
+        assert(sources[i]! >= 0 && sources[i]! < limit && targets[i]! >= 0 && targets[i]! < limit, 'cross-domain checkpoint: node handle out of range');
+        this.fileUnder(key, ids[i]!, sources[i]!, targets[i]!, relations[i]!);
+      }
     }
   }
 }

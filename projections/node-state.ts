@@ -105,6 +105,11 @@ export class NodeState implements Projection {
     return this.records[handle]!;
   }
 
+  /** The handle the next prime.node.created will be given (projections applied before node-state index by it). */
+  nextHandle(): number {
+    return this.freeHandles.length > 0 ? this.freeHandles[this.freeHandles.length - 1]! : this.records.length;
+  }
+
   /** One past the highest handle ever handed out: columns indexed by handle need this many rows. */
   get handleLimit(): number {
     return this.records.length;

@@ -95,10 +95,8 @@ export class Engine implements MnemoEngine {
   private readonly wal: Wal;
   private readonly registry = new ProjectionRegistry();
   private readonly nodes = new NodeState();
-  /** Projections keep node ids by reference to node-state's own string, so a checkpoint load does not hold one copy per projection. */
-  private readonly internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
   private readonly adjacency = new Adjacency(this.nodes);
-  private readonly domains = new DomainIndex((id) => this.nodes.get(id), { internNodeId: this.internNodeId });
+  private readonly domains = new DomainIndex(this.nodes);
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
   private readonly texts = new TextIndex((id) => this.nodes.get(id)?.properties);
@@ -142,7 +140,7 @@ export class Engine implements MnemoEngine {
     this.lastCheckpointAt = Date.now();
     this.compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn);
     this.log = new EventLog(wal, () => this.compactor.files);
-    this.crossDomains = new CrossDomainIndex((id) => this.nodes.get(id), (nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId: this.internNodeId });
+    this.crossDomains = new CrossDomainIndex(this.nodes, (nodeId) => this.adjacency.edgesOf(nodeId));
     this.vectors = new VectorIndex({ dim: options.vector?.dim, space: options.vector?.space ?? 'cosine' });
     // Registration order is apply order. The domain and cross-domain indexes read a node's domain
     // from node-state, so they come before it (on an update they must see the old domain), and so

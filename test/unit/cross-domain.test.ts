@@ -22,11 +22,9 @@ class Graph implements StateView {
   private dim: number | undefined;
 
   constructor() {
-    const internNodeId = (id: string): string => this.nodes.get(id)?.id ?? id;
     this.adjacency = new Adjacency(this.nodes);
-    const nodeOf = (id: string) => this.nodes.get(id);
-    this.domains = new DomainIndex(nodeOf, { internNodeId });
-    this.cross = new CrossDomainIndex(nodeOf, (nodeId) => this.adjacency.edgesOf(nodeId), { internNodeId });
+    this.domains = new DomainIndex(this.nodes);
+    this.cross = new CrossDomainIndex(this.nodes, (nodeId) => this.adjacency.edgesOf(nodeId));
   }
 
   get projections(): Projection[] {

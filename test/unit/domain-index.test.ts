@@ -8,7 +8,7 @@ import { NodeState } from '../../projections/node-state.js';
 const nodeStates = new WeakMap<DomainIndex, NodeState>();
 function fresh(): DomainIndex {
   const nodes = new NodeState();
-  const index = new DomainIndex((id) => nodes.get(id), { internNodeId: (id) => nodes.get(id)?.id ?? id });
+  const index = new DomainIndex(nodes);
   nodeStates.set(index, nodes);
   return index;
 }
