@@ -1,11 +1,10 @@
 // How much does MCP cost an agent? `prime_neighbors` over MCP stdio and MCP HTTP, next to the same
 // read over the plain HTTP route and embedded, in one run; and searchText on 100K short nodes.
 // `npm run bench:mcp [-- --quick]`.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -15,15 +14,8 @@ import { openEngine, type Engine } from '../src/index.js';
 import { startHttpServer } from '../src/server/http.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
+import { compiledPath } from './support/compiled.js';
 
-/** The compiled CLI, whether this file runs from dist/bench (npm run bench:mcp) or from source (the test suite). */
-function cliPath(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const path = join(dir, 'dist', 'src', 'cli', 'main.js');
-    if (existsSync(path)) return path;
-  }
-  throw new Error('dist/src/cli/main.js not found: run `npm run build` first');
-}
 const words = ['memory', 'graph', 'vector', 'agent', 'index', 'log', 'commit', 'query', 'recall', 'node', 'edge', 'segment', 'parquet', 'checkpoint', 'latency', 'fsync'];
 
 export interface McpBenchOptions {
@@ -59,7 +51,7 @@ async function neighborsRoundTrips(calls: number): Promise<string[][]> {
   await db.close();
   // The stdio server owns the data dir while it runs; the HTTP server and embedded engine open a copy of the same history.
   const stdio = new Client({ name: 'bench', version: '1' });
-  await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [cliPath(), 'mcp', '--data-dir', dataDir, '--durability', 'none'], stderr: 'ignore' }));
+  await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [compiledPath('src/cli/main.js'), 'mcp', '--data-dir', dataDir, '--durability', 'none'], stderr: 'ignore' }));
   const dataDir2 = await mkdtemp(join(tmpdir(), 'mnemo-bench-mcp-'));
   const db2 = await openEngine({ dataDir: dataDir2, durability: 'none', onWarning: () => {} });
   await seedGraph(db2, 100);

@@ -1,0 +1,14 @@
+// Benches spawn compiled children; they run both from dist/bench (npm run bench:*) and from source
+// (the test suite's tiny runs), so find dist/ by walking up from this file.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled file at `relative` under dist/ (e.g. 'src/cli/main.js'). */
+export function compiledPath(relative: string): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const path = join(dir, 'dist', relative);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(`dist/${relative} not found: run \`npm run build\` first`);
+}
