@@ -12,10 +12,14 @@ export interface Projection {
   apply(event: StoredEvent): void;
   /** A canonical hash of the logical state: equal states give equal digests whatever order of Map insertion produced them is irrelevant only if the order is itself part of the state. */
   digest(): string;
-  /** Serialises the whole state for a checkpoint. */
-  save(): Promise<Uint8Array>;
-  /** Replaces the whole state with one saved by `save`. */
-  load(bytes: Uint8Array): Promise<void>;
+  /**
+   * Serialises the whole state for a checkpoint. `dir`, when given, is the checkpoint directory
+   * being written: a projection may also write files named `<its name>.*` there (a native library's
+   * own file), which the checkpoint checksums and keeps with the bytes.
+   */
+  save(dir?: string): Promise<Uint8Array>;
+  /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */
+  load(bytes: Uint8Array, dir?: string): Promise<void>;
 }
 
 export class ProjectionRegistry {

@@ -11,7 +11,7 @@
 // before any projection sees a byte.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { open, rename, rm, mkdir } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -61,6 +61,8 @@ interface ManifestFile {
   file: string;
   bytes: number;
   crc32: number;
+  /** A file a projection wrote into the directory itself (see Projection.save); checked, not read into `parts`. */
+  sidecar?: true;
 }
 
 interface ManifestBody {
@@ -116,19 +118,44 @@ async function writeFileDurably(path: string, bytes: Uint8Array): Promise<void> 
 }
 
 /**
- * Writes a checkpoint of `parts` (projection name → saved bytes) taken at `seq`, then prunes to
- * checkpointsKept. The bytes must already be captured at that seq; this only does the I/O.
+ * Creates the empty `<seq>.tmp/` directory a checkpoint at `seq` is built in (projections may write
+ * sidecar files into it while saving), or returns null when a checkpoint at `seq` already exists.
+ * Synchronous, so a caller can take every projection's snapshot at one seq with no await between.
  */
-export async function writeCheckpoint(root: string, seq: number, parts: ReadonlyArray<{ name: string; bytes: Uint8Array }>): Promise<WrittenCheckpoint> {
-  const started = performance.now();
-  await mkdir(root, { recursive: true });
+export function prepareCheckpointDir(root: string, seq: number): string | null {
+  mkdirSync(root, { recursive: true });
   const finalDir = join(root, checkpointDirName(seq));
+  if (existsSync(finalDir)) return null;
   const tempDir = finalDir + tempSuffix;
+  rmSync(tempDir, { recursive: true, force: true });
+  mkdirSync(tempDir);
+  return tempDir;
+}
+
+/**
+ * Finishes the checkpoint at `seq` begun by prepareCheckpointDir (`tempDir` null: it already
+ * exists): writes `parts` (projection name → saved bytes), adopts every other file a projection
+ * wrote into the directory as a sidecar (fsynced and checksummed), writes the manifest, fsyncs and
+ * renames; then prunes to checkpointsKept.
+ */
+export async function writeCheckpoint(root: string, seq: number, parts: ReadonlyArray<{ name: string; bytes: Uint8Array }>, tempDir: string | null): Promise<WrittenCheckpoint> {
+  const started = performance.now();
+  const finalDir = join(root, checkpointDirName(seq));
   let total = 0;
-  if (!existsSync(finalDir)) {
-    await rm(tempDir, { recursive: true, force: true });
-    await mkdir(tempDir);
+  if (tempDir !== null) {
     const files: ManifestFile[] = [];
+    const sidecars = readdirSync(tempDir);
+    for (const file of sidecars) {
+      const handle = await open(join(tempDir, file), 'r+');
+      try {
+        await handle.sync();
+        const bytes = await handle.readFile();
+        files.push({ name: file, file, bytes: bytes.byteLength, crc32: checksumOf(bytes), sidecar: true });
+        total += bytes.byteLength;
+      } finally {
+        await handle.close();
+      }
+    }
     for (const { name, bytes } of parts) {
       const file = `${name}.bin`;
       await writeFileDurably(join(tempDir, file), bytes);
@@ -199,7 +226,7 @@ function readParts(dir: string, entries: readonly ManifestFile[]): Map<string, U
     }
     if (bytes.byteLength !== entry.bytes) corrupt(dir, `${entry.file} has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`);
     if (checksumOf(bytes) !== entry.crc32) corrupt(dir, `${entry.file} fails its crc32`);
-    parts.set(entry.name, bytes);
+    if (entry.sidecar !== true) parts.set(entry.name, bytes);
   }
   return parts;
 }

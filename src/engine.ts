@@ -53,6 +53,7 @@ import {
   checkpointIntervalMsDefault,
   checkpointsDirName,
   listCheckpoints,
+  prepareCheckpointDir,
   readCheckpoint,
   writeCheckpoint,
   type LoadedCheckpoint,
@@ -234,7 +235,7 @@ export class Engine implements MnemoEngine {
     for (const projection of [this.nodes, ...this.registry.all().filter((p) => p !== this.nodes)]) {
       const bytes = checkpoint.parts.get(projection.name);
       if (bytes === undefined) throw mnemoError('CHECKPOINT_CORRUPT', { file: checkpoint.dir, reason: `has no state for projection '${projection.name}'` });
-      await projection.load(bytes);
+      await projection.load(bytes, checkpoint.dir);
     }
     this.checkpointSeq = checkpoint.seq;
     this.lastCheckpointAt = checkpoint.createdAt;
@@ -548,11 +549,13 @@ export class Engine implements MnemoEngine {
     // One consistent seq: every save() snapshots its state synchronously before its first await,
     // and no append can run between these calls (appends apply synchronously too). The vector
     // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
-    const saving = this.registry.all().map((p) => ({ name: p.name, bytes: p.save() }));
+    const root = join(this.dataDir, checkpointsDirName);
+    const dir = prepareCheckpointDir(root, seq);
+    const saving = this.registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
     const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
     // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
     if (this.syncsToDisk) await this.wal.flush();
-    const written = await writeCheckpoint(join(this.dataDir, checkpointsDirName), seq, parts);
+    const written = await writeCheckpoint(root, seq, parts, dir);
     if (seq > this.checkpointSeq) {
       this.checkpointSeq = seq;
       this.lastCheckpointAt = Date.now();

@@ -116,6 +116,17 @@ const damages: Damage[] = [
     },
     expectWarning: /vector-index\.bin fails its crc32/,
   },
+  {
+    name: "one flipped bit in hnswlib's own index file (the vector index's sidecar)",
+    damage: (dir) => {
+      const path = newestFile(dir, 'vector-index.hnsw');
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 3)]! ^= 0x01;
+      writeFileSync(path, bytes);
+    },
+    expectWarning: /vector-index\.hnsw fails its crc32/,
+  },
+  { name: 'a missing sidecar', damage: (dir) => rmSync(newestFile(dir, 'vector-index.hnsw')), expectWarning: /vector-index\.hnsw cannot be read/ },
   { name: 'extra bytes appended', damage: (dir) => appendFileSync(newestFile(dir, 'domain-index.bin'), 'x'), expectWarning: /domain-index\.bin has \d+ bytes/ },
   { name: 'a missing manifest', damage: (dir) => rmSync(join(dir, 'manifest.json')), expectWarning: /manifest\.json is missing/ },
   {
