@@ -61,7 +61,7 @@ export interface RestartResults {
 
 
 /** Nodes, edges between earlier nodes, updates, and `vectors` vectors spread evenly: `count` events from seq `start`. */
-function* eventBatches(count: number, vectors: number, dim: number, state: { nodes: number; vectors: number; seed: number }): Generator<unknown[]> {
+export function* eventBatches(count: number, vectors: number, dim: number, state: { nodes: number; vectors: number; seed: number }): Generator<unknown[]> {
   const random = seededRandom(state.seed++);
   const vectorEvery = vectors > 0 ? Math.max(1, Math.floor(count / vectors)) : Number.POSITIVE_INFINITY;
   let batch: unknown[] = [];
@@ -89,7 +89,7 @@ function* eventBatches(count: number, vectors: number, dim: number, state: { nod
   if (batch.length > 0) yield batch;
 }
 
-const quiet: Partial<EngineOptions> & EngineTuning = { durability: 'none', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} };
+export const quiet: Partial<EngineOptions> & EngineTuning = { durability: 'none', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning: () => {} };
 
 interface ChildOpen {
   seconds: number;
@@ -99,10 +99,36 @@ interface ChildOpen {
   digests: Record<string, string>;
 }
 
-/** Opens the data dir in a fresh Node process (bench/support/restart-child.ts), as a restart does. */
-function openInChild(dataDir: string): ChildOpen {
-  const output = execFileSync(process.execPath, ['--max-old-space-size=16384', compiledPath('bench/support/restart-child.js'), dataDir], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(output.trim().split('\n').at(-1)!) as ChildOpen;
+export interface BuildResult {
+  build: { seconds: number };
+  checkpoint: { seconds: number; bytes: number };
+  digests: Record<string, string>;
+  state: { nodes: number; vectors: number; seed: number };
+}
+
+/** Builds `options.events` events into `dataDir` with a checkpoint before the last `tail` of them; what the build child runs. */
+export async function buildRestartData(dataDir: string, options: RestartBenchOptions): Promise<BuildResult> {
+  const state = { nodes: 0, vectors: 0, seed: 1 };
+  const db = await Engine.open({ dataDir, ...quiet });
+  const build = await timed(async () => {
+    for (const batch of eventBatches(options.events - options.tail, options.vectors, options.dim, state)) await db.append(batch);
+    await db.whenIndexed();
+  });
+  const checkpoint = await timed(() => db.checkpoint());
+  for (const batch of eventBatches(options.tail, 0, options.dim, state)) await db.append(batch);
+  const digests = db.digests();
+  await db.close();
+  return { build: { seconds: build.seconds }, checkpoint: { seconds: checkpoint.seconds, bytes: checkpoint.value.bytes }, digests, state };
+}
+
+/**
+ * Runs bench/support/restart-child.ts in a fresh Node process. Building and each restart run in
+ * their own process, as in real life: a restart measured inside the process that built the data
+ * (its heap and the machine's memory full of it) read its files ~2x slower.
+ */
+function runChild<T>(args: string[]): T {
+  const output = execFileSync(process.execPath, ['--max-old-space-size=16384', compiledPath('bench/support/restart-child.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as T;
 }
 
 async function timed<T>(body: () => Promise<T>): Promise<{ value: T; seconds: number }> {
@@ -155,36 +181,27 @@ async function sampleNeighbors(db: Engine, nodes: number, perTick: number, until
 export async function runRestartBench(options: RestartBenchOptions, log: (line: string) => void = () => {}): Promise<RestartResults> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-restart-'));
   try {
-    const state = { nodes: 0, vectors: 0, seed: 1 };
-    log(`building ${options.events} events (${options.vectors} vectors of ${options.dim} dims)`);
-    let db = await Engine.open({ dataDir, ...quiet });
-    const build = await timed(async () => {
-      for (const batch of eventBatches(options.events - options.tail, options.vectors, options.dim, state)) await db.append(batch);
-      await db.whenIndexed();
-    });
-    const checkpoint = await timed(() => db.checkpoint());
-    for (const batch of eventBatches(options.tail, 0, options.dim, state)) await db.append(batch);
-    const digests = db.digests();
-    await db.close();
+    log(`building ${options.events} events (${options.vectors} vectors of ${options.dim} dims; a child process that then exits)`);
+    const built = runChild<BuildResult>(['build', dataDir, JSON.stringify(options)]);
+    const { build, checkpoint, digests, state } = built;
     const walDir = join(dataDir, 'wal');
     const walBytes = dirBytes(walDir, '.wal');
 
     log('ready with a checkpoint + tail (a fresh process)');
-    const withCheckpoint = openInChild(dataDir);
+    const withCheckpoint = runChild<ChildOpen>(['open', dataDir]);
     const vectorsPending = withCheckpoint.vectorsPending;
     if (JSON.stringify(withCheckpoint.digests) !== JSON.stringify(digests)) throw new Error('state after checkpoint + tail differs from the live state');
 
     log('full replay (checkpoints set aside; a fresh process)');
     const checkpoints = join(dataDir, 'checkpoints');
     renameSync(checkpoints, `${checkpoints}.aside`);
-    const full = openInChild(dataDir);
+    const full = runChild<ChildOpen>(['open', dataDir]);
     const lastSeq = full.lastSeq;
     renameSync(`${checkpoints}.aside`, checkpoints);
-    (globalThis as { gc?: () => void }).gc?.(); // the floor runs here: drop the build's garbage first
     const floor = decodeFloor(walDir);
 
     log('compaction, with neighbors sampled meanwhile');
-    db = await Engine.open({ dataDir, ...quiet });
+    const db = await Engine.open({ dataDir, ...quiet });
     const idle = await sampleNeighbors(db, state.nodes, options.neighborsPerTick, new Promise((resolve) => setTimeout(resolve, 500)));
     const compacting = timed(() => db.compact());
     const during = await sampleNeighbors(db, state.nodes, options.neighborsPerTick, compacting);
@@ -208,7 +225,7 @@ export async function runRestartBench(options: RestartBenchOptions, log: (line: 
       events: lastSeq,
       buildSeconds: build.seconds,
       checkpointSeconds: checkpoint.seconds,
-      checkpointBytes: checkpoint.value.bytes,
+      checkpointBytes: checkpoint.bytes,
       readyWithCheckpointSeconds: withCheckpoint.seconds,
       readyWithCheckpointProcessSeconds: withCheckpoint.uptimeSeconds,
       vectorsPendingAfterCheckpointOpen: vectorsPending,
