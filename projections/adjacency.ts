@@ -17,7 +17,8 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { grownCapacity, IdTable } from './id-table.js';
+import { grownFloat64, grownInt32, LinkedRows, none } from './columns.js';
+import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
 const noProperties: Properties = Object.freeze({}) as Properties;
@@ -38,24 +39,6 @@ export interface EdgeRecord {
 }
 
 export type EdgeDirection = 'out' | 'in' | 'both';
-
-/** No edge, no node: the end of a list. */
-const none = -1;
-
-function grownInt32(array: Int32Array, needed: number, fill: number): Int32Array {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(grownCapacity(array.length, needed));
-  next.set(array);
-  next.fill(fill, array.length);
-  return next;
-}
-
-function grownFloat64(array: Float64Array, needed: number): Float64Array {
-  if (needed <= array.length) return array;
-  const next = new Float64Array(grownCapacity(array.length, needed));
-  next.set(array);
-  return next;
-}
 
 /** Node-state's handles: adjacency is applied before node-state, so on a node's deletion it still has one. */
 export interface NodeHandles {
@@ -93,17 +76,11 @@ export class Adjacency implements Projection {
   private targets: Int32Array = new Int32Array(0);
   private relationOf: Int32Array = new Int32Array(0);
   private weights: Float64Array = new Float64Array(0);
-  private nextOut: Int32Array = new Int32Array(0);
-  private prevOut: Int32Array = new Int32Array(0);
-  private nextIn: Int32Array = new Int32Array(0);
-  private prevIn: Int32Array = new Int32Array(0);
+  /** Each node's out-edges (lists by node handle, rows by edge handle), and its in-edges. */
+  private readonly outs = new LinkedRows();
+  private readonly ins = new LinkedRows();
   private edgeProperties = new Map<number, Properties>();
 
-  // ---- nodes, by node-state's handle ----
-  private headOut: Int32Array = new Int32Array(0);
-  private tailOut: Int32Array = new Int32Array(0);
-  private headIn: Int32Array = new Int32Array(0);
-  private tailIn: Int32Array = new Int32Array(0);
 
   // ---- relations, by relation handle ----
   private relationHandles = new Map<string, number>();
@@ -130,7 +107,7 @@ export class Adjacency implements Projection {
   out(nodeId: string): EdgeRecord[] {
     const records: EdgeRecord[] = [];
     const node = this.nodeRow(nodeId);
-    if (node !== none) for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) records.push(this.record(e));
+    if (node !== none) for (let e = this.outs.heads[node]!; e !== none; e = this.outs.next[e]!) records.push(this.record(e));
     return records;
   }
 
@@ -138,7 +115,7 @@ export class Adjacency implements Projection {
   in(nodeId: string): EdgeRecord[] {
     const records: EdgeRecord[] = [];
     const node = this.nodeRow(nodeId);
-    if (node !== none) for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) records.push(this.record(e));
+    if (node !== none) for (let e = this.ins.heads[node]!; e !== none; e = this.ins.next[e]!) records.push(this.record(e));
     return records;
   }
 
@@ -147,7 +124,7 @@ export class Adjacency implements Projection {
     const node = this.nodeRow(nodeId);
     if (node === none) return [];
     const records = this.out(nodeId);
-    for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) records.push(this.record(e));
+    for (let e = this.ins.heads[node]!; e !== none; e = this.ins.next[e]!) if (this.sources[e] !== node) records.push(this.record(e));
     return records;
   }
 
@@ -156,8 +133,8 @@ export class Adjacency implements Projection {
     const ids: string[] = [];
     const node = this.nodeRow(nodeId);
     if (node === none) return ids;
-    for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) ids.push(this.edgeIds.idOf(e));
-    for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) if (this.sources[e] !== node) ids.push(this.edgeIds.idOf(e));
+    for (let e = this.outs.heads[node]!; e !== none; e = this.outs.next[e]!) ids.push(this.edgeIds.idOf(e));
+    for (let e = this.ins.heads[node]!; e !== none; e = this.ins.next[e]!) if (this.sources[e] !== node) ids.push(this.edgeIds.idOf(e));
     return ids;
   }
 
@@ -177,12 +154,12 @@ export class Adjacency implements Projection {
       only = handle;
     }
     if (direction !== 'in') {
-      for (let e = this.headOut[node]!; e !== none; e = this.nextOut[e]!) {
+      for (let e = this.outs.heads[node]!; e !== none; e = this.outs.next[e]!) {
         if (only === none || this.relationOf[e] === only) handles.push(this.targets[e]!);
       }
     }
     if (direction !== 'out') {
-      for (let e = this.headIn[node]!; e !== none; e = this.nextIn[e]!) {
+      for (let e = this.ins.heads[node]!; e !== none; e = this.ins.next[e]!) {
         if (only === none || this.relationOf[e] === only) handles.push(this.sources[e]!);
       }
     }
@@ -192,7 +169,7 @@ export class Adjacency implements Projection {
   /** The node's handle if it has rows here (it may have no edges), or none. */
   private nodeRow(nodeId: string): number {
     const node = this.nodes.handleOf(nodeId);
-    return node < this.headOut.length ? node : none;
+    return node < this.outs.heads.length ? node : none;
   }
 
   countsByRelation(): Record<string, number> {
@@ -218,7 +195,7 @@ export class Adjacency implements Projection {
         // The cascade has already deleted every edge of the node: its lists are empty, ready for
         // the next node node-state gives this handle.
         const node = this.nodeRow(event.payload.id);
-        assert(node === none || (this.headOut[node] === none && this.headIn[node] === none), `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
+        assert(node === none || (this.outs.isEmpty(node) && this.ins.isEmpty(node)), `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
         return;
       }
       default:
@@ -247,38 +224,15 @@ export class Adjacency implements Projection {
     this.relationOf[edge] = this.countRelation(relation, +1);
     this.weights[edge] = weight;
     if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
-    this.link(edge, from, to);
-  }
-
-  /** Appends the edge to its source's out list and its target's in list. */
-  private link(edge: number, from: number, to: number): void {
-    this.prevOut[edge] = this.tailOut[from]!;
-    this.nextOut[edge] = none;
-    if (this.tailOut[from] === none) this.headOut[from] = edge;
-    else this.nextOut[this.tailOut[from]!] = edge;
-    this.tailOut[from] = edge;
-    this.prevIn[edge] = this.tailIn[to]!;
-    this.nextIn[edge] = none;
-    if (this.tailIn[to] === none) this.headIn[to] = edge;
-    else this.nextIn[this.tailIn[to]!] = edge;
-    this.tailIn[to] = edge;
+    this.outs.append(from, edge);
+    this.ins.append(to, edge);
   }
 
   private removeEdge(edge: number): void {
     const from = this.sources[edge]!;
     const to = this.targets[edge]!;
-    const nextOut = this.nextOut[edge]!;
-    const prevOut = this.prevOut[edge]!;
-    if (prevOut === none) this.headOut[from] = nextOut;
-    else this.nextOut[prevOut] = nextOut;
-    if (nextOut === none) this.tailOut[from] = prevOut;
-    else this.prevOut[nextOut] = prevOut;
-    const nextIn = this.nextIn[edge]!;
-    const prevIn = this.prevIn[edge]!;
-    if (prevIn === none) this.headIn[to] = nextIn;
-    else this.nextIn[prevIn] = nextIn;
-    if (nextIn === none) this.tailIn[to] = prevIn;
-    else this.prevIn[nextIn] = prevIn;
+    this.outs.unlink(from, edge);
+    this.ins.unlink(to, edge);
     this.countRelation(this.relationNames[this.relationOf[edge]!]!, -1);
     this.edgeProperties.delete(edge);
     this.edgeIds.remove(edge);
@@ -286,7 +240,9 @@ export class Adjacency implements Projection {
 
   private reset(): void {
     this.edgeIds = new IdTable();
-    for (const column of ['sources', 'targets', 'relationOf', 'nextOut', 'prevOut', 'nextIn', 'prevIn', 'headOut', 'tailOut', 'headIn', 'tailIn'] as const) this[column] = new Int32Array(0);
+    for (const column of ['sources', 'targets', 'relationOf'] as const) this[column] = new Int32Array(0);
+    this.outs.clear();
+    this.ins.clear();
     this.weights = new Float64Array(0);
     this.edgeProperties = new Map();
     this.relationHandles = new Map();
@@ -297,22 +253,17 @@ export class Adjacency implements Projection {
 
   private ensureEdgeRows(rows: number): void {
     if (rows <= this.sources.length) return;
-    this.sources = grownInt32(this.sources, rows, none);
-    this.targets = grownInt32(this.targets, rows, none);
-    this.relationOf = grownInt32(this.relationOf, rows, none);
+    this.sources = grownInt32(this.sources, rows);
+    this.targets = grownInt32(this.targets, rows);
+    this.relationOf = grownInt32(this.relationOf, rows);
     this.weights = grownFloat64(this.weights, rows);
-    this.nextOut = grownInt32(this.nextOut, rows, none);
-    this.prevOut = grownInt32(this.prevOut, rows, none);
-    this.nextIn = grownInt32(this.nextIn, rows, none);
-    this.prevIn = grownInt32(this.prevIn, rows, none);
+    this.outs.growRows(rows);
+    this.ins.growRows(rows);
   }
 
   private ensureNodeRows(rows: number): void {
-    if (rows <= this.headOut.length) return;
-    this.headOut = grownInt32(this.headOut, rows, none);
-    this.tailOut = grownInt32(this.tailOut, rows, none);
-    this.headIn = grownInt32(this.headIn, rows, none);
-    this.tailIn = grownInt32(this.tailIn, rows, none);
+    this.outs.growLists(rows);
+    this.ins.growLists(rows);
   }
 
   private nodeHandleOf(nodeId: string): number {
@@ -404,7 +355,8 @@ export class Adjacency implements Projection {
       this.relationOf[edge] = relation;
       this.relationCounts[relation]!++;
       this.weights[edge] = saved.weights[edge]!;
-      this.link(edge, from, to);
+      this.outs.append(from, edge);
+      this.ins.append(to, edge);
     }
     for (const [edge, properties] of saved.properties) this.edgeProperties.set(edge, properties);
   }

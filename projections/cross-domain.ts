@@ -12,7 +12,8 @@ import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './registry.js';
-import { grownCapacity, IdTable } from './id-table.js';
+import { grownInt32, LinkedRows, none } from './columns.js';
+import { IdTable } from './id-table.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
 /** Every live edge touching the node, self-loops once. */
@@ -33,16 +34,6 @@ interface SavedCrossDomain {
 // moreTypes keeps the handle columns as Int32Arrays.
 const checkpointCodec = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
 
-/** No edge: the end of a pair's list. */
-const none = -1;
-
-function grownInt32(array: Int32Array, needed: number): Int32Array {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(grownCapacity(array.length, needed));
-  next.set(array);
-  return next;
-}
-
 /**
  * Cross-domain edges are rows indexed by a handle from an IdTable of their ids (no object or Map
  * entry per edge: at 1.8 cross-domain edges per node that took this index from ~340 to ~160
@@ -56,12 +47,10 @@ export class CrossDomainIndex implements Projection {
   private targets: Int32Array = new Int32Array(0);
   private relations: string[] = [];
   private pairOf: Int32Array = new Int32Array(0);
-  private next: Int32Array = new Int32Array(0);
-  private prev: Int32Array = new Int32Array(0);
+  /** Each pair's edges (lists by pair handle, rows by edge handle). */
+  private readonly pairs = new LinkedRows();
   private readonly pairHandles = new Map<string, number>();
   private pairKeys: string[] = [];
-  private pairHeads: number[] = [];
-  private pairTails: number[] = [];
   private pairSizes: number[] = [];
   private freePairs: number[] = [];
   /** One instance of each relation string, so rows do not keep every event's copy alive. */
@@ -78,7 +67,7 @@ export class CrossDomainIndex implements Projection {
     if (pair === undefined) return { edges: [], total: 0 };
     const edges: EdgeEnds[] = [];
     let position = 0;
-    for (let e = this.pairHeads[pair]!; e !== none && position < offset + limit; e = this.next[e]!, position++) {
+    for (let e = this.pairs.heads[pair]!; e !== none && position < offset + limit; e = this.pairs.next[e]!, position++) {
       if (position >= offset) edges.push(this.ends(e));
     }
     return { edges, total: this.pairSizes[pair]! };
@@ -138,17 +127,16 @@ export class CrossDomainIndex implements Projection {
     if (pair === undefined) {
       pair = this.freePairs.pop() ?? this.pairKeys.length;
       this.pairKeys[pair] = key;
-      this.pairHeads[pair] = this.pairTails[pair] = none;
+      this.pairs.growLists(pair + 1);
       this.pairSizes[pair] = 0;
       this.pairHandles.set(key, pair);
     }
     const edge = this.edgeIds.add(id);
-    if (edge >= this.next.length) {
+    if (edge >= this.pairOf.length) {
       this.pairOf = grownInt32(this.pairOf, edge + 1);
-      this.next = grownInt32(this.next, edge + 1);
-      this.prev = grownInt32(this.prev, edge + 1);
       this.sources = grownInt32(this.sources, edge + 1);
       this.targets = grownInt32(this.targets, edge + 1);
+      this.pairs.growRows(edge + 1);
     }
     let name = this.relationNames.get(relation);
     if (name === undefined) this.relationNames.set(relation, (name = relation));
@@ -156,11 +144,7 @@ export class CrossDomainIndex implements Projection {
     this.targets[edge] = to;
     this.relations[edge] = name;
     this.pairOf[edge] = pair;
-    this.prev[edge] = this.pairTails[pair]!;
-    this.next[edge] = none;
-    if (this.pairTails[pair] === none) this.pairHeads[pair] = edge;
-    else this.next[this.pairTails[pair]!] = edge;
-    this.pairTails[pair] = edge;
+    this.pairs.append(pair, edge);
     this.pairSizes[pair]!++;
   }
 
@@ -168,12 +152,7 @@ export class CrossDomainIndex implements Projection {
     const edge = this.edgeIds.get(id);
     if (edge < 0) return; // not a cross-domain edge
     const pair = this.pairOf[edge]!;
-    const next = this.next[edge]!;
-    const prev = this.prev[edge]!;
-    if (prev === none) this.pairHeads[pair] = next;
-    else this.next[prev] = next;
-    if (next === none) this.pairTails[pair] = prev;
-    else this.prev[next] = prev;
+    this.pairs.unlink(pair, edge);
     if (--this.pairSizes[pair]! === 0) {
       this.pairHandles.delete(this.pairKeys[pair]!);
       this.freePairs.push(pair);
@@ -198,7 +177,7 @@ export class CrossDomainIndex implements Projection {
       const sources: number[] = [];
       const targets: number[] = [];
       const relations: string[] = [];
-      for (let edge = this.pairHeads[pair]!; edge !== none; edge = this.next[edge]!) {
+      for (const edge of this.pairs.rows(pair)) {
         const e = this.ends(edge);
         ids.push(e.id);
         sources.push(this.sources[edge]!);
@@ -216,11 +195,11 @@ export class CrossDomainIndex implements Projection {
     this.edgeIds = new IdTable();
     this.sources = new Int32Array(0);
     this.targets = new Int32Array(0);
+    this.pairOf = new Int32Array(0);
     this.relations = [];
     this.pairHandles.clear();
     this.pairKeys = [];
-    this.pairHeads = [];
-    this.pairTails = [];
+    this.pairs.clear();
     this.pairSizes = [];
     this.freePairs = [];
     this.relationNames.clear();

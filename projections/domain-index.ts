@@ -12,7 +12,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
-import { grownCapacity } from './id-table.js';
+import { LinkedRows, none } from './columns.js';
 import type { Projection } from './registry.js';
 
 /** A node's id, type and domain as node-state holds them. */
@@ -43,20 +43,18 @@ interface SavedDomainIndex {
 // moreTypes keeps the handle lists as Int32Arrays.
 const checkpointCodec = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
 
-/** No node: the end of a list. */
-const none = -1;
-
+/** A domain's list in `members`, and its length. */
 interface DomainList {
-  head: number;
-  tail: number;
+  readonly list: number;
   size: number;
 }
 
 export class DomainIndex implements Projection {
   readonly name = 'domain-index';
   private readonly lists = new Map<string, DomainList>();
-  private next: Int32Array = new Int32Array(0);
-  private prev: Int32Array = new Int32Array(0);
+  /** Each domain's nodes (lists by DomainList.list, rows by node handle). */
+  private readonly members = new LinkedRows();
+  private freeLists: number[] = [];
 
   constructor(private readonly nodes: NodeTable) {}
 
@@ -66,7 +64,7 @@ export class DomainIndex implements Projection {
     if (list === undefined) return { ids: [], total: 0 };
     const ids: string[] = [];
     let position = 0;
-    for (let node = list.head; node !== none && position < offset + limit; node = this.next[node]!, position++) {
+    for (let node = this.members.heads[list.list]!; node !== none && position < offset + limit; node = this.members.next[node]!, position++) {
       if (position >= offset) ids.push(this.nodes.idAt(node));
     }
     return { ids, total: list.size };
@@ -115,56 +113,39 @@ export class DomainIndex implements Projection {
   }
 
   private append(node: number, domain: string): void {
-    if (node >= this.next.length) {
-      const rows = grownCapacity(this.next.length, node + 1);
-      const next = new Int32Array(rows);
-      next.set(this.next);
-      const prev = new Int32Array(rows);
-      prev.set(this.prev);
-      this.next = next;
-      this.prev = prev;
-    }
+    this.members.growRows(node + 1);
     let list = this.lists.get(domain);
     if (list === undefined) {
-      list = { head: none, tail: none, size: 0 };
+      list = { list: this.freeLists.pop() ?? this.lists.size, size: 0 };
+      this.members.growLists(list.list + 1);
       this.lists.set(domain, list);
     }
-    this.prev[node] = list.tail;
-    this.next[node] = none;
-    if (list.tail === none) list.head = node;
-    else this.next[list.tail] = node;
-    list.tail = node;
+    this.members.append(list.list, node);
     list.size++;
   }
 
   private unlink(node: number, domain: string): void {
     const list = this.lists.get(domain);
     assert(list !== undefined, `node handle ${node} is not in domain ${domain}`);
-    const next = this.next[node]!;
-    const prev = this.prev[node]!;
-    if (prev === none) list.head = next;
-    else this.next[prev] = next;
-    if (next === none) list.tail = prev;
-    else this.prev[next] = prev;
-    if (--list.size === 0) this.lists.delete(domain);
-  }
-
-  private *members(list: DomainList): IterableIterator<number> {
-    for (let node = list.head; node !== none; node = this.next[node]!) yield node;
+    this.members.unlink(list.list, node);
+    if (--list.size === 0) {
+      this.lists.delete(domain);
+      this.freeLists.push(list.list);
+    }
   }
 
   /** Hashes each domain's membership by id; the order inside a domain is preserved by save/load but not hashed. */
   digest(): string {
     const hash = new CanonicalHash(this.name);
     for (const domain of sortedKeys(this.lists.keys())) {
-      hash.row(domain, sortedKeys(Array.from(this.members(this.lists.get(domain)!), (node) => this.nodes.idAt(node))));
+      hash.row(domain, sortedKeys(Array.from(this.members.rows(this.lists.get(domain)!.list), (node) => this.nodes.idAt(node))));
     }
     return hash.hex();
   }
 
   async save(): Promise<Uint8Array> {
     const saved: SavedDomainIndex = { format: 2, domains: [] };
-    for (const [domain, list] of this.lists) saved.domains.push([domain, Int32Array.from(this.members(list))]);
+    for (const [domain, list] of this.lists) saved.domains.push([domain, Int32Array.from(this.members.rows(list.list))]);
     return checkpointCodec.pack(saved);
   }
 
@@ -173,9 +154,10 @@ export class DomainIndex implements Projection {
     const saved = checkpointCodec.unpack(bytes) as SavedDomainIndex;
     assert(saved.format === 2 && Array.isArray(saved.domains), `domain-index checkpoint format ${String(saved.format)} is not supported`);
     this.lists.clear();
+    this.members.clear();
+    this.freeLists = [];
     const limit = this.nodes.handleLimit;
-    this.next = new Int32Array(limit);
-    this.prev = new Int32Array(limit);
+    this.members.growRows(limit);
     for (const [domain, handles] of saved.domains) {
       assert(handles instanceof Int32Array && handles.length > 0, `domain-index checkpoint: bad list for ${domain}`);
       for (const node of handles) {

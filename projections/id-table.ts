@@ -11,6 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/errors.js';
+import { grownCapacity } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -47,11 +48,6 @@ function fnv1aStored(chars: Uint8Array, start: number, length: number): number {
 function isLatin1(id: string): boolean {
   for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return false;
   return true;
-}
-
-/** Growth by half again, not double: a column right after growing is 33% slack instead of 50%. */
-export function grownCapacity(length: number, needed: number): number {
-  return Math.max(needed, Math.ceil(length * 1.5), 64);
 }
 
 function grown<T extends Int32Array | Uint16Array>(array: T, needed: number): T {

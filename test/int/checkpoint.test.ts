@@ -103,27 +103,20 @@ type Damage = { name: string; damage: (dir: string) => void; expectWarning: RegE
 
 const newestFile = (dir: string, suffix: string) => join(dir, readdirSync(dir).find((f) => f.endsWith(suffix))!);
 
+/** Flips the `mask` bits of the byte at `fraction` of the file's length. */
+function flipBit(path: string, fraction: number, mask: number): void {
+  const bytes = readFileSync(path);
+  bytes[Math.floor(bytes.length * fraction)]! ^= mask;
+  writeFileSync(path, bytes);
+}
+
 const damages: Damage[] = [
   { name: 'a missing projection file', damage: (dir) => rmSync(newestFile(dir, 'node-state.bin')), expectWarning: /node-state\.bin cannot be read/ },
   { name: 'a truncated projection file', damage: (dir) => truncateSync(newestFile(dir, 'adjacency.bin'), 10), expectWarning: /adjacency\.bin has 10 bytes/ },
-  {
-    name: 'one flipped bit in the vector index',
-    damage: (dir) => {
-      const path = newestFile(dir, 'vector-index.bin');
-      const bytes = readFileSync(path);
-      bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
-      writeFileSync(path, bytes);
-    },
-    expectWarning: /vector-index\.bin fails its crc32/,
-  },
+  { name: 'one flipped bit in the vector index', damage: (dir) => flipBit(newestFile(dir, 'vector-index.bin'), 1 / 2, 0x10), expectWarning: /vector-index\.bin fails its crc32/ },
   {
     name: "one flipped bit in hnswlib's own index file (the vector index's sidecar)",
-    damage: (dir) => {
-      const path = newestFile(dir, 'vector-index.hnsw');
-      const bytes = readFileSync(path);
-      bytes[Math.floor(bytes.length / 3)]! ^= 0x01;
-      writeFileSync(path, bytes);
-    },
+    damage: (dir) => flipBit(newestFile(dir, 'vector-index.hnsw'), 1 / 3, 0x01),
     expectWarning: /vector-index\.hnsw fails its crc32/,
   },
   { name: 'a missing sidecar', damage: (dir) => rmSync(newestFile(dir, 'vector-index.hnsw')), expectWarning: /vector-index\.hnsw cannot be read/ },

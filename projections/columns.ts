@@ -1,0 +1,86 @@
+// Typed-array columns: how they grow, and doubly linked lists of rows threaded through them.
+// Adjacency (a node's out- and in-edges), the domain index (a domain's nodes) and the cross-domain
+// index (a pair's edges) keep their lists as LinkedRows: appending and unlinking are O(1) whatever
+// a list's length (a hub's cascade delete stays linear), and a row costs 8 bytes.
+
+/** No row: the end of a list, or an empty list's head and tail. */
+export const none = -1;
+
+/** The capacity a column of `length` rows grows to when it needs `needed`: half again, so right after growing a column is 33% slack, not 50%. */
+export function grownCapacity(length: number, needed: number): number {
+  return Math.max(needed, Math.ceil(length * 1.5), 64);
+}
+
+/** `array`'s values in an array at least `needed` long, new rows set to `fill`. */
+export function grownInt32(array: Int32Array, needed: number, fill = none): Int32Array {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(grownCapacity(array.length, needed));
+  next.set(array);
+  next.fill(fill, array.length);
+  return next;
+}
+
+export function grownFloat64(array: Float64Array, needed: number): Float64Array {
+  if (needed <= array.length) return array;
+  const next = new Float64Array(grownCapacity(array.length, needed));
+  next.set(array);
+  return next;
+}
+
+/** Lists of rows: per row its next and previous, per list its head and tail (rows and lists are small integers). */
+export class LinkedRows {
+  next: Int32Array = new Int32Array(0);
+  prev: Int32Array = new Int32Array(0);
+  heads: Int32Array = new Int32Array(0);
+  tails: Int32Array = new Int32Array(0);
+
+  /** Makes room for rows 0..rows-1. */
+  growRows(rows: number): void {
+    this.next = grownInt32(this.next, rows);
+    this.prev = grownInt32(this.prev, rows);
+  }
+
+  /** Makes room for lists 0..lists-1; new lists are empty. */
+  growLists(lists: number): void {
+    this.heads = grownInt32(this.heads, lists);
+    this.tails = grownInt32(this.tails, lists);
+  }
+
+  /** Empties every list and forgets every row. */
+  clear(): void {
+    this.next = new Int32Array(0);
+    this.prev = new Int32Array(0);
+    this.heads = new Int32Array(0);
+    this.tails = new Int32Array(0);
+  }
+
+  isEmpty(list: number): boolean {
+    return list >= this.heads.length || this.heads[list] === none;
+  }
+
+  /** Appends `row` (room made) to the tail of `list` (room made). */
+  append(list: number, row: number): void {
+    const tail = this.tails[list]!;
+    this.prev[row] = tail;
+    this.next[row] = none;
+    if (tail === none) this.heads[list] = row;
+    else this.next[tail] = row;
+    this.tails[list] = row;
+  }
+
+  /** Takes `row` out of `list`, which holds it. */
+  unlink(list: number, row: number): void {
+    const next = this.next[row]!;
+    const prev = this.prev[row]!;
+    if (prev === none) this.heads[list] = next;
+    else this.next[prev] = next;
+    if (next === none) this.tails[list] = prev;
+    else this.prev[next] = prev;
+  }
+
+  /** The rows of `list`, head first. */
+  *rows(list: number): IterableIterator<number> {
+    if (list >= this.heads.length) return;
+    for (let row = this.heads[list]!; row !== none; row = this.next[row]!) yield row;
+  }
+}
