@@ -187,7 +187,7 @@ export class Adjacency implements Projection {
       }
       case 'prime.edge.deleted': {
         const edge = this.edgeIds.get(event.payload.id);
-        assert(edge >= 0, `edge.deleted for unknown edge ${event.payload.id} at seq ${event.seq}`);
+        if (edge < 0) assert(false, `edge.deleted for unknown edge ${event.payload.id} at seq ${event.seq}`);
         this.removeEdge(edge);
         return;
       }
@@ -195,7 +195,7 @@ export class Adjacency implements Projection {
         // The cascade has already deleted every edge of the node: its lists are empty, ready for
         // the next node node-state gives this handle.
         const node = this.nodeRow(event.payload.id);
-        assert(node === none || (this.outs.isEmpty(node) && this.ins.isEmpty(node)), `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
+        if (node !== none && !(this.outs.isEmpty(node) && this.ins.isEmpty(node))) assert(false, `node ${event.payload.id} deleted with live edges at seq ${event.seq}`);
         return;
       }
       default:
@@ -268,7 +268,7 @@ export class Adjacency implements Projection {
 
   private nodeHandleOf(nodeId: string): number {
     const node = this.nodes.handleOf(nodeId);
-    assert(node >= 0, `edge end ${nodeId} is not a node`);
+    if (node < 0) assert(false, `edge end ${nodeId} is not a node`);
     this.ensureNodeRows(node + 1);
     return node;
   }

@@ -101,7 +101,7 @@ export class CrossDomainIndex implements Projection {
 
   private updateDomain(id: string, changes: Parameters<typeof domainAfterUpdate>[2], seq: number): void {
     const handle = this.nodes.handleOf(id);
-    assert(handle >= 0, `node.updated for unknown node ${id} at seq ${seq}`);
+    if (handle < 0) assert(false, `node.updated for unknown node ${id} at seq ${seq}`);
     const node = this.nodes.recordAt(handle);
     const domain = domainAfterUpdate(node.type, node.domain, changes);
     if (domain === node.domain) return;

@@ -108,7 +108,7 @@ export class DomainIndex implements Projection {
 
   private liveHandle(id: string, seq: number): number {
     const handle = this.nodes.handleOf(id);
-    assert(handle >= 0, `event at seq ${seq} names unknown node ${id}`);
+    if (handle < 0) assert(false, `event at seq ${seq} names unknown node ${id}`);
     return handle;
   }
 
@@ -126,7 +126,7 @@ export class DomainIndex implements Projection {
 
   private unlink(node: number, domain: string): void {
     const list = this.lists.get(domain);
-    assert(list !== undefined, `node handle ${node} is not in domain ${domain}`);
+    if (list === undefined) assert(false, `node handle ${node} is not in domain ${domain}`);
     this.members.unlink(list.list, node);
     if (--list.size === 0) {
       this.lists.delete(domain);
@@ -161,7 +161,7 @@ export class DomainIndex implements Projection {
     for (const [domain, handles] of saved.domains) {
       assert(handles instanceof Int32Array && handles.length > 0, `domain-index checkpoint: bad list for ${domain}`);
       for (const node of handles) {
-        assert(node >= 0 && node < limit, `domain-index checkpoint: node handle ${node} out of range`);
+        if (node < 0 || node >= limit) assert(false, `domain-index checkpoint: node handle ${node} out of range`);
         this.append(node, domain);
       }
     }

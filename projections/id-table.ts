@@ -106,7 +106,7 @@ export class IdTable {
 
   /** Adds a non-empty id that is not present and returns its handle. */
   add(id: string): number {
-    assert(id.length > 0 && id.length <= idTableCharsMax, `id length ${id.length} is outside 1..${idTableCharsMax}`);
+    if (id.length === 0 || id.length > idTableCharsMax) assert(false, `id length ${id.length} is outside 1..${idTableCharsMax}`);
     if ((this.used + this.tombstones + 1) > this.slots.length * loadFactorMax) this.rehash(this.used + 1);
     const mask = this.slots.length - 1;
     let slot = fnv1a(id) & mask;
@@ -117,7 +117,7 @@ export class IdTable {
       if (entry === tombstone) {
         if (reusable < 0) reusable = slot;
       } else {
-        assert(!this.matches(entry - 1, id), `id ${id} added twice`);
+        if (this.matches(entry - 1, id)) assert(false, `id ${id} added twice`);
       }
     }
     if (reusable >= 0) {
@@ -136,7 +136,7 @@ export class IdTable {
     const mask = this.slots.length - 1;
     for (let slot = this.hashOf(handle) & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
-      assert(entry !== 0, `handle ${handle} is not in the table`);
+      if (entry === 0) assert(false, `handle ${handle} is not in the table`);
       if (entry === handle + 1) {
         this.slots[slot] = tombstone;
         break;

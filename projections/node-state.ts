@@ -165,7 +165,7 @@ export class NodeState implements Projection {
       }
       case 'prime.node.updated': {
         const handle = this.handleOf(event.payload.id);
-        assert(handle >= 0, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
+        if (handle < 0) assert(false, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
         const old = this.records[handle]!;
         const changes = event.payload.properties;
         const props = mergeProperties(old.properties, changes);
@@ -175,7 +175,7 @@ export class NodeState implements Projection {
       }
       case 'prime.node.deleted': {
         const handle = this.handleOf(event.payload.id);
-        assert(handle >= 0, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
+        if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.countType(this.records[handle]!.type, -1);
         this.handles.delete(event.payload.id);
         this.forgetRecent();
@@ -235,7 +235,7 @@ export class NodeState implements Projection {
     for (let i = 0; i < saved.ids.length; i++) {
       const id = saved.ids[i]!;
       const handle = saved.handles[i]!;
-      assert(Number.isInteger(handle) && handle >= 0 && handle < this.records.length && this.records[handle] === undefined, `node-state checkpoint: bad handle ${handle}`);
+      if (!Number.isInteger(handle) || handle < 0 || handle >= this.records.length || this.records[handle] !== undefined) assert(false, `node-state checkpoint: bad handle ${handle}`);
       const type = this.countType(saved.types[i]!, +1);
       const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
       this.records[handle] = makeRecord(id, type, domainOf(type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
