@@ -139,14 +139,13 @@ export class Adjacency implements Projection {
   }
 
   /**
-   * The node-state handles of the nodes at the other end of the node's edges (out-edges first when
-   * direction is 'both'), filtered by relation, with repeats and the node itself where edges say
-   * so. The hot path of neighbors: no string is hashed past the node's own id.
+   * The node-state handles of the nodes at the other end of the edges of the node with handle
+   * `node` (-1: none), out-edges first when direction is 'both', filtered by relation, with repeats
+   * and the node itself where edges say so. The hot path of neighbors: it hashes no string.
    */
-  adjacentHandles(nodeId: string, relation: string | undefined, direction: EdgeDirection): number[] {
+  adjacentHandles(node: number, relation: string | undefined, direction: EdgeDirection): number[] {
     const handles: number[] = [];
-    const node = this.nodeRow(nodeId);
-    if (node === none) return handles;
+    if (node < 0 || node >= this.outs.heads.length) return handles;
     let only = none;
     if (relation !== undefined) {
       const handle = this.relationHandles.get(relation);
@@ -221,7 +220,7 @@ export class Adjacency implements Projection {
     const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
     this.targets[edge] = to;
-    this.relationOf[edge] = this.countRelation(relation, +1);
+    this.relationOf[edge] = this.holdRelation(relation);
     this.weights[edge] = weight;
     if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
     this.outs.append(from, edge);
@@ -233,7 +232,7 @@ export class Adjacency implements Projection {
     const to = this.targets[edge]!;
     this.outs.unlink(from, edge);
     this.ins.unlink(to, edge);
-    this.countRelation(this.relationNames[this.relationOf[edge]!]!, -1);
+    this.releaseRelation(this.relationOf[edge]!);
     this.edgeProperties.delete(edge);
     this.edgeIds.remove(edge);
   }
@@ -273,8 +272,8 @@ export class Adjacency implements Projection {
     return node;
   }
 
-  /** Adjusts a relation's count and returns its handle; a relation with no edge left gives its handle back. */
-  private countRelation(relation: string, delta: number): number {
+  /** Counts one more edge of `relation` and returns its handle. */
+  private holdRelation(relation: string): number {
     let handle = this.relationHandles.get(relation);
     if (handle === undefined) {
       handle = this.freeRelations.pop() ?? this.relationNames.length;
@@ -282,12 +281,15 @@ export class Adjacency implements Projection {
       this.relationCounts[handle] = 0;
       this.relationHandles.set(relation, handle);
     }
-    const count = (this.relationCounts[handle] = this.relationCounts[handle]! + delta);
-    if (count === 0) {
-      this.relationHandles.delete(relation);
-      this.freeRelations.push(handle);
-    }
+    this.relationCounts[handle]!++;
     return handle;
+  }
+
+  /** Counts one edge fewer of a relation; the last one out gives its handle back. */
+  private releaseRelation(handle: number): void {
+    if (--this.relationCounts[handle]! > 0) return;
+    this.relationHandles.delete(this.relationNames[handle]!);
+    this.freeRelations.push(handle);
   }
 
   /** Hashes the set of edges; list order inside a node is incidental. */

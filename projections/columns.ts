@@ -78,6 +78,16 @@ export class LinkedRows {
     else this.prev[next] = prev;
   }
 
+  /** Rows `offset`..`offset + limit - 1` of `list`, head first: O(offset + limit). */
+  slice(list: number, offset: number, limit: number): number[] {
+    const rows: number[] = [];
+    let position = 0;
+    for (let row = this.heads[list]!; row !== none && position < offset + limit; row = this.next[row]!, position++) {
+      if (position >= offset) rows.push(row);
+    }
+    return rows;
+  }
+
   /** The rows of `list`, head first. */
   *rows(list: number): IterableIterator<number> {
     if (list >= this.heads.length) return;

@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './registry.js';
-import { grownInt32, LinkedRows, none } from './columns.js';
+import { grownInt32, LinkedRows } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
@@ -65,12 +65,7 @@ export class CrossDomainIndex implements Projection {
   page(a: string, b: string, offset: number, limit: number): { edges: EdgeEnds[]; total: number } {
     const pair = a === b ? undefined : this.pairHandles.get(pairKey(a, b));
     if (pair === undefined) return { edges: [], total: 0 };
-    const edges: EdgeEnds[] = [];
-    let position = 0;
-    for (let e = this.pairs.heads[pair]!; e !== none && position < offset + limit; e = this.pairs.next[e]!, position++) {
-      if (position >= offset) edges.push(this.ends(e));
-    }
-    return { edges, total: this.pairSizes[pair]! };
+    return { edges: this.pairs.slice(pair, offset, limit).map((edge) => this.ends(edge)), total: this.pairSizes[pair]! };
   }
 
   /** Number of live cross-domain edges. */

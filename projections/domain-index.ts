@@ -12,7 +12,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
-import { LinkedRows, none } from './columns.js';
+import { LinkedRows } from './columns.js';
 import type { Projection } from './registry.js';
 
 /** A node's id, type and domain as node-state holds them. */
@@ -62,12 +62,7 @@ export class DomainIndex implements Projection {
   page(domain: string, offset: number, limit: number): { ids: string[]; total: number } {
     const list = this.lists.get(domain);
     if (list === undefined) return { ids: [], total: 0 };
-    const ids: string[] = [];
-    let position = 0;
-    for (let node = this.members.heads[list.list]!; node !== none && position < offset + limit; node = this.members.next[node]!, position++) {
-      if (position >= offset) ids.push(this.nodes.idAt(node));
-    }
-    return { ids, total: list.size };
+    return { ids: this.members.slice(list.list, offset, limit).map((node) => this.nodes.idAt(node)), total: list.size };
   }
 
   /** Every domain with at least one node, in order of first appearance. */

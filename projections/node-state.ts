@@ -80,15 +80,6 @@ export class NodeState implements Projection {
   private freeHandles: number[] = [];
   private readonly types = new Map<string, TypeCount>();
 
-  /**
-   * The last two ids looked up and their handles (-1: none). One event is looked up by several
-   * projections in a row (an edge's two ends by the cross-domain index, then by adjacency; an
-   * updated node by four), and at a million nodes each Map lookup is a few cache misses. Cleared by
-   * every change to the id → handle map.
-   */
-  private recentIds: [string | undefined, string | undefined] = [undefined, undefined];
-  private recentHandles: [number, number] = [-1, -1];
-
   /** The stored record (a snapshot: updates replace it). Callers must not mutate it. */
   get(id: string): NodeRecord | undefined {
     const handle = this.handleOf(id);
@@ -101,19 +92,7 @@ export class NodeState implements Projection {
 
   /** The node's handle, or -1 for no such node. */
   handleOf(id: string): number {
-    const ids = this.recentIds;
-    if (id === ids[0]) return this.recentHandles[0];
-    if (id === ids[1]) return this.recentHandles[1];
-    const handle = this.handles.get(id) ?? -1;
-    ids[1] = ids[0];
-    this.recentHandles[1] = this.recentHandles[0];
-    ids[0] = id;
-    this.recentHandles[0] = handle;
-    return handle;
-  }
-
-  private forgetRecent(): void {
-    this.recentIds[0] = this.recentIds[1] = undefined;
+    return this.handles.get(id) ?? -1;
   }
 
   /** The id of a live handle. */
@@ -160,7 +139,6 @@ export class NodeState implements Projection {
         const handle = this.freeHandles.pop() ?? this.records.length;
         this.records[handle] = makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq);
         this.handles.set(id, handle);
-        this.forgetRecent();
         return;
       }
       case 'prime.node.updated': {
@@ -178,7 +156,6 @@ export class NodeState implements Projection {
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.countType(this.records[handle]!.type, -1);
         this.handles.delete(event.payload.id);
-        this.forgetRecent();
         this.records[handle] = undefined;
         this.freeHandles.push(handle);
         return;
@@ -228,7 +205,6 @@ export class NodeState implements Projection {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
     assert(saved.format === 2, `node-state checkpoint format ${String(saved.format)} is not supported`);
     this.handles = new Map();
-    this.forgetRecent();
     this.records = new Array<NodeRecord | undefined>(saved.ids.length + saved.freeHandles.length);
     this.freeHandles = saved.freeHandles;
     this.types.clear();

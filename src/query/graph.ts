@@ -27,8 +27,8 @@ export class GraphQueries {
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
   adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
-    const others = this.adjacency.adjacentHandles(id, relation, direction);
     const self = this.nodes.handleOf(id);
+    const others = this.adjacency.adjacentHandles(self, relation, direction);
     const found: NodeRecord[] = [];
     if (others.length > dedupeScanMax) {
       const seen = new Set<number>([self]);
