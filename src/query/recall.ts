@@ -49,12 +49,14 @@ export function recall(options: RecallOptions, sources: RecallSources): RecallHi
   }
   const seeds = seedsOf(query, text, 2 * topK, sources);
   const hops = expand(seeds, depth, sources);
+  const similarityTo = query === undefined ? undefined : sources.vectors.scorer(query);
   const hits: RecallHit[] = [];
   for (const [id, hopCount] of hops) {
     const node = sources.nodes.get(id) ?? null;
     if (options.type !== undefined && node?.type !== options.type) continue;
     const seed = seeds.get(id);
-    const similarity = seed?.relevance ?? similarityOf(id, query, sources);
+    // A reached node's own similarity to the query vector; 0 when either is missing.
+    const similarity = seed?.relevance ?? similarityTo?.(id) ?? 0;
     hits.push(score(id, node, hopCount, similarity, seed?.retrievers ?? ['graph'], sources.now));
   }
   hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
@@ -115,8 +117,4 @@ function expand(seeds: Map<string, Seed>, depth: number, sources: RecallSources)
     }
   }
   return hops;
-}
-/** A reached node's own similarity to the query vector (the index's exact score); 0 when either is missing. */
-function similarityOf(id: string, query: Float32Array | readonly number[] | undefined, sources: RecallSources): number {
-  return query === undefined ? 0 : (sources.vectors.scoreOf(id, query) ?? 0);
 }
