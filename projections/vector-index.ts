@@ -524,16 +524,24 @@ export class VectorIndex implements Projection {
       // A configured dim that disagrees with the data is a configuration error, not corruption.
       throw mnemoError('VALIDATION_FAILED', { field: 'vector.dim', reason: `is ${this.dimension}, but the saved vectors have ${state.dim}` });
     }
-    const graph = state.hnsw === null ? undefined : await readGraph(state, dir);
-    this.reset();
-    const dim = state.dim ?? this.configuredDim;
-    this.dimension = undefined;
-    if (dim !== undefined) this.fixDim(dim);
-    this.m = state.m;
-    this.efConstruction = state.efConstruction;
-    this.restoreRecords(state);
-    this.nextLabel = state.nextLabel;
-    this.freeLabels = [...state.freeLabels];
+    // hnswlib reads its file on a worker thread while the records are restored here (and, as the
+    // engine starts every projection's load before awaiting any, while the others load).
+    const reading = state.hnsw === null ? undefined : readGraph(state, dir);
+    try {
+      this.reset();
+      const dim = state.dim ?? this.configuredDim;
+      this.dimension = undefined;
+      if (dim !== undefined) this.fixDim(dim);
+      this.m = state.m;
+      this.efConstruction = state.efConstruction;
+      this.restoreRecords(state);
+      this.nextLabel = state.nextLabel;
+      this.freeLabels = [...state.freeLabels];
+    } catch (e) {
+      await reading?.catch(() => undefined);
+      throw e;
+    }
+    const graph = await reading;
     if (graph !== undefined) {
       graph.setEf(this.efSearch);
       this.index = graph;

@@ -382,7 +382,7 @@ export function compactSegment(job: SegmentJob): ParquetFileInfo {
   const temp = path + tempSuffix;
   rmSync(temp, { force: true });
   const events = (function* () {
-    for (const { event } of readSegmentEvents(nodeFiles, job.segmentPath, job.segmentBytes, 1)) yield event as StoredEvent;
+    for (const { event } of readSegmentEvents(nodeFiles, { path: job.segmentPath, bytes: job.segmentBytes, firstSeq: job.firstSeq, lastSeq: job.lastSeq }, 1)) yield event as StoredEvent;
   })();
   const written = writeEventsParquet(temp, events, { fsync: false });
   crashPoint('temp-write', job.crashAt);

@@ -29,6 +29,8 @@ export interface WalOptions {
   repair?: boolean;
   /** Defaults to the real disk (node:fs). */
   files?: FileLayer;
+  /** The seq a checkpoint holds: sealed segments ending at or before it are not read at open (see recover). */
+  coveredThrough?: number;
 }
 
 /** Opens (creating if needed) the log in `options.dir`: takes the lock, then recovers. Throws WAL_LOCKED or WAL_CORRUPT. */
@@ -37,7 +39,7 @@ export async function openWal(options: WalOptions): Promise<Wal> {
   files.mkdirp(options.dir);
   const lock = acquireLock(files, options.dir);
   try {
-    const recovered = recover(files, options.dir, options.repair === true);
+    const recovered = recover(files, options.dir, options.repair === true, options.coveredThrough);
     const writer = new WalWriter(
       {
         files,
@@ -93,7 +95,7 @@ export class Wal {
   *replay(fromSeq = 1): Generator<{ seq: number; event: unknown }> {
     for (const segment of this.writer.allSegments()) {
       if (segment.lastSeq < fromSeq) continue;
-      yield* readSegmentEvents(this.files, segment.path, segment.bytes, fromSeq);
+      yield* readSegmentEvents(this.files, segment, fromSeq);
     }
   }
 
@@ -109,7 +111,7 @@ export class Wal {
   readSegment(path: string): Generator<{ seq: number; event: unknown }> {
     const segment = this.writer.sealedSegments().find((s: SegmentInfo) => s.path === path);
     assert(segment !== undefined, `readSegment of ${path}, which is not a sealed segment`);
-    return readSegmentEvents(this.files, segment.path, segment.bytes, 1);
+    return readSegmentEvents(this.files, segment, 1);
   }
 
   /** Deletes a sealed segment whose events compaction has made durable elsewhere. */

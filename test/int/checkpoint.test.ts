@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
-import { openEngine } from '../../src/index.js';
+import { isMnemoError, openEngine } from '../../src/index.js';
+import { verifyWal } from '../../wal/wal.js';
 import { Engine } from '../../src/engine.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
@@ -211,5 +212,81 @@ describe('periodic checkpoints', () => {
     while ((db.stats().checkpoint as { seq: number }).seq < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await db.close();
     expect(checkpointDirs(dataDir).map(Number)).toEqual([60]);
+  });
+});
+
+describe('the log a checkpoint covers', () => {
+  /** A data dir whose log is many small segments, with a checkpoint after 200 steps and 80 more steps after it. */
+  async function givenSegmentedLog(): Promise<{ dataDir: string; digests: Record<string, string>; covered: string; after: string }> {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, ...quiet, segmentBytesMax: 4096 });
+    await randomHistory(db, 21, 200);
+    await db.whenIndexed();
+    await db.checkpoint();
+    const checkpointSeq = db.stats().lastSeq;
+    await randomHistory(db, 22, 80);
+    await db.whenIndexed();
+    const digests = db.digests();
+    await db.close();
+    const walDir = join(dataDir, 'wal');
+    const segments = readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort();
+    const firstSeqs = segments.map((name) => Number.parseInt(name, 10));
+    // The first two segments lie wholly before the checkpoint; a later sealed one wholly after it.
+    expect(firstSeqs[2]! - 1).toBeLessThanOrEqual(checkpointSeq);
+    const afterAt = firstSeqs.findIndex((first, i) => i + 1 < segments.length - 1 && first > checkpointSeq);
+    expect(afterAt).toBeGreaterThan(2);
+    return { dataDir, digests, covered: join(walDir, segments[0]!), after: join(walDir, segments[afterAt]!) };
+  }
+
+  it('given a flipped bit in a sealed segment the checkpoint covers, when opened, then the state is whole, verify reports the damage, and open refuses once it must read that segment', async () => {
+    const { dataDir, digests, covered } = await givenSegmentedLog();
+    flipBit(covered, 1 / 2, 0x04);
+
+    const warnings: string[] = [];
+    const db = await open(dataDir, warnings);
+    expect(db.digests()).toEqual(digests);
+    expect(warnings).toEqual([]);
+    await db.close();
+    const verified = await verifyWal(join(dataDir, 'wal'));
+    expect(verified.ok).toBe(false);
+    expect(verified.problems[0]).toMatchObject({ file: covered });
+
+    // Without the checkpoint, open must replay the damaged segment.
+    for (const dir of checkpointDirs(dataDir)) rmSync(join(dataDir, 'checkpoints', dir), { recursive: true });
+    const error = await open(dataDir).then(
+      (reopened) => reopened.close().then(() => null),
+      (e: unknown) => e,
+    );
+    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
+    expect((error as { details: { file: string } }).details.file).toBe(covered);
+  });
+
+  it('given a sealed segment after the checkpoint cut short, when opened, then it is refused naming the file', async () => {
+    const { dataDir, after } = await givenSegmentedLog();
+    truncateSync(after, readFileSync(after).length - 3);
+    const error = await open(dataDir).then(
+      (db) => db.close().then(() => null),
+      (e: unknown) => e,
+    );
+    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
+    expect((error as { details: { file: string } }).details.file).toBe(after);
+  });
+
+  it('given a covered sealed segment missing from the log, when opened and the history read, then the state is whole and the read reports the hole naming the segment before it', async () => {
+    const { dataDir, digests, covered } = await givenSegmentedLog();
+    const walDir = join(dataDir, 'wal');
+    rmSync(join(walDir, readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort()[1]!));
+    const db = await open(dataDir);
+    expect(db.digests()).toEqual(digests);
+    // history reads the whole log: the first segment does not reach the seq the third starts at.
+    let error: unknown = null;
+    try {
+      db.history('node:any');
+    } catch (e) {
+      error = e;
+    }
+    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
+    expect((error as { details: { file: string; reason: string } }).details).toMatchObject({ file: covered, reason: expect.stringMatching(/ends at seq \d+, but the log expects it to reach seq \d+/) });
+    await db.close();
   });
 });
