@@ -4,6 +4,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
+import { IdTable, type ExactIdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
 /** A node as getNode returns it. Records are replaced, never mutated, on update: a caller may keep one as a snapshot but must not mutate it. */
@@ -53,20 +54,24 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
 interface TypeCount { readonly type: string; count: number }
 
 interface SavedNodeState {
-  format: 2;
+  format: 3;
+  /** The id → handle table as it is (handles survive a restart exactly). */
+  handles: ExactIdTable;
+  /** Per live node, by ascending handle: */
   ids: string[];
-  /** Each node's handle (parallel to ids), and the free handles in reuse order: handles survive a restart exactly. */
-  handles: number[];
-  freeHandles: number[];
-  types: string[];
+  at: Int32Array;
+  /** Index into typeNames. */
+  types: Int32Array;
+  typeNames: string[];
   properties: Properties[];
-  createdAt: number[];
-  updatedAt: number[];
-  versions: number[];
+  createdAt: Float64Array;
+  updatedAt: Float64Array;
+  versions: Float64Array;
 }
 
-// Records: every node row has the same shape, so msgpackr writes its keys once (useRecords).
-const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
+// Records: properties of one shape have their keys written once (useRecords); moreTypes keeps
+// the number columns typed arrays, which decode as one copy.
+const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structuredClone: false });
 
 /**
  * Each live node has a small integer handle, dense and reused after a delete. Other projections
@@ -75,9 +80,9 @@ const checkpointCodec = new Packr({ useRecords: true, moreTypes: false, structur
  */
 export class NodeState implements Projection {
   readonly name = 'node-state';
-  private handles = new Map<string, number>();
+  /** id → handle. An IdTable, not a Map: it restores from a checkpoint by copying arrays. */
+  private handles = new IdTable();
   private records: Array<NodeRecord | undefined> = [];
-  private freeHandles: number[] = [];
   private readonly types = new Map<string, TypeCount>();
 
   /** The stored record (a snapshot: updates replace it). Callers must not mutate it. */
@@ -92,7 +97,7 @@ export class NodeState implements Projection {
 
   /** The node's handle, or -1 for no such node. */
   handleOf(id: string): number {
-    return this.handles.get(id) ?? -1;
+    return this.handles.get(id);
   }
 
   /** The id of a live handle. */
@@ -107,7 +112,7 @@ export class NodeState implements Projection {
 
   /** The handle the next prime.node.created will be given (projections applied before node-state index by it). */
   nextHandle(): number {
-    return this.freeHandles.length > 0 ? this.freeHandles[this.freeHandles.length - 1]! : this.records.length;
+    return this.handles.nextHandle();
   }
 
   /** One past the highest handle ever handed out: columns indexed by handle need this many rows. */
@@ -119,9 +124,9 @@ export class NodeState implements Projection {
     return this.handles.size;
   }
 
-  /** Node ids in creation order. Do not create or delete nodes while iterating. */
-  ids(): IterableIterator<string> {
-    return this.handles.keys();
+  /** Node ids by handle. Do not create or delete nodes while iterating. */
+  *ids(): IterableIterator<string> {
+    for (const handle of this.handles.handles()) yield this.records[handle]!.id;
   }
 
   countsByType(): Record<string, number> {
@@ -136,9 +141,8 @@ export class NodeState implements Projection {
         const { id, properties } = event.payload;
         const type = this.countType(event.payload.type, +1);
         const props = isEmpty(properties) ? noProperties : properties;
-        const handle = this.freeHandles.pop() ?? this.records.length;
+        const handle = this.handles.add(id);
         this.records[handle] = makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq);
-        this.handles.set(id, handle);
         return;
       }
       case 'prime.node.updated': {
@@ -155,9 +159,8 @@ export class NodeState implements Projection {
         const handle = this.handleOf(event.payload.id);
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.countType(this.records[handle]!.type, -1);
-        this.handles.delete(event.payload.id);
+        this.handles.remove(handle);
         this.records[handle] = undefined;
-        this.freeHandles.push(handle);
         return;
       }
       default:
@@ -179,7 +182,7 @@ export class NodeState implements Projection {
 
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    for (const id of sortedKeys(this.handles.keys())) {
+    for (const id of sortedKeys(this.ids())) {
       const n = this.get(id)!;
       hash.row(n.id, n.type, n.domain, n.properties, n.createdAt, n.updatedAt, n.version);
     }
@@ -187,35 +190,58 @@ export class NodeState implements Projection {
   }
 
   async save(): Promise<Uint8Array> {
-    const saved: SavedNodeState = { format: 2, ids: [], handles: [], freeHandles: [...this.freeHandles], types: [], properties: [], createdAt: [], updatedAt: [], versions: [] };
-    for (const [id, handle] of this.handles) {
+    const count = this.handles.size;
+    const typeIndex = new Map<string, number>();
+    const saved: SavedNodeState = {
+      format: 3,
+      handles: this.handles.saveExact(),
+      ids: [],
+      at: new Int32Array(count),
+      types: new Int32Array(count),
+      typeNames: [],
+      properties: [],
+      createdAt: new Float64Array(count),
+      updatedAt: new Float64Array(count),
+      versions: new Float64Array(count),
+    };
+    let i = 0;
+    for (const handle of this.handles.handles()) {
       const n = this.records[handle]!;
-      saved.ids.push(id);
-      saved.handles.push(handle);
-      saved.types.push(n.type);
+      let type = typeIndex.get(n.type);
+      if (type === undefined) {
+        type = saved.typeNames.push(n.type) - 1;
+        typeIndex.set(n.type, type);
+      }
+      saved.ids.push(n.id);
+      saved.at[i] = handle;
+      saved.types[i] = type;
       saved.properties.push(n.properties);
-      saved.createdAt.push(n.createdAt);
-      saved.updatedAt.push(n.updatedAt);
-      saved.versions.push(n.version);
+      saved.createdAt[i] = n.createdAt;
+      saved.updatedAt[i] = n.updatedAt;
+      saved.versions[i] = n.version;
+      i++;
     }
     return checkpointCodec.pack(saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 2, `node-state checkpoint format ${String(saved.format)} is not supported`);
-    this.handles = new Map();
-    this.records = new Array<NodeRecord | undefined>(saved.ids.length + saved.freeHandles.length);
-    this.freeHandles = saved.freeHandles;
+    assert(saved.format === 3, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    const handles = IdTable.loadExact(saved.handles);
+    const count = saved.ids.length;
+    assert(count === handles.size && [saved.at, saved.types, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
+    this.handles = handles;
+    this.records = new Array<NodeRecord | undefined>(handles.handleLimit);
     this.types.clear();
-    for (let i = 0; i < saved.ids.length; i++) {
-      const id = saved.ids[i]!;
-      const handle = saved.handles[i]!;
-      if (!Number.isInteger(handle) || handle < 0 || handle >= this.records.length || this.records[handle] !== undefined) assert(false, `node-state checkpoint: bad handle ${handle}`);
-      const type = this.countType(saved.types[i]!, +1);
+    const types = saved.typeNames.map((type): TypeCount => ({ type, count: 0 }));
+    for (let i = 0; i < count; i++) {
+      const handle = saved.at[i]!;
+      const type = types[saved.types[i]!];
+      if (type === undefined || handle >= this.records.length || this.records[handle] !== undefined) assert(false, `node-state checkpoint: bad row ${i}`);
+      type.count++;
       const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
-      this.records[handle] = makeRecord(id, type, domainOf(type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
-      this.handles.set(id, handle);
+      this.records[handle] = makeRecord(saved.ids[i]!, type.type, domainOf(type.type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
     }
+    for (const entry of types) if (entry.count > 0) this.types.set(entry.type, entry);
   }
 }

@@ -1,5 +1,6 @@
 // IdTable: given random adds and removes, then it answers exactly as a Map<string, handle> would,
-// before and after a save/load round trip, for Latin-1 and wider ids alike.
+// before and after a save/load round trip (renumbering, or exact), for Latin-1 and wider ids alike.
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { IdTable } from '../../projections/id-table.js';
 import { seededRandom } from '../../bench/support/random.js';
@@ -60,6 +61,20 @@ describe('IdTable', () => {
     loaded.remove(0);
     expect(loaded.add('fresh')).toBe(0);
     expect(loaded.get('fresh')).toBe(0);
+
+    // saveExact keeps every handle, the free handles and their reuse order, through msgpack.
+    const packr = new Packr({ moreTypes: true });
+    const exact = IdTable.loadExact(packr.unpack(packr.pack(table.saveExact())) as ReturnType<IdTable['saveExact']>);
+    expectSame(exact, model);
+    expect(exact.handleLimit).toBe(table.handleLimit);
+    for (let i = 0; i < 50; i++) {
+      expect(exact.nextHandle()).toBe(table.nextHandle());
+      expect(exact.add(`new:${i}`)).toBe(table.add(`new:${i}`));
+    }
+    const [someId, someHandle] = [...model][0]!;
+    exact.remove(someHandle);
+    expect(exact.get(someId)).toBe(-1);
+    expect(exact.add(someId)).toBe(someHandle);
   });
 
   it('given truncated saved bytes, when loaded, then it fails loudly', () => {
