@@ -227,6 +227,7 @@ export class Engine implements MnemoEngine {
       return engine;
     }
     const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+    engine.texts.deferChanges(); // indexed after open, from the final state (see TextIndex.deferChanges)
     engine.replayFrom(1);
     return engine;
   }
@@ -251,7 +252,7 @@ export class Engine implements MnemoEngine {
     this.restoreTextInBackground();
   }
 
-  /** Posts a loaded checkpoint's text documents in slices, yielding to the event loop between them. */
+  /** Indexes a loaded checkpoint's (or a replay's) text documents in slices, yielding to the event loop between them. */
   private restoreTextInBackground(): void {
     const slice = (): void => {
       if (!this.closed && this.texts.restoreSome(textRestoreSliceDocs)) setImmediate(slice);
