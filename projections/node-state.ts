@@ -54,7 +54,8 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
 interface TypeCount { readonly type: string; count: number }
 
 interface SavedNodeState {
-  format: 3;
+  /** 4: the id table's slots carry hash tags (IdTable.saveExact); 3 had none, and reads as unsupported. */
+  format: 4;
   /** The id → handle table as it is (handles survive a restart exactly). */
   handles: ExactIdTable;
   /** Per live node, by ascending handle: */
@@ -193,7 +194,7 @@ export class NodeState implements Projection {
     const count = this.handles.size;
     const typeIndex = new Map<string, number>();
     const saved: SavedNodeState = {
-      format: 3,
+      format: 4,
       handles: this.handles.saveExact(),
       ids: [],
       at: new Int32Array(count),
@@ -226,7 +227,7 @@ export class NodeState implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 3, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    assert(saved.format === 4, `node-state checkpoint format ${String(saved.format)} is not supported`);
     const handles = IdTable.loadExact(saved.handles);
     const count = saved.ids.length;
     assert(count === handles.size && [saved.at, saved.types, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');

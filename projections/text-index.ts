@@ -133,6 +133,13 @@ interface Restoring {
    * they now have, or `keepSaved` for a node change that left it as saved.
    */
   changed: Map<string, string | undefined | typeof keepSaved>;
+  /**
+   * After a replay from empty (`replayDeferred`): node-state's ids, each indexed once from its
+   * final state, unless noted in `changed` (which then does it). Undefined while that replay runs:
+   * node events are not even noted then.
+   */
+  nodes: Iterator<string> | undefined;
+  replaying: boolean;
 }
 const keepSaved = Symbol('keep the saved vector text');
 
@@ -160,7 +167,11 @@ export class TextIndex implements Projection {
    * first, so it already holds the merged properties): the index keeps only terms, not a second
    * copy of every string property, which at 1 short name per node halved its memory.
    */
-  constructor(private readonly propertiesOf: PropertiesOf) {}
+  constructor(
+    private readonly propertiesOf: PropertiesOf,
+    /** Every live node's id (node-state's), walked after a deferred replay. */
+    private readonly nodeIds: () => Iterable<string>,
+  ) {}
 
   get count(): number {
     this.restoreAll();
@@ -168,14 +179,21 @@ export class TextIndex implements Projection {
   }
 
   /**
-   * For a replay from an empty index (open with no checkpoint): from now on changes are only noted
-   * (document id → vector text), and the documents indexed after open by `restoreSome`, each once
-   * from its final state, instead of re-tokenising every version on the way. At 1M events this took
-   * the text index's ~2.7 s out of a full replay and into background slices.
+   * Runs `replay` (from an empty index: open with no checkpoint) without indexing on the way: node
+   * events are ignored and vector texts only noted; afterwards `restoreSome` indexes every live node
+   * and noted document once, from its final state, instead of re-tokenising every version. At 1M
+   * events this took the text index's ~2.7 s out of a full replay and into background slices.
    */
-  deferChanges(): void {
-    assert(this.restoring === undefined && this.docs.size === 0, 'changes are deferred only on an empty index');
-    this.restoring = { chunks: [], docs: [], next: 0, nextChunk: 0, changed: new Map() };
+  replayDeferred(replay: () => void): void {
+    assert(this.restoring === undefined && this.docs.size === 0, 'a deferred replay starts from an empty index');
+    const restoring: Restoring = { chunks: [], docs: [], next: 0, nextChunk: 0, changed: new Map(), nodes: undefined, replaying: true };
+    this.restoring = restoring;
+    try {
+      replay();
+    } finally {
+      restoring.replaying = false;
+      restoring.nodes = this.nodeIds()[Symbol.iterator]();
+    }
   }
 
   /** True while a checkpoint's or a replay's documents are still being indexed. */
@@ -188,7 +206,7 @@ export class TextIndex implements Projection {
       case 'prime.node.created':
       case 'prime.node.updated':
       case 'prime.node.deleted':
-        this.changeOrNote(event.payload.id, keepSaved);
+        if (this.restoring?.replaying !== true) this.changeOrNote(event.payload.id, keepSaved);
         break;
       case 'prime.vector.stored':
         this.changeOrNote(event.payload.id, typeof event.payload.text === 'string' ? event.payload.text : undefined);
@@ -238,10 +256,15 @@ export class TextIndex implements Projection {
       }
     }
     if (restoring.next < restoring.docs.length || restoring.nextChunk < restoring.chunks.length) return true;
-    // Every saved document is handled: re-index the changed ones from their current state. A
-    // document leaves the map as it is indexed; an event meanwhile notes it again (to be redone)
-    // only if it is still not in `docs`.
+    // Every saved document is handled: index the nodes a deferred replay left, then re-index the
+    // changed documents, from their current state. A document leaves `changed` as it is indexed;
+    // an event meanwhile notes it again (to be redone) only if it is still not in `docs`.
     let budget = count === Number.MAX_SAFE_INTEGER ? count : Math.max(1, Math.floor(count / changedDocCost));
+    for (let next = restoring.nodes?.next(); next !== undefined && next.done !== true; next = restoring.nodes!.next()) {
+      if (!restoring.changed.has(next.value)) this.change(next.value, keepSaved);
+      if (--budget === 0) return true;
+    }
+    restoring.nodes = undefined;
     for (const [id, vectorText] of restoring.changed) {
       if (budget-- === 0) return true;
       restoring.changed.delete(id);
@@ -364,7 +387,7 @@ export class TextIndex implements Projection {
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;
-    this.restoring = { chunks: saved.chunks, docs: [], next: 0, nextChunk: 0, changed: new Map() };
+    this.restoring = { chunks: saved.chunks, docs: [], next: 0, nextChunk: 0, changed: new Map(), nodes: undefined, replaying: false };
   }
 }
 

@@ -232,8 +232,9 @@ export class VectorIndex implements Projection {
     assert(values.length === this.dimension, `vector '${id}' has dim ${values.length}, the index has ${this.dimension}; validation must reject it`);
     this.remove(id);
     assert(this.records.size < vectorsMax, `more than ${vectorsMax} vectors; validation must reject the store`);
-    // A copy: the event's own array may be a view into a log buffer that gets reused.
-    const vector = new Float32Array(values);
+    // A Float32Array in an event is the event's own (validation copies the caller's; the log's
+    // decoder gives each its own buffer), so it is kept as it is; a number[] is converted.
+    const vector = values instanceof Float32Array ? values : new Float32Array(values);
     const record: VectorRecord = { id, vector, text, metadata, norm: norm(vector), label: -1 };
     this.records.set(id, record);
     this.pending.add(record);

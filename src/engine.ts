@@ -100,7 +100,10 @@ export class Engine implements MnemoEngine {
   private readonly domains = new DomainIndex(this.nodes);
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
-  private readonly texts = new TextIndex((id) => this.nodes.get(id)?.properties);
+  private readonly texts = new TextIndex(
+    (id) => this.nodes.get(id)?.properties,
+    () => this.nodes.ids(),
+  );
   private readonly graph: GraphQueries;
   private readonly indexer: BackgroundIndexer;
   private readonly view: StateView;
@@ -227,8 +230,7 @@ export class Engine implements MnemoEngine {
       return engine;
     }
     const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
-    engine.texts.deferChanges(); // indexed after open, from the final state (see TextIndex.deferChanges)
-    engine.replayFrom(1);
+    engine.texts.replayDeferred(() => engine.replayFrom(1)); // text indexed after open, from the final state
     return engine;
   }
 
