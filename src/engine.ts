@@ -230,7 +230,9 @@ export class Engine implements MnemoEngine {
       return engine;
     }
     const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
-    engine.texts.replayDeferred(() => engine.replayFrom(1)); // text indexed after open, from the final state
+    // Text is indexed after open, from the final state; a new data dir has nothing to defer.
+    if (wal.lastSeq > 0) engine.texts.replayDeferred(() => engine.replayFrom(1));
+    else engine.replayFrom(1);
     return engine;
   }
 
