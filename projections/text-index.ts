@@ -76,13 +76,23 @@ interface TextDoc {
   readonly id: string;
   /** The vector's text, if a vector with this id carries one. */
   vectorText: string | undefined;
-  /** Distinct terms as posted, with their frequencies (parallel arrays: what `unpost` removes). */
+  /** Distinct terms as posted, with their frequencies (parallel arrays: what `unpost` removes; see tfAt). */
   terms: string[];
   tfs: number[];
   length: number;
 }
 
-/** Per document: id, terms, their frequencies, and the vector's text if any. */
+/**
+ * A document's `tfs` when no term repeats (most: names, ids, short titles): empty, and shared,
+ * instead of an array of ones per document (~28 bytes each).
+ */
+const noRepeats: number[] = [];
+
+function tfAt(tfs: readonly number[], i: number): number {
+  return tfs.length === 0 ? 1 : tfs[i]!;
+}
+
+/** Per document: id, terms, their frequencies (empty when each is 1), and the vector's text if any. */
 type SavedDoc = [id: string, terms: string[], tfs: number[], vectorText: string | null];
 
 interface SavedTextIndex {
@@ -327,7 +337,7 @@ export class TextIndex implements Projection {
     let length = 0;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i]!;
-      const tf = tfs[i]!;
+      const tf = tfAt(tfs, i);
       length += tf;
       const posting = this.postings.get(term);
       if (posting === undefined) this.postings.set(term, tf === 1 ? doc : new SoloPosting(doc, tf));
@@ -336,7 +346,7 @@ export class TextIndex implements Projection {
       else this.postings.set(term, new Map([[posting, 1], [doc, tf]]));
     }
     doc.terms = terms;
-    doc.tfs = tfs;
+    doc.tfs = tfs.length === 0 ? noRepeats : tfs;
     doc.length = length;
     this.totalLength += length;
   }
@@ -359,7 +369,7 @@ export class TextIndex implements Projection {
     const hash = new CanonicalHash(this.name);
     for (const id of sortedKeys(this.docs.keys())) {
       const doc = this.docs.get(id)!;
-      const pairs = doc.terms.map((term, i) => [term, doc.tfs[i]!] as const);
+      const pairs = doc.terms.map((term, i) => [term, tfAt(doc.tfs, i)] as const);
       hash.row(id, pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)), doc.length);
     }
     return hash.hex();
@@ -393,7 +403,7 @@ export class TextIndex implements Projection {
 
 function sameTerms(doc: TextDoc, terms: string[], tfs: number[]): boolean {
   if (doc.terms.length !== terms.length) return false;
-  for (let i = 0; i < terms.length; i++) if (doc.terms[i] !== terms[i] || doc.tfs[i] !== tfs[i]) return false;
+  for (let i = 0; i < terms.length; i++) if (doc.terms[i] !== terms[i] || tfAt(doc.tfs, i) !== tfAt(tfs, i)) return false;
   return true;
 }
 
@@ -424,7 +434,7 @@ function countTerms(properties: Properties | undefined, vectorText: string | und
   if (vectorText !== undefined) forEachToken(vectorText, count);
   // Exact-size copies: an array grown by push from empty holds room for 17 elements (~150 bytes),
   // which for the typical one-word name cost more than the rest of the document.
-  return { terms: terms.slice(), tfs: tfs.slice() };
+  return { terms: terms.slice(), tfs: tfs.every((tf) => tf === 1) ? noRepeats : tfs.slice() };
 }
 
 /**

@@ -54,6 +54,23 @@ describe('Adjacency', () => {
     expect(adjacency.getEdge('e1')).toMatchObject({ weight: 0.25, properties: { since: 2020 } });
   });
 
+  it('given edges of weight 1 and then one weighted, when read, saved and loaded, then every edge has its weight', async () => {
+    const events = Array.from({ length: 100 }, (_, i) => edge(`w${i}`, `n${i % 7}`, `n${(i * 3) % 11}`));
+    const adjacency = given([...events, edge('heavy', 'a', 'b', 'knows', { weight: 2.5 }), edge('after', 'b', 'a'), edge('light', 'a', 'c', 'knows', { weight: -0.5 })]);
+    expect(adjacency.getEdge('w0')!.weight).toBe(1);
+    expect(adjacency.getEdge('w99')!.weight).toBe(1);
+    expect(adjacency.getEdge('heavy')!.weight).toBe(2.5);
+    expect(adjacency.getEdge('after')!.weight).toBe(1);
+    expect(adjacency.getEdge('light')!.weight).toBe(-0.5);
+    for (const source of [adjacency, given(events)]) {
+      const copy = fresh();
+      await nodeStates.get(copy)!.nodes.load(await nodeStates.get(source)!.nodes.save());
+      await copy.load(await source.save());
+      expect(copy.digest()).toBe(source.digest());
+      for (const id of ['w0', 'w57', 'heavy', 'after', 'light']) expect(copy.getEdge(id)).toEqual(source.getEdge(id));
+    }
+  });
+
   it('given parallel edges (same pair, same relation), when read, then both are there and deleting one keeps the other', () => {
     const adjacency = given([edge('p1', 'a', 'b'), edge('p2', 'a', 'b'), unlink('p1')]);
     expect(ids(adjacency.out('a'))).toEqual(['p2']);
