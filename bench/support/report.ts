@@ -19,8 +19,14 @@ export function percentiles(samples: readonly number[]): Percentiles {
   return { p50: at(0.5), p99: at(0.99), mean: sum / Math.max(1, sorted.length), count: sorted.length };
 }
 
+/** Per-call times in µs, and a checksum of the results. */
+export interface Timed {
+  samples: number[];
+  checksum: number;
+}
+
 /** Times `op` once per call, `count` calls, in microseconds each. */
-export function timeEachUs(count: number, op: (i: number) => unknown): { samples: number[]; checksum: number } {
+export function timeEachUs(count: number, op: (i: number) => unknown): Timed {
   const samples = new Array<number>(count);
   let checksum = 0;
   for (let i = 0; i < count; i++) {
@@ -30,6 +36,25 @@ export function timeEachUs(count: number, op: (i: number) => unknown): { samples
     checksum = (checksum + checksumOf(result)) % 1_000_000_007;
   }
   return { samples, checksum };
+}
+
+/**
+ * Times each of `ops` `count` calls, in ten alternating blocks (a's first tenth, b's, a's second…),
+ * so that noise on this shared machine falls on every subject alike instead of on whichever ran
+ * during it. Call i of every op gets the same i.
+ */
+export function timeAlternatingUs(count: number, ops: ReadonlyArray<(i: number) => unknown>): Timed[] {
+  const results = ops.map((): Timed => ({ samples: [], checksum: 0 }));
+  const block = Math.max(1, Math.ceil(count / 10));
+  for (let start = 0; start < count; start += block) {
+    const calls = Math.min(block, count - start);
+    ops.forEach((op, k) => {
+      const run = timeEachUs(calls, (i) => op(start + i));
+      for (const sample of run.samples) results[k]!.samples.push(sample);
+      results[k]!.checksum = (results[k]!.checksum + run.checksum) % 1_000_000_007;
+    });
+  }
+  return results;
 }
 
 /** A cheap fingerprint of a result so the work cannot be optimised away and stays comparable across runs. */

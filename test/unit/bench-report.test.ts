@@ -2,6 +2,7 @@
 // BENCHMARKS.md carries a goals table, one table and chart per question, and the machine.
 import { describe, expect, it } from 'vitest';
 import { barChart, lineChart, shortNumber } from '../../bench/support/chart.js';
+import { timeAlternatingUs } from '../../bench/support/report.js';
 import { renderReport, type RunResult } from '../../bench/run-all.js';
 import type { QuestionResult } from '../../bench/support/question.js';
 
@@ -60,5 +61,17 @@ describe('bench report', () => {
     expect(md).toContain('![Graph neighbours](bench/results/neighbors-quick.svg)');
     expect(md).toContain('mnemo 25.00× faster');
     expect(md).toContain('**Not run**: SomePeer could not be installed');
+  });
+});
+
+describe('timeAlternatingUs', () => {
+  it('given two subjects, when timed, then each gets every call index once, in alternating blocks, with a sample per call', () => {
+    const calls: Array<[string, number]> = [];
+    const [a, b] = timeAlternatingUs(25, [(i) => calls.push(['a', i]), (i) => calls.push(['b', i])]);
+    expect(a!.samples).toHaveLength(25);
+    expect(b!.samples).toHaveLength(25);
+    for (const subject of ['a', 'b']) expect(calls.filter(([s]) => s === subject).map(([, i]) => i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    // Blocks of 3 (25 / 10 rounded up): a 0-2, b 0-2, a 3-5, …
+    expect(calls.slice(0, 7)).toEqual([['a', 0], ['a', 1], ['a', 2], ['b', 0], ['b', 1], ['b', 2], ['a', 3]]);
   });
 });
