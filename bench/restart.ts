@@ -14,6 +14,8 @@ import { Unpackr } from 'msgpackr';
 import { Engine, type EngineTuning } from '../src/engine.js';
 import type { EngineOptions } from '../src/api.js';
 import { readHeader, headerBytes } from '../wal/record.js';
+import { IdTable } from '../projections/id-table.js';
+import type { StoredEvent } from '../src/events.js';
 import { checksumOf, fmt, hasFlag, machineLine, markdownTable, percentiles, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
 import { compiledPath } from './support/compiled.js';
@@ -45,6 +47,8 @@ export interface RestartResults {
   fullReplaySeconds: number;
   fullReplayEventsPerSecond: number;
   decodeFloorEventsPerSecond: number;
+  /** Decoding plus only registering and resolving ids (decodeAndResolveIds). */
+  resolveIdsEventsPerSecond: number;
   walBytes: number;
   compactSeconds: number;
   parquetRowsPerSecond: number;
@@ -141,8 +145,11 @@ function dirBytes(dir: string, suffix: string): number {
   return readdirSync(dir).filter((f) => f.endsWith(suffix)).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 }
 
-/** The floor: the same WAL records decoded with msgpackr alone (no checksum, no validation, no projections). */
-function decodeFloor(walDir: string): { events: number; seconds: number } {
+/**
+ * The floor: the same WAL records decoded with msgpackr alone (no checksum, no validation, no
+ * projections), each event handed to `apply` if given.
+ */
+function decodeFloor(walDir: string, apply?: (event: StoredEvent) => void): { events: number; seconds: number } {
   const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
   const buffers = readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort().map((f) => readFileSync(join(walDir, f)));
   const started = performance.now();
@@ -150,12 +157,42 @@ function decodeFloor(walDir: string): { events: number; seconds: number } {
   for (const buf of buffers) {
     for (let offset = 0; offset + headerBytes <= buf.length; ) {
       const header = readHeader(buf, offset);
-      const decoded = unpackr.unpack(buf.subarray(offset + headerBytes, offset + headerBytes + header.payloadBytes)) as unknown[];
+      const decoded = unpackr.unpack(buf.subarray(offset + headerBytes, offset + headerBytes + header.payloadBytes)) as StoredEvent[];
+      if (apply !== undefined) for (const event of decoded) apply(event);
       events += decoded.length;
       offset += headerBytes + header.payloadBytes;
     }
   }
   return { events, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The least any replay of these events must do besides decoding: register each new node and edge
+ * id and resolve the ids an event names (in IdTables, mnemo's fastest id → handle table). No
+ * record, list, index or vector is built. Next to the floor it bounds what replay can reach.
+ */
+function decodeAndResolveIds(walDir: string): { events: number; seconds: number } {
+  const nodes = new IdTable();
+  const edges = new IdTable();
+  let unknown = 0;
+  const result = decodeFloor(walDir, (event) => {
+    switch (event.type) {
+      case 'prime.node.created':
+        nodes.add(event.payload.id);
+        return;
+      case 'prime.node.updated':
+        if (nodes.get(event.payload.id) < 0) unknown++;
+        return;
+      case 'prime.edge.created':
+        if (nodes.get(event.payload.source) < 0 || nodes.get(event.payload.target) < 0) unknown++;
+        edges.add(event.payload.id);
+        return;
+      default:
+        return;
+    }
+  });
+  if (unknown > 0) throw new Error(`${unknown} events name an id that no earlier event created`);
+  return result;
 }
 
 /** neighbors latency samples (µs) taken on the event loop, one window per tick, until `until` resolves. */
@@ -199,6 +236,7 @@ export async function runRestartBench(options: RestartBenchOptions, log: (line: 
     const lastSeq = full.lastSeq;
     renameSync(`${checkpoints}.aside`, checkpoints);
     const floor = decodeFloor(walDir);
+    const idsOnly = decodeAndResolveIds(walDir);
 
     log('compaction, with neighbors sampled meanwhile');
     const db = await Engine.open({ dataDir, ...quiet });
@@ -232,6 +270,7 @@ export async function runRestartBench(options: RestartBenchOptions, log: (line: 
       fullReplaySeconds: full.seconds,
       fullReplayEventsPerSecond: lastSeq / full.seconds,
       decodeFloorEventsPerSecond: floor.events / floor.seconds,
+      resolveIdsEventsPerSecond: idsOnly.events / idsOnly.seconds,
       walBytes,
       compactSeconds: compact.seconds,
       parquetRowsPerSecond: lastSeq / compact.seconds,
@@ -256,6 +295,7 @@ function report(r: RestartResults, options: RestartBenchOptions): string {
     ['ready: checkpoint + 10K-event tail (fresh process)', `${fmt(r.readyWithCheckpointSeconds)} s`, `target ≤ 2 s; ${fmt(r.readyWithCheckpointProcessSeconds)} s from process start; vectors pending after open: ${r.vectorsPendingAfterCheckpointOpen} (no HNSW rebuild)`],
     ['ready: full replay from the WAL (fresh process)', `${fmt(r.fullReplaySeconds)} s`, `${fmt(r.fullReplayEventsPerSecond)} events/s`],
     ['decode floor (msgpackr alone, same records)', `${fmt(r.decodeFloorEventsPerSecond)} events/s`, `replay = ${fmt(r.fullReplayEventsPerSecond / r.decodeFloorEventsPerSecond)}x the floor (target ≥ 0.5x)`],
+    ['decode + register and resolve ids only (no projection)', `${fmt(r.resolveIdsEventsPerSecond)} events/s`, `${fmt(r.resolveIdsEventsPerSecond / r.decodeFloorEventsPerSecond)}x the floor: the most any replay of these events could reach`],
     ['ready: full rebuild from Parquet', `${fmt(r.rebuildFromParquetSeconds)} s`, `${fmt(r.rebuildFromParquetEventsPerSecond)} events/s`],
     ['checkpoint write', `${fmt(r.checkpointSeconds)} s`, mib(r.checkpointBytes)],
     ['compact() all segments to Parquet', `${fmt(r.compactSeconds)} s`, `${fmt(r.parquetRowsPerSecond)} rows/s (worker thread)`],

@@ -12,5 +12,6 @@ describe('bench/restart.ts', () => {
     expect(results.parquetBytes).toBeGreaterThan(0);
     expect(results.neighborsDuringCompaction.count).toBeGreaterThan(0);
     expect(results.checksum).toBeGreaterThan(0);
+    expect(results.resolveIdsEventsPerSecond).toBeGreaterThan(0);
   });
 });
