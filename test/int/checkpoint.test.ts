@@ -216,6 +216,16 @@ describe('periodic checkpoints', () => {
 });
 
 describe('the log a checkpoint covers', () => {
+  /** Opening `dataDir` fails with WAL_CORRUPT naming `file`. */
+  async function expectRefusedAtOpen(dataDir: string, file: string): Promise<void> {
+    const error = await open(dataDir).then(
+      (db) => db.close().then(() => null),
+      (e: unknown) => e,
+    );
+    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
+    expect((error as { details: { file: string } }).details.file).toBe(file);
+  }
+
   /** A data dir whose log is many small segments, with a checkpoint after 200 steps and 80 more steps after it. */
   async function givenSegmentedLog(): Promise<{ dataDir: string; digests: Record<string, string>; covered: string; after: string }> {
     const dataDir = await tempDir();
@@ -253,23 +263,13 @@ describe('the log a checkpoint covers', () => {
 
     // Without the checkpoint, open must replay the damaged segment.
     for (const dir of checkpointDirs(dataDir)) rmSync(join(dataDir, 'checkpoints', dir), { recursive: true });
-    const error = await open(dataDir).then(
-      (reopened) => reopened.close().then(() => null),
-      (e: unknown) => e,
-    );
-    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
-    expect((error as { details: { file: string } }).details.file).toBe(covered);
+    await expectRefusedAtOpen(dataDir, covered);
   });
 
   it('given a sealed segment after the checkpoint cut short, when opened, then it is refused naming the file', async () => {
     const { dataDir, after } = await givenSegmentedLog();
     truncateSync(after, readFileSync(after).length - 3);
-    const error = await open(dataDir).then(
-      (db) => db.close().then(() => null),
-      (e: unknown) => e,
-    );
-    expect(isMnemoError(error, 'WAL_CORRUPT'), String(error)).toBe(true);
-    expect((error as { details: { file: string } }).details.file).toBe(after);
+    await expectRefusedAtOpen(dataDir, after);
   });
 
   it('given a covered sealed segment missing from the log, when opened and the history read, then the state is whole and the read reports the hole naming the segment before it', async () => {
