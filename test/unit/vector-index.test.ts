@@ -1,5 +1,6 @@
 // The vector projection over real hnswlib-node: given stored/deleted vector events, when
 // searched (before and after background indexing, and after a save/load), then the answers.
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 
 import { clusteredVectors } from '../../bench/vector-index.js';
@@ -289,6 +290,41 @@ describe('vector-index: digest, save, load', () => {
     copy.apply(stored('a', [1, 0]));
     indexAll(copy);
     expect(copy.search([1, 0], 1)[0]?.id).toBe('a');
+  });
+
+  it('given saved bytes at an odd offset of a larger buffer, when loaded, then the vectors are the same', async () => {
+    const data = clusteredVectors(300, 16, 3, 4);
+    const index = new VectorIndex();
+    data.forEach((v, i) => index.apply(stored(`v${i}`, v)));
+    while (index.pendingCount > 100) index.indexPending(0);
+    const bytes = await index.save();
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    const copy = new VectorIndex();
+    await copy.load(shifted.subarray(3));
+    expect(copy.digest()).toBe(index.digest());
+    for (const q of data.slice(0, 20)) expect(copy.search(q, 5)).toEqual(index.search(q, 5));
+  });
+
+  it('given a state saved in format 1 (one msgpack map), when loaded, then it is the same index', async () => {
+    const data = clusteredVectors(50, 8, 2, 5);
+    const live = new VectorIndex();
+    data.forEach((v, i) => live.apply(stored(`v${String(i).padStart(2, '0')}`, v, i % 2 === 0 ? `text ${i}` : undefined)));
+    const ids = data.map((_, i) => `v${String(i).padStart(2, '0')}`);
+    const vectors = new Float32Array(data.length * 8);
+    data.forEach((v, i) => vectors.set(v, i * 8));
+    const formatOne = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false }).pack({
+      version: 1, dim: 8, space: 'cosine', m: 16, efConstruction: 100, nextLabel: 0, ids,
+      labels: ids.map(() => -1), texts: ids.map((_, i) => (i % 2 === 0 ? `text ${i}` : null)), metadata: ids.map(() => null),
+      vectors: new Uint8Array(vectors.buffer), pending: ids, freeLabels: [], hnsw: null,
+    });
+    const copy = new VectorIndex();
+    await copy.load(formatOne);
+    expect(copy.digest()).toBe(live.digest());
+    expect(copy.get('v02')).toEqual(live.get('v02'));
+    indexAll(copy);
+    indexAll(live);
+    for (const q of data.slice(0, 10)) expect(copy.search(q, 5)).toEqual(live.search(q, 5));
   });
 
   it('given damaged bytes, when loaded, then it is a CHECKPOINT_CORRUPT error', async () => {
