@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { grownFloat64, grownInt32, LinkedRows, none } from './columns.js';
+import { grown, grownInt32, LinkedRows, none } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
@@ -268,12 +268,13 @@ export class Adjacency implements Projection {
     this.sources = grownInt32(this.sources, rows);
     this.targets = grownInt32(this.targets, rows);
     this.relationOf = grownInt32(this.relationOf, rows);
-    if (this.weights !== null) this.weights = grownFloat64(this.weights, rows);
+    if (this.weights !== null) this.weights = grown(this.weights, rows);
     this.outs.growRows(rows);
     this.ins.growRows(rows);
   }
 
   private ensureNodeRows(rows: number): void {
+    if (rows <= this.outs.heads.length) return; // per edge end: skip four growth calls
     this.outs.growLists(rows);
     this.ins.growLists(rows);
   }

@@ -11,19 +11,19 @@ export function grownCapacity(length: number, needed: number): number {
   return Math.max(needed, Math.ceil(length * 1.5), 64);
 }
 
-/** `array`'s values in an array at least `needed` long, new rows set to `fill`. */
-export function grownInt32(array: Int32Array, needed: number, fill = none): Int32Array {
+/** `array`'s values in an array of its kind at least `needed` long, new rows 0. */
+export function grown<T extends Int32Array | Uint16Array | Float64Array>(array: T, needed: number): T {
   if (needed <= array.length) return array;
-  const next = new Int32Array(grownCapacity(array.length, needed));
+  const next = new (array.constructor as new (length: number) => T)(grownCapacity(array.length, needed));
   next.set(array);
-  next.fill(fill, array.length);
   return next;
 }
 
-export function grownFloat64(array: Float64Array, needed: number): Float64Array {
+/** `array`'s values in an array at least `needed` long, new rows set to `fill`. */
+export function grownInt32(array: Int32Array, needed: number, fill = none): Int32Array {
   if (needed <= array.length) return array;
-  const next = new Float64Array(grownCapacity(array.length, needed));
-  next.set(array);
+  const next = grown(array, needed);
+  next.fill(fill, array.length);
   return next;
 }
 

@@ -173,11 +173,10 @@ export class CrossDomainIndex implements Projection {
       const targets: number[] = [];
       const relations: string[] = [];
       for (const edge of this.pairs.rows(pair)) {
-        const e = this.ends(edge);
-        ids.push(e.id);
+        ids.push(this.edgeIds.idOf(edge));
         sources.push(this.sources[edge]!);
         targets.push(this.targets[edge]!);
-        relations.push(e.relation);
+        relations.push(this.relations[edge]!);
       }
       saved.pairs.push([this.pairKeys[pair]!, ids, Int32Array.from(sources), Int32Array.from(targets), relations]);
     }

@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/errors.js';
-import { grownCapacity } from './columns.js';
+import { grown, grownCapacity } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -70,13 +70,6 @@ export interface ExactIdTable {
 function isLatin1(id: string): boolean {
   for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return false;
   return true;
-}
-
-function grown<T extends Int32Array | Uint16Array>(array: T, needed: number): T {
-  if (needed <= array.length) return array;
-  const next = new (array.constructor as new (length: number) => T)(grownCapacity(array.length, needed));
-  next.set(array);
-  return next;
 }
 
 function grownBuffer(buffer: Buffer, needed: number): Buffer {

@@ -58,9 +58,8 @@ interface SavedNodeState {
   format: 4;
   /** The id → handle table as it is (handles survive a restart exactly). */
   handles: ExactIdTable;
-  /** Per live node, by ascending handle: */
+  /** Per live node, in the order of the table's live handles (ascending): */
   ids: string[];
-  at: Int32Array;
   /** Index into typeNames. */
   types: Int32Array;
   typeNames: string[];
@@ -197,7 +196,6 @@ export class NodeState implements Projection {
       format: 4,
       handles: this.handles.saveExact(),
       ids: [],
-      at: new Int32Array(count),
       types: new Int32Array(count),
       typeNames: [],
       properties: [],
@@ -214,7 +212,6 @@ export class NodeState implements Projection {
         typeIndex.set(n.type, type);
       }
       saved.ids.push(n.id);
-      saved.at[i] = handle;
       saved.types[i] = type;
       saved.properties.push(n.properties);
       saved.createdAt[i] = n.createdAt;
@@ -230,18 +227,19 @@ export class NodeState implements Projection {
     assert(saved.format === 4, `node-state checkpoint format ${String(saved.format)} is not supported`);
     const handles = IdTable.loadExact(saved.handles);
     const count = saved.ids.length;
-    assert(count === handles.size && [saved.at, saved.types, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
+    assert(count === handles.size && [saved.types, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
     this.handles = handles;
     this.records = new Array<NodeRecord | undefined>(handles.handleLimit);
     this.types.clear();
     const types = saved.typeNames.map((type): TypeCount => ({ type, count: 0 }));
-    for (let i = 0; i < count; i++) {
-      const handle = saved.at[i]!;
+    let i = 0;
+    for (const handle of handles.handles()) {
       const type = types[saved.types[i]!];
-      if (type === undefined || handle >= this.records.length || this.records[handle] !== undefined) assert(false, `node-state checkpoint: bad row ${i}`);
+      if (type === undefined) assert(false, `node-state checkpoint: bad type in row ${i}`);
       type.count++;
       const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
       this.records[handle] = makeRecord(saved.ids[i]!, type.type, domainOf(type.type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
+      i++;
     }
     for (const entry of types) if (entry.count > 0) this.types.set(entry.type, entry);
   }

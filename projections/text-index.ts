@@ -269,7 +269,7 @@ export class TextIndex implements Projection {
     // Every saved document is handled: index the nodes a deferred replay left, then re-index the
     // changed documents, from their current state. A document leaves `changed` as it is indexed;
     // an event meanwhile notes it again (to be redone) only if it is still not in `docs`.
-    let budget = count === Number.MAX_SAFE_INTEGER ? count : Math.max(1, Math.floor(count / changedDocCost));
+    let budget = Math.max(1, Math.floor(count / changedDocCost));
     for (let next = restoring.nodes?.next(); next !== undefined && next.done !== true; next = restoring.nodes!.next()) {
       if (!restoring.changed.has(next.value)) this.change(next.value, keepSaved);
       if (--budget === 0) return true;

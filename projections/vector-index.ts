@@ -692,7 +692,7 @@ function decodeState(bytes: Uint8Array): SavedState {
     corrupt(`cannot decode: ${(e as Error).message}`);
   }
   const s = state as Partial<Omit<SavedState, 'vectors'>> & { vectors?: unknown } | null;
-  if (s === null || typeof s !== 'object' || s.version !== (container ? 2 : 1)) corrupt(`unknown format version ${String(s?.version)}`);
+  if (s === null || typeof s !== 'object' || s.version !== (container ? saveFormatVersion : 1)) corrupt(`unknown format version ${String(s?.version)}`);
   const arrays = [s.ids, s.labels, s.texts, s.metadata, s.pending, s.freeLabels];
   if (!arrays.every(Array.isArray)) corrupt('missing fields');
   const n = (s.ids as string[]).length;
