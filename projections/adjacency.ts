@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { grown, grownInt32, LinkedRows, none } from './columns.js';
+import { grown, grownInt32, LinkedRows, none, widenedFor, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
@@ -75,7 +75,8 @@ export class Adjacency implements Projection {
   private edgeIds = new IdTable();
   private sources: Int32Array = new Int32Array(0);
   private targets: Int32Array = new Int32Array(0);
-  private relationOf: Int32Array = new Int32Array(0);
+  /** Relation handles: one byte an edge while a graph has at most 256 relations (most have a handful), wider after. */
+  private relationOf: SmallIntColumn = new Uint8Array(0);
   /**
    * Null until some edge weighs other than 1 (most graphs: 8 bytes an edge, ~80 per node at 10
    * edges each, saved); then a column, every other edge's row 1.
@@ -225,7 +226,8 @@ export class Adjacency implements Projection {
     const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
     this.targets[edge] = to;
-    this.relationOf[edge] = this.holdRelation(relation);
+    const relationHandle = this.holdRelation(relation); // may widen relationOf: read the column after
+    this.relationOf[edge] = relationHandle;
     this.setWeight(edge, weight);
     if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
     this.outs.append(from, edge);
@@ -252,7 +254,8 @@ export class Adjacency implements Projection {
 
   private reset(): void {
     this.edgeIds = new IdTable();
-    for (const column of ['sources', 'targets', 'relationOf'] as const) this[column] = new Int32Array(0);
+    for (const column of ['sources', 'targets'] as const) this[column] = new Int32Array(0);
+    this.relationOf = new Uint8Array(0);
     this.outs.clear();
     this.ins.clear();
     this.weights = null;
@@ -267,7 +270,7 @@ export class Adjacency implements Projection {
     if (rows <= this.sources.length) return;
     this.sources = grownInt32(this.sources, rows);
     this.targets = grownInt32(this.targets, rows);
-    this.relationOf = grownInt32(this.relationOf, rows);
+    this.relationOf = grown(this.relationOf, rows);
     if (this.weights !== null) this.weights = grown(this.weights, rows);
     this.outs.growRows(rows);
     this.ins.growRows(rows);
@@ -291,6 +294,7 @@ export class Adjacency implements Projection {
     let handle = this.relationHandles.get(relation);
     if (handle === undefined) {
       handle = this.freeRelations.pop() ?? this.relationNames.length;
+      this.relationOf = widenedFor(this.relationOf, handle);
       this.relationNames[handle] = relation;
       this.relationCounts[handle] = 0;
       this.relationHandles.set(relation, handle);
@@ -354,6 +358,7 @@ export class Adjacency implements Projection {
     this.ensureEdgeRows(count);
     const nodeLimit = this.nodes.handleLimit;
     this.ensureNodeRows(nodeLimit);
+    this.relationOf = widenedFor(this.relationOf, saved.relationNames.length - 1);
     saved.relationNames.forEach((name, handle) => {
       this.relationHandles.set(name, handle);
       this.relationNames[handle] = name;

@@ -12,7 +12,7 @@ export function grownCapacity(length: number, needed: number): number {
 }
 
 /** `array`'s values in an array of its kind at least `needed` long, new rows 0. */
-export function grown<T extends Int32Array | Uint16Array | Float64Array>(array: T, needed: number): T {
+export function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(array: T, needed: number): T {
   if (needed <= array.length) return array;
   const next = new (array.constructor as new (length: number) => T)(grownCapacity(array.length, needed));
   next.set(array);
@@ -25,6 +25,17 @@ export function grownInt32(array: Int32Array, needed: number, fill = none): Int3
   const next = grown(array, needed);
   next.fill(fill, array.length);
   return next;
+}
+
+/** A column of small non-negative integers (handles into a short table) in the narrowest type that holds them. */
+export type SmallIntColumn = Uint8Array | Uint16Array | Int32Array;
+
+/** `column`, or its values in the next wider type if `value` does not fit it. */
+export function widenedFor(column: SmallIntColumn, value: number): SmallIntColumn {
+  if (column instanceof Uint8Array ? value <= 0xff : column instanceof Uint16Array ? value <= 0xffff : true) return column;
+  const wider = column instanceof Uint8Array && value <= 0xffff ? new Uint16Array(column.length) : new Int32Array(column.length);
+  wider.set(column);
+  return wider;
 }
 
 /** Lists of rows: per row its next and previous, per list its head and tail (rows and lists are small integers). */

@@ -71,6 +71,25 @@ describe('Adjacency', () => {
     }
   });
 
+
+  it('given more relations than one byte and then two bytes can number, when read, filtered, saved and loaded, then every edge keeps its relation', async () => {
+    // 70,000 relations: the relation column widens from one byte to two, then to four.
+    const relations = 70_000;
+    const events = Array.from({ length: relations }, (_, i) => edge(`r${i}`, `n${i % 13}`, `n${(i * 7) % 17}`, `rel${i}`));
+    const adjacency = given([...events, unlink('r3'), edge('again', 'n1', 'n2', 'rel0')]);
+    for (const i of [0, 1, 255, 256, 300, 65_535, 65_536, relations - 1]) expect(adjacency.getEdge(`r${i}`)!.relation).toBe(`rel${i}`);
+    expect(adjacency.getEdge('r3')).toBeUndefined();
+    const handleOf = (id: string) => nodeStates.get(adjacency)!.nodes.handleOf(id);
+    const nodes = nodeStates.get(adjacency)!.nodes;
+    expect(adjacency.adjacentHandles(handleOf('n1'), 'rel0', 'out').map((h) => nodes.idAt(h))).toEqual(['n2']);
+    expect(adjacency.adjacentHandles(handleOf(`n${(relations - 1) % 13}`), `rel${relations - 1}`, 'out').map((h) => nodes.idAt(h))).toEqual([`n${((relations - 1) * 7) % 17}`]);
+    const copy = fresh();
+    await nodeStates.get(copy)!.nodes.load(await nodes.save());
+    await copy.load(await adjacency.save());
+    expect(copy.digest()).toBe(adjacency.digest());
+    expect(copy.getEdge('r65536')!.relation).toBe('rel65536');
+    expect(copy.countsByRelation()['rel0']).toBe(2);
+  });
   it('given parallel edges (same pair, same relation), when read, then both are there and deleting one keeps the other', () => {
     const adjacency = given([edge('p1', 'a', 'b'), edge('p2', 'a', 'b'), unlink('p1')]);
     expect(ids(adjacency.out('a'))).toEqual(['p2']);
