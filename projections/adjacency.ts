@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { grown, grownInt32, LinkedRows, none, widenedFor, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
@@ -88,11 +88,7 @@ export class Adjacency implements Projection {
   private edgeProperties = new Map<number, Properties>();
 
 
-  // ---- relations, by relation handle ----
-  private relationHandles = new Map<string, number>();
-  private relationNames: string[] = [];
-  private relationCounts: number[] = [];
-  private freeRelations: number[] = [];
+  private readonly relations = new CountedNames();
 
   constructor(private readonly nodes: NodeHandles) {}
 
@@ -154,7 +150,7 @@ export class Adjacency implements Projection {
     if (node < 0 || node >= this.outs.heads.length) return handles;
     let only = none;
     if (relation !== undefined) {
-      const handle = this.relationHandles.get(relation);
+      const handle = this.relations.handleOf(relation);
       if (handle === undefined) return handles;
       only = handle;
     }
@@ -178,9 +174,7 @@ export class Adjacency implements Projection {
   }
 
   countsByRelation(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const [relation, handle] of this.relationHandles) counts[relation] = this.relationCounts[handle]!;
-    return counts;
+    return this.relations.counted();
   }
 
   apply(event: StoredEvent): void {
@@ -213,7 +207,7 @@ export class Adjacency implements Projection {
       id,
       source: this.nodes.idAt(this.sources[edge]!),
       target: this.nodes.idAt(this.targets[edge]!),
-      relation: this.relationNames[this.relationOf[edge]!]!,
+      relation: this.relations.nameOf(this.relationOf[edge]!),
       weight: this.weights === null ? 1 : this.weights[edge]!,
       properties: this.edgeProperties.get(edge) ?? noProperties,
     };
@@ -226,7 +220,8 @@ export class Adjacency implements Projection {
     const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
     this.targets[edge] = to;
-    const relationHandle = this.holdRelation(relation); // may widen relationOf: read the column after
+    const relationHandle = this.relations.hold(relation);
+    this.relationOf = widenedFor(this.relationOf, relationHandle);
     this.relationOf[edge] = relationHandle;
     this.setWeight(edge, weight);
     if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
@@ -239,7 +234,7 @@ export class Adjacency implements Projection {
     const to = this.targets[edge]!;
     this.outs.unlink(from, edge);
     this.ins.unlink(to, edge);
-    this.releaseRelation(this.relationOf[edge]!);
+    this.relations.release(this.relationOf[edge]!);
     this.edgeProperties.delete(edge);
     this.edgeIds.remove(edge);
   }
@@ -260,10 +255,7 @@ export class Adjacency implements Projection {
     this.ins.clear();
     this.weights = null;
     this.edgeProperties = new Map();
-    this.relationHandles = new Map();
-    this.relationNames = [];
-    this.relationCounts = [];
-    this.freeRelations = [];
+    this.relations.restore([]);
   }
 
   private ensureEdgeRows(rows: number): void {
@@ -289,27 +281,6 @@ export class Adjacency implements Projection {
     return node;
   }
 
-  /** Counts one more edge of `relation` and returns its handle. */
-  private holdRelation(relation: string): number {
-    let handle = this.relationHandles.get(relation);
-    if (handle === undefined) {
-      handle = this.freeRelations.pop() ?? this.relationNames.length;
-      this.relationOf = widenedFor(this.relationOf, handle);
-      this.relationNames[handle] = relation;
-      this.relationCounts[handle] = 0;
-      this.relationHandles.set(relation, handle);
-    }
-    this.relationCounts[handle]!++;
-    return handle;
-  }
-
-  /** Counts one edge fewer of a relation; the last one out gives its handle back. */
-  private releaseRelation(handle: number): void {
-    if (--this.relationCounts[handle]! > 0) return;
-    this.relationHandles.delete(this.relationNames[handle]!);
-    this.freeRelations.push(handle);
-  }
-
   /** Hashes the set of edges; list order inside a node is incidental. */
   digest(): string {
     const hash = new CanonicalHash(this.name);
@@ -331,13 +302,13 @@ export class Adjacency implements Projection {
       properties: [],
     };
     // Renumber relations densely, in order of first use by an edge.
-    const relationIndex = new Int32Array(this.relationNames.length).fill(none);
+    const relationIndex = new Int32Array(this.relations.limit).fill(none);
     let i = 0;
     for (const edge of this.edgeIds.handles()) {
       saved.sources[i] = this.sources[edge]!;
       saved.targets[i] = this.targets[edge]!;
       const relation = this.relationOf[edge]!;
-      if (relationIndex[relation] === none) relationIndex[relation] = saved.relationNames.push(this.relationNames[relation]!) - 1;
+      if (relationIndex[relation] === none) relationIndex[relation] = saved.relationNames.push(this.relations.nameOf(relation)) - 1;
       saved.relations[i] = relationIndex[relation]!;
       if (saved.weights !== null) saved.weights[i] = this.weights![edge]!;
       const properties = this.edgeProperties.get(edge);
@@ -359,11 +330,7 @@ export class Adjacency implements Projection {
     const nodeLimit = this.nodes.handleLimit;
     this.ensureNodeRows(nodeLimit);
     this.relationOf = widenedFor(this.relationOf, saved.relationNames.length - 1);
-    saved.relationNames.forEach((name, handle) => {
-      this.relationHandles.set(name, handle);
-      this.relationNames[handle] = name;
-      this.relationCounts[handle] = 0;
-    });
+    this.relations.restore(saved.relationNames);
     // Saved edges are in handle order; linking them in that order rebuilds every list.
     for (let edge = 0; edge < count; edge++) {
       const from = saved.sources[edge]!;
@@ -374,7 +341,7 @@ export class Adjacency implements Projection {
       this.sources[edge] = from;
       this.targets[edge] = to;
       this.relationOf[edge] = relation;
-      this.relationCounts[relation]!++;
+      this.relations.holdHandle(relation);
       if (saved.weights !== null) this.setWeight(edge, saved.weights[edge]!);
       this.outs.append(from, edge);
       this.ins.append(to, edge);

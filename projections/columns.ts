@@ -105,3 +105,71 @@ export class LinkedRows {
     for (let row = this.heads[list]!; row !== none; row = this.next[row]!) yield row;
   }
 }
+
+/**
+ * Names (relations, node types, domains) ↔ small dense handles, with a live count per name: the
+ * last one released gives its handle back for the next new name. Rows hold the handle in a
+ * SmallIntColumn instead of a pointer, and every row of a name shares its one string.
+ */
+export class CountedNames {
+  private readonly handles = new Map<string, number>();
+  private names: string[] = [];
+  private counts: number[] = [];
+  private free: number[] = [];
+
+  /** One past the highest handle ever handed out. */
+  get limit(): number {
+    return this.names.length;
+  }
+
+  /** The name's handle, or undefined if no row holds it. */
+  handleOf(name: string): number | undefined {
+    return this.handles.get(name);
+  }
+
+  nameOf(handle: number): string {
+    return this.names[handle]!;
+  }
+
+  /** Counts one more row of `name`; returns its handle. */
+  hold(name: string): number {
+    let handle = this.handles.get(name);
+    if (handle === undefined) {
+      handle = this.free.pop() ?? this.names.length;
+      this.names[handle] = name;
+      this.counts[handle] = 0;
+      this.handles.set(name, handle);
+    }
+    this.counts[handle]!++;
+    return handle;
+  }
+
+  /** Counts one more row of a handle `restore` gave. */
+  holdHandle(handle: number): void {
+    this.counts[handle]!++;
+  }
+
+  /** Counts one row fewer; the last one out gives the handle back. */
+  release(handle: number): void {
+    if (--this.counts[handle]! > 0) return;
+    this.handles.delete(this.names[handle]!);
+    this.free.push(handle);
+  }
+
+  /** Live names and their row counts. */
+  counted(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [name, handle] of this.handles) counts[name] = this.counts[handle]!;
+    return counts;
+  }
+
+  /** Forgets every name, then gives `names` the handles 0, 1, … with no rows yet (a checkpoint load, which then holds each row's handle). */
+  restore(names: readonly string[]): void {
+    this.handles.clear();
+    this.names = [...names];
+    this.counts = names.map(() => 0);
+    this.free = [];
+    names.forEach((name, handle) => this.handles.set(name, handle));
+  }
+
+}

@@ -97,13 +97,13 @@ export class CrossDomainIndex implements Projection {
   private updateDomain(id: string, changes: Parameters<typeof domainAfterUpdate>[2], seq: number): void {
     const handle = this.nodes.handleOf(id);
     if (handle < 0) assert(false, `node.updated for unknown node ${id} at seq ${seq}`);
-    const node = this.nodes.recordAt(handle);
-    const domain = domainAfterUpdate(node.type, node.domain, changes);
-    if (domain === node.domain) return;
+    const old = this.nodes.domainAt(handle);
+    const domain = domainAfterUpdate(this.nodes.typeAt(handle), old, changes);
+    if (domain === old) return;
     // Re-key every edge of the node: each may enter, leave or move between pairs.
     for (const edge of this.edgesOf(id)) {
       this.unplace(edge.id);
-      this.placeIfCross(edge.id, edge.source, edge.target, edge.relation, node.id, domain);
+      this.placeIfCross(edge.id, edge.source, edge.target, edge.relation, id, domain);
     }
   }
 
@@ -112,8 +112,8 @@ export class CrossDomainIndex implements Projection {
     const from = this.nodes.handleOf(source);
     const to = this.nodes.handleOf(target);
     if (from < 0 || to < 0) assert(false, `edge ${id} joins an unknown node`);
-    const fromDomain = source === movedId ? movedDomain! : this.nodes.recordAt(from).domain;
-    const toDomain = target === movedId ? movedDomain! : this.nodes.recordAt(to).domain;
+    const fromDomain = source === movedId ? movedDomain! : this.nodes.domainAt(from);
+    const toDomain = target === movedId ? movedDomain! : this.nodes.domainAt(to);
     if (fromDomain !== toDomain) this.fileUnder(pairKey(fromDomain, toDomain), id, from, to, relation);
   }
 

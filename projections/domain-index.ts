@@ -15,18 +15,13 @@ import { CanonicalHash, sortedKeys } from './digest.js';
 import { LinkedRows } from './columns.js';
 import type { Projection } from './registry.js';
 
-/** A node's id, type and domain as node-state holds them. */
-export interface NodeDomain {
-  readonly id: string;
-  readonly type: string;
-  readonly domain: string;
-}
 
 /** What the domain and cross-domain indexes read of node-state (the engine passes node-state itself). */
 export interface NodeTable {
   /** The live node's handle, or -1. */
   handleOf(id: string): number;
-  recordAt(handle: number): NodeDomain;
+  typeAt(handle: number): string;
+  domainAt(handle: number): string;
   idAt(handle: number): string;
   /** The handle the next prime.node.created will be given. */
   nextHandle(): number;
@@ -84,16 +79,16 @@ export class DomainIndex implements Projection {
       }
       case 'prime.node.updated': {
         const handle = this.liveHandle(event.payload.id, event.seq);
-        const node = this.nodes.recordAt(handle);
-        const domain = domainAfterUpdate(node.type, node.domain, event.payload.properties);
-        if (domain === node.domain) return;
-        this.unlink(handle, node.domain);
+        const old = this.nodes.domainAt(handle);
+        const domain = domainAfterUpdate(this.nodes.typeAt(handle), old, event.payload.properties);
+        if (domain === old) return;
+        this.unlink(handle, old);
         this.append(handle, domain);
         return;
       }
       case 'prime.node.deleted': {
         const handle = this.liveHandle(event.payload.id, event.seq);
-        this.unlink(handle, this.nodes.recordAt(handle).domain);
+        this.unlink(handle, this.nodes.domainAt(handle));
         return;
       }
       default:

@@ -4,10 +4,11 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
+import { CountedNames, grown, widenedFor, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
-/** A node as getNode returns it. Records are replaced, never mutated, on update: a caller may keep one as a snapshot but must not mutate it. */
+/** A node as getNode returns it: a fresh object each call, a snapshot a caller may keep. */
 export interface NodeRecord {
   readonly id: string;
   readonly type: string;
@@ -46,16 +47,14 @@ function mergeProperties(base: Properties, changes: Properties): Properties {
   return isEmpty(merged) ? noProperties : merged;
 }
 
+/** A node's record from its parts (getNode returns a fresh one each call). */
 function makeRecord(id: string, type: string, domain: string, properties: Properties, createdAt: number, updatedAt: number, version: number): NodeRecord {
   return { id, type, domain, properties, createdAt, updatedAt, version };
 }
 
-/** Count of live nodes of one type; the entry's `type` is the one string instance every node of that type shares. */
-interface TypeCount { readonly type: string; count: number }
-
 interface SavedNodeState {
-  /** 4: the id table's slots carry hash tags (IdTable.saveExact); 3 had none, and reads as unsupported. */
-  format: 4;
+  /** 5: type and domain names by index; 4 kept no domains and reads as unsupported. */
+  format: 5;
   /** The id → handle table as it is (handles survive a restart exactly). */
   handles: ExactIdTable;
   /** Per live node, in the order of the table's live handles (ascending): */
@@ -63,6 +62,9 @@ interface SavedNodeState {
   /** Index into typeNames. */
   types: Int32Array;
   typeNames: string[];
+  /** Index into domainNames. */
+  domains: Int32Array;
+  domainNames: string[];
   properties: Properties[];
   createdAt: Float64Array;
   updatedAt: Float64Array;
@@ -75,20 +77,31 @@ const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structure
 
 /**
  * Each live node has a small integer handle, dense and reused after a delete. Other projections
- * (adjacency) index their own columns by it and reach a node's record with `recordAt(handle)`: an
- * array read instead of hashing an id string.
+ * (adjacency) index their own columns by it and reach a node's parts by handle: an array read
+ * instead of hashing an id string.
+ *
+ * Nodes are rows in columns, not objects (memory: ~45 bytes a node plus its id and properties,
+ * where a record object with its two boxed timestamps cost ~120). Reads build a fresh NodeRecord.
  */
 export class NodeState implements Projection {
   readonly name = 'node-state';
   /** id → handle. An IdTable, not a Map: it restores from a checkpoint by copying arrays. */
   private handles = new IdTable();
-  private records: Array<NodeRecord | undefined> = [];
-  private readonly types = new Map<string, TypeCount>();
+  // ---- per node, by handle (a free handle's id and properties are undefined) ----
+  private nodeIds: Array<string | undefined> = [];
+  private properties: Properties[] = [];
+  private typeHandles: SmallIntColumn = new Uint8Array(0);
+  private domainHandles: SmallIntColumn = new Uint8Array(0);
+  private createdAt = new Float64Array(0);
+  private updatedAt = new Float64Array(0);
+  private versions = new Float64Array(0);
+  private readonly types = new CountedNames();
+  private readonly domains = new CountedNames();
 
-  /** The stored record (a snapshot: updates replace it). Callers must not mutate it. */
+  /** The node's record, fresh. */
   get(id: string): NodeRecord | undefined {
     const handle = this.handleOf(id);
-    return handle < 0 ? undefined : this.records[handle];
+    return handle < 0 ? undefined : this.recordAt(handle);
   }
 
   has(id: string): boolean {
@@ -102,12 +115,36 @@ export class NodeState implements Projection {
 
   /** The id of a live handle. */
   idAt(handle: number): string {
-    return this.records[handle]!.id;
+    return this.nodeIds[handle]!;
   }
 
-  /** The record of a live handle. */
+  typeAt(handle: number): string {
+    return this.types.nameOf(this.typeHandles[handle]!);
+  }
+
+  domainAt(handle: number): string {
+    return this.domains.nameOf(this.domainHandles[handle]!);
+  }
+
+  propertiesAt(handle: number): Properties {
+    return this.properties[handle]!;
+  }
+
+  /** The node's properties (the stored object: do not mutate), or undefined for no such node. */
+  propertiesOf(id: string): Properties | undefined {
+    const handle = this.handleOf(id);
+    return handle < 0 ? undefined : this.properties[handle];
+  }
+
+  /** The node's type, or undefined for no such node. */
+  typeOfNode(id: string): string | undefined {
+    const handle = this.handleOf(id);
+    return handle < 0 ? undefined : this.typeAt(handle);
+  }
+
+  /** The record of a live handle, fresh. */
   recordAt(handle: number): NodeRecord {
-    return this.records[handle]!;
+    return makeRecord(this.nodeIds[handle]!, this.typeAt(handle), this.domainAt(handle), this.properties[handle]!, this.createdAt[handle]!, this.updatedAt[handle]!, this.versions[handle]!);
   }
 
   /** The handle the next prime.node.created will be given (projections applied before node-state index by it). */
@@ -117,7 +154,7 @@ export class NodeState implements Projection {
 
   /** One past the highest handle ever handed out: columns indexed by handle need this many rows. */
   get handleLimit(): number {
-    return this.records.length;
+    return this.handles.handleLimit;
   }
 
   get count(): number {
@@ -126,41 +163,52 @@ export class NodeState implements Projection {
 
   /** Node ids by handle. Do not create or delete nodes while iterating. */
   *ids(): IterableIterator<string> {
-    for (const handle of this.handles.handles()) yield this.records[handle]!.id;
+    for (const handle of this.handles.handles()) yield this.nodeIds[handle]!;
   }
 
   countsByType(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const { type, count } of this.types.values()) counts[type] = count;
-    return counts;
+    return this.types.counted();
   }
 
   apply(event: StoredEvent): void {
     switch (event.type) {
       case 'prime.node.created': {
         const { id, properties } = event.payload;
-        const type = this.countType(event.payload.type, +1);
         const props = isEmpty(properties) ? noProperties : properties;
         const handle = this.handles.add(id);
-        this.records[handle] = makeRecord(id, type, domainOf(type, props), props, event.ts, event.ts, event.seq);
+        this.ensureRows(handle + 1);
+        this.nodeIds[handle] = id;
+        this.properties[handle] = props;
+        this.setType(handle, event.payload.type);
+        this.setDomain(handle, domainOf(event.payload.type, props));
+        this.createdAt[handle] = event.ts;
+        this.updatedAt[handle] = event.ts;
+        this.versions[handle] = event.seq;
         return;
       }
       case 'prime.node.updated': {
         const handle = this.handleOf(event.payload.id);
         if (handle < 0) assert(false, `node.updated for unknown node ${event.payload.id} at seq ${event.seq}`);
-        const old = this.records[handle]!;
         const changes = event.payload.properties;
-        const props = mergeProperties(old.properties, changes);
-        const domain = domainAfterUpdate(old.type, old.domain, changes);
-        this.records[handle] = makeRecord(old.id, old.type, domain, props, old.createdAt, event.ts, event.seq);
+        this.properties[handle] = mergeProperties(this.properties[handle]!, changes);
+        const domain = this.domainAt(handle);
+        const next = domainAfterUpdate(this.typeAt(handle), domain, changes);
+        if (next !== domain) {
+          this.domains.release(this.domainHandles[handle]!);
+          this.setDomain(handle, next);
+        }
+        this.updatedAt[handle] = event.ts;
+        this.versions[handle] = event.seq;
         return;
       }
       case 'prime.node.deleted': {
         const handle = this.handleOf(event.payload.id);
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
-        this.countType(this.records[handle]!.type, -1);
+        this.types.release(this.typeHandles[handle]!);
+        this.domains.release(this.domainHandles[handle]!);
         this.handles.remove(handle);
-        this.records[handle] = undefined;
+        this.nodeIds[handle] = undefined;
+        this.properties[handle] = noProperties;
         return;
       }
       default:
@@ -168,16 +216,25 @@ export class NodeState implements Projection {
     }
   }
 
-  /** Adjusts a type's count and returns its shared string instance. */
-  private countType(type: string, delta: number): string {
-    let entry = this.types.get(type);
-    if (entry === undefined) {
-      entry = { type, count: 0 };
-      this.types.set(type, entry);
-    }
-    entry.count += delta;
-    if (entry.count === 0) this.types.delete(type);
-    return entry.type;
+  private setType(handle: number, type: string): void {
+    const name = this.types.hold(type);
+    this.typeHandles = widenedFor(this.typeHandles, name);
+    this.typeHandles[handle] = name;
+  }
+
+  private setDomain(handle: number, domain: string): void {
+    const name = this.domains.hold(domain);
+    this.domainHandles = widenedFor(this.domainHandles, name);
+    this.domainHandles[handle] = name;
+  }
+
+  private ensureRows(rows: number): void {
+    if (rows <= this.createdAt.length) return;
+    this.typeHandles = grown(this.typeHandles, rows);
+    this.domainHandles = grown(this.domainHandles, rows);
+    this.createdAt = grown(this.createdAt, rows);
+    this.updatedAt = grown(this.updatedAt, rows);
+    this.versions = grown(this.versions, rows);
   }
 
   digest(): string {
@@ -191,32 +248,34 @@ export class NodeState implements Projection {
 
   async save(): Promise<Uint8Array> {
     const count = this.handles.size;
-    const typeIndex = new Map<string, number>();
     const saved: SavedNodeState = {
-      format: 4,
+      format: 5,
       handles: this.handles.saveExact(),
       ids: [],
       types: new Int32Array(count),
       typeNames: [],
+      domains: new Int32Array(count),
+      domainNames: [],
       properties: [],
       createdAt: new Float64Array(count),
       updatedAt: new Float64Array(count),
       versions: new Float64Array(count),
     };
+    const typeIndex = new Int32Array(this.types.limit).fill(-1);
+    const domainIndex = new Int32Array(this.domains.limit).fill(-1);
     let i = 0;
     for (const handle of this.handles.handles()) {
-      const n = this.records[handle]!;
-      let type = typeIndex.get(n.type);
-      if (type === undefined) {
-        type = saved.typeNames.push(n.type) - 1;
-        typeIndex.set(n.type, type);
-      }
-      saved.ids.push(n.id);
-      saved.types[i] = type;
-      saved.properties.push(n.properties);
-      saved.createdAt[i] = n.createdAt;
-      saved.updatedAt[i] = n.updatedAt;
-      saved.versions[i] = n.version;
+      const type = this.typeHandles[handle]!;
+      if (typeIndex[type] === -1) typeIndex[type] = saved.typeNames.push(this.types.nameOf(type)) - 1;
+      const domain = this.domainHandles[handle]!;
+      if (domainIndex[domain] === -1) domainIndex[domain] = saved.domainNames.push(this.domains.nameOf(domain)) - 1;
+      saved.ids.push(this.nodeIds[handle]!);
+      saved.types[i] = typeIndex[type]!;
+      saved.domains[i] = domainIndex[domain]!;
+      saved.properties.push(this.properties[handle]!);
+      saved.createdAt[i] = this.createdAt[handle]!;
+      saved.updatedAt[i] = this.updatedAt[handle]!;
+      saved.versions[i] = this.versions[handle]!;
       i++;
     }
     return checkpointCodec.pack(saved);
@@ -224,23 +283,36 @@ export class NodeState implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 4, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    assert(saved.format === 5, `node-state checkpoint format ${String(saved.format)} is not supported`);
     const handles = IdTable.loadExact(saved.handles);
     const count = saved.ids.length;
-    assert(count === handles.size && [saved.types, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
+    assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
     this.handles = handles;
-    this.records = new Array<NodeRecord | undefined>(handles.handleLimit);
-    this.types.clear();
-    const types = saved.typeNames.map((type): TypeCount => ({ type, count: 0 }));
+    const limit = handles.handleLimit;
+    this.nodeIds = new Array<string | undefined>(limit);
+    this.properties = new Array<Properties>(limit).fill(noProperties);
+    this.typeHandles = widenedFor(new Uint8Array(limit), saved.typeNames.length - 1);
+    this.domainHandles = widenedFor(new Uint8Array(limit), saved.domainNames.length - 1);
+    this.createdAt = new Float64Array(limit);
+    this.updatedAt = new Float64Array(limit);
+    this.versions = new Float64Array(limit);
+    this.types.restore(saved.typeNames);
+    this.domains.restore(saved.domainNames);
     let i = 0;
     for (const handle of handles.handles()) {
-      const type = types[saved.types[i]!];
-      if (type === undefined) assert(false, `node-state checkpoint: bad type in row ${i}`);
-      type.count++;
-      const props = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
-      this.records[handle] = makeRecord(saved.ids[i]!, type.type, domainOf(type.type, props), props, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
+      const type = saved.types[i]!;
+      const domain = saved.domains[i]!;
+      if (!(type >= 0 && type < saved.typeNames.length && domain >= 0 && domain < saved.domainNames.length)) assert(false, `node-state checkpoint: bad type or domain in row ${i}`);
+      this.types.holdHandle(type);
+      this.domains.holdHandle(domain);
+      this.nodeIds[handle] = saved.ids[i]!;
+      this.typeHandles[handle] = type;
+      this.domainHandles[handle] = domain;
+      this.properties[handle] = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
+      this.createdAt[handle] = saved.createdAt[i]!;
+      this.updatedAt[handle] = saved.updatedAt[i]!;
+      this.versions[handle] = saved.versions[i]!;
       i++;
     }
-    for (const entry of types) if (entry.count > 0) this.types.set(entry.type, entry);
   }
 }

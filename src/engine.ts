@@ -101,7 +101,7 @@ export class Engine implements MnemoEngine {
   private readonly crossDomains: CrossDomainIndex;
   private readonly vectors: VectorIndex;
   private readonly texts = new TextIndex(
-    (id) => this.nodes.get(id)?.properties,
+    (id) => this.nodes.propertiesOf(id),
     () => this.nodes.ids(),
   );
   private readonly graph: GraphQueries;
@@ -156,7 +156,7 @@ export class Engine implements MnemoEngine {
     this.prepareOptions = options.vector?.dim === undefined ? {} : { dimDefault: options.vector.dim };
     this.view = {
       hasNode: (id) => this.nodes.has(id),
-      nodeType: (id) => this.nodes.get(id)?.type,
+      nodeType: (id) => this.nodes.typeOfNode(id),
       hasEdge: (id) => this.adjacency.hasEdge(id),
       edgeIdsOf: (id) => this.adjacency.edgeIdsOf(id),
       hasVector: (id) => this.vectors.has(id),
@@ -461,7 +461,7 @@ export class Engine implements MnemoEngine {
     const accept =
       exclude === undefined && type === undefined
         ? undefined
-        : (id: string) => id !== exclude && (type === undefined || this.nodes.get(id)?.type === type);
+        : (id: string) => id !== exclude && (type === undefined || this.nodes.typeOfNode(id) === type);
     const hits: SimilarHit[] = this.vectors.search(vector, topK, accept);
     for (const hit of hits) {
       const text = this.vectors.textOf(hit.id);
@@ -474,7 +474,7 @@ export class Engine implements MnemoEngine {
   searchText(query: string, options: { topK?: number; type?: string } = {}): TextHit[] {
     if (typeof query !== 'string' || query.trim() === '') throw mnemoError('VALIDATION_FAILED', { field: 'query', reason: 'expected a non-empty string' });
     const type = options.type;
-    const accept = type === undefined ? undefined : (id: string) => this.nodes.get(id)?.type === type;
+    const accept = type === undefined ? undefined : (id: string) => this.nodes.typeOfNode(id) === type;
     return this.texts.search(query, topKOption(options.topK, 10), accept);
   }
 

@@ -1,6 +1,6 @@
 // Graph reads over node state and adjacency: neighbours (BFS), subgraphs, shortest paths.
 // Depth-1 neighbours is the hot path (AllSource Prime's headline 12 µs query): it walks the
-// node's edge arrays once and returns the stored node records without copying them.
+// node's edge lists once and builds a record for each distinct node it reaches.
 
 import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
 import type { Adjacency } from '../../projections/adjacency.js';
@@ -39,15 +39,14 @@ export class GraphQueries {
       }
       return found;
     }
-    // Small neighbourhoods (the common case) deduplicate by scanning the result: cheaper than a Set
-    // for up to a few dozen entries. Records compare by identity (one instruction).
+    // Small neighbourhoods (the common case) deduplicate by scanning the handles before: cheaper
+    // than a Set for up to a few dozen entries.
     for (let i = 0; i < others.length; i++) {
       const other = others[i]!;
       if (other === self) continue;
-      const record = this.nodes.recordAt(other);
       let seen = false;
-      for (let j = 0; j < found.length && !seen; j++) seen = found[j] === record;
-      if (!seen) found.push(record);
+      for (let j = 0; j < i && !seen; j++) seen = others[j] === other;
+      if (!seen) found.push(this.nodes.recordAt(other));
     }
     return found;
   }
