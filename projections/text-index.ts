@@ -76,8 +76,12 @@ interface TextDoc {
   readonly id: string;
   /** The vector's text, if a vector with this id carries one. */
   vectorText: string | undefined;
-  /** Distinct terms as posted, with their frequencies (parallel arrays: what `unpost` removes; see tfAt). */
-  terms: string[];
+  /**
+   * Distinct terms as posted (what `unpost` removes), with their frequencies in `tfs` (see tfAt).
+   * One term is kept as the string itself: most documents are a name or an id, and an array of
+   * one costs ~56 bytes.
+   */
+  terms: string | string[];
   tfs: number[];
   length: number;
 }
@@ -87,6 +91,10 @@ interface TextDoc {
  * instead of an array of ones per document (~28 bytes each).
  */
 const noRepeats: number[] = [];
+
+function termList(doc: TextDoc): readonly string[] {
+  return typeof doc.terms === 'string' ? [doc.terms] : doc.terms;
+}
 
 function tfAt(tfs: readonly number[], i: number): number {
   return tfs.length === 0 ? 1 : tfs[i]!;
@@ -345,7 +353,7 @@ export class TextIndex implements Projection {
       else if (posting instanceof SoloPosting) this.postings.set(term, new Map([[posting.doc, posting.tf], [doc, tf]]));
       else this.postings.set(term, new Map([[posting, 1], [doc, tf]]));
     }
-    doc.terms = terms;
+    doc.terms = terms.length === 1 ? terms[0]! : terms;
     doc.tfs = tfs.length === 0 ? noRepeats : tfs;
     doc.length = length;
     this.totalLength += length;
@@ -353,7 +361,7 @@ export class TextIndex implements Projection {
 
   private unpost(doc: TextDoc): void {
     this.totalLength -= doc.length;
-    for (const term of doc.terms) {
+    for (const term of termList(doc)) {
       const posting = this.postings.get(term)!;
       if (!(posting instanceof Map)) {
         this.postings.delete(term);
@@ -369,7 +377,7 @@ export class TextIndex implements Projection {
     const hash = new CanonicalHash(this.name);
     for (const id of sortedKeys(this.docs.keys())) {
       const doc = this.docs.get(id)!;
-      const pairs = doc.terms.map((term, i) => [term, tfAt(doc.tfs, i)] as const);
+      const pairs = termList(doc).map((term, i) => [term, tfAt(doc.tfs, i)] as const);
       hash.row(id, pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)), doc.length);
     }
     return hash.hex();
@@ -380,7 +388,7 @@ export class TextIndex implements Projection {
     const saved: SavedTextIndex = { format: 2, chunks: [] };
     let chunk: SavedDoc[] = [];
     for (const [id, doc] of this.docs) {
-      chunk.push([id, doc.terms, doc.tfs, doc.vectorText ?? null]);
+      chunk.push([id, termList(doc) as string[], doc.tfs, doc.vectorText ?? null]);
       if (chunk.length === textRestoreSliceDocs) {
         saved.chunks.push(checkpointCodec.pack(chunk));
         chunk = [];
@@ -402,8 +410,9 @@ export class TextIndex implements Projection {
 }
 
 function sameTerms(doc: TextDoc, terms: string[], tfs: number[]): boolean {
-  if (doc.terms.length !== terms.length) return false;
-  for (let i = 0; i < terms.length; i++) if (doc.terms[i] !== terms[i] || tfAt(doc.tfs, i) !== tfAt(tfs, i)) return false;
+  const posted = termList(doc);
+  if (posted.length !== terms.length) return false;
+  for (let i = 0; i < terms.length; i++) if (posted[i] !== terms[i] || tfAt(doc.tfs, i) !== tfAt(tfs, i)) return false;
   return true;
 }
 
