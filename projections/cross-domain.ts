@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './registry.js';
-import { grownInt32, LinkedRows } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, widenedFor, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
@@ -45,7 +45,9 @@ export class CrossDomainIndex implements Projection {
   /** Node-state handles of each edge's ends. */
   private sources: Int32Array = new Int32Array(0);
   private targets: Int32Array = new Int32Array(0);
-  private relations: string[] = [];
+  /** Relation handles, one byte a row while there are few (see CountedNames). */
+  private relationOf: SmallIntColumn = new Uint8Array(0);
+  private readonly relations = new CountedNames();
   private pairOf: Int32Array = new Int32Array(0);
   /** Each pair's edges (lists by pair handle, rows by edge handle). */
   private readonly pairs = new LinkedRows();
@@ -53,8 +55,6 @@ export class CrossDomainIndex implements Projection {
   private pairKeys: string[] = [];
   private pairSizes: number[] = [];
   private freePairs: number[] = [];
-  /** One instance of each relation string, so rows do not keep every event's copy alive. */
-  private readonly relationNames = new Map<string, string>();
 
   constructor(
     private readonly nodes: NodeTable,
@@ -74,7 +74,7 @@ export class CrossDomainIndex implements Projection {
   }
 
   private ends(edge: number): EdgeEnds {
-    return { id: this.edgeIds.idOf(edge), source: this.nodes.idAt(this.sources[edge]!), target: this.nodes.idAt(this.targets[edge]!), relation: this.relations[edge]! };
+    return { id: this.edgeIds.idOf(edge), source: this.nodes.idAt(this.sources[edge]!), target: this.nodes.idAt(this.targets[edge]!), relation: this.relations.nameOf(this.relationOf[edge]!) };
   }
 
   apply(event: StoredEvent): void {
@@ -131,13 +131,14 @@ export class CrossDomainIndex implements Projection {
       this.pairOf = grownInt32(this.pairOf, edge + 1);
       this.sources = grownInt32(this.sources, edge + 1);
       this.targets = grownInt32(this.targets, edge + 1);
+      this.relationOf = grown(this.relationOf, edge + 1);
       this.pairs.growRows(edge + 1);
     }
-    let name = this.relationNames.get(relation);
-    if (name === undefined) this.relationNames.set(relation, (name = relation));
+    const name = this.relations.hold(relation);
+    this.relationOf = widenedFor(this.relationOf, name);
+    this.relationOf[edge] = name;
     this.sources[edge] = from;
     this.targets[edge] = to;
-    this.relations[edge] = name;
     this.pairOf[edge] = pair;
     this.pairs.append(pair, edge);
     this.pairSizes[pair]!++;
@@ -152,7 +153,7 @@ export class CrossDomainIndex implements Projection {
       this.pairHandles.delete(this.pairKeys[pair]!);
       this.freePairs.push(pair);
     }
-    this.relations[edge] = '';
+    this.relations.release(this.relationOf[edge]!);
     this.edgeIds.remove(edge);
   }
 
@@ -176,7 +177,7 @@ export class CrossDomainIndex implements Projection {
         ids.push(this.edgeIds.idOf(edge));
         sources.push(this.sources[edge]!);
         targets.push(this.targets[edge]!);
-        relations.push(this.relations[edge]!);
+        relations.push(this.relations.nameOf(this.relationOf[edge]!));
       }
       saved.pairs.push([this.pairKeys[pair]!, ids, Int32Array.from(sources), Int32Array.from(targets), relations]);
     }
@@ -190,13 +191,13 @@ export class CrossDomainIndex implements Projection {
     this.sources = new Int32Array(0);
     this.targets = new Int32Array(0);
     this.pairOf = new Int32Array(0);
-    this.relations = [];
+    this.relationOf = new Uint8Array(0);
+    this.relations.restore([]);
     this.pairHandles.clear();
     this.pairKeys = [];
     this.pairs.clear();
     this.pairSizes = [];
     this.freePairs = [];
-    this.relationNames.clear();
     const limit = this.nodes.handleLimit;
     for (const [key, ids, sources, targets, relations] of saved.pairs) {
       assert(sources instanceof Int32Array && targets instanceof Int32Array && sources.length === ids.length && targets.length === ids.length, 'cross-domain checkpoint: bad pair columns');
