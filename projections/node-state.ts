@@ -97,6 +97,9 @@ export class NodeState implements Projection {
   private versions = new Float64Array(0);
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
+  /** The last two ids handleOf answered, and its answers. */
+  private readonly recentIds: [string | undefined, string | undefined] = [undefined, undefined];
+  private readonly recentHandles = new Int32Array(2);
 
   /** The node's record, fresh. */
   get(id: string): NodeRecord | undefined {
@@ -110,7 +113,21 @@ export class NodeState implements Projection {
 
   /** The node's handle, or -1 for no such node. */
   handleOf(id: string): number {
-    return this.handles.get(id);
+    // An edge event's two ends are looked up by adjacency right after the cross-domain index looked
+    // them up: the last two answers save those two hashes and probes (cache misses at 1M nodes).
+    if (id === this.recentIds[0]) return this.recentHandles[0]!;
+    if (id === this.recentIds[1]) return this.recentHandles[1]!;
+    const handle = this.handles.get(id);
+    this.recentIds[1] = this.recentIds[0];
+    this.recentHandles[1] = this.recentHandles[0]!;
+    this.recentIds[0] = id;
+    this.recentHandles[0] = handle;
+    return handle;
+  }
+
+  /** Called on every change to the id → handle table. */
+  private forgetRecent(): void {
+    this.recentIds[0] = this.recentIds[1] = undefined;
   }
 
   /** The id of a live handle. */
@@ -175,6 +192,7 @@ export class NodeState implements Projection {
       case 'prime.node.created': {
         const { id, properties } = event.payload;
         const props = isEmpty(properties) ? noProperties : properties;
+        this.forgetRecent();
         const handle = this.handles.add(id);
         this.ensureRows(handle + 1);
         this.nodeIds[handle] = id;
@@ -206,6 +224,7 @@ export class NodeState implements Projection {
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.types.release(this.typeHandles[handle]!);
         this.domains.release(this.domainHandles[handle]!);
+        this.forgetRecent();
         this.handles.remove(handle);
         this.nodeIds[handle] = undefined;
         this.properties[handle] = noProperties;
@@ -287,6 +306,7 @@ export class NodeState implements Projection {
     const handles = IdTable.loadExact(saved.handles);
     const count = saved.ids.length;
     assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
+    this.forgetRecent();
     this.handles = handles;
     const limit = handles.handleLimit;
     this.nodeIds = new Array<string | undefined>(limit);

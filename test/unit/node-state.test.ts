@@ -63,6 +63,23 @@ describe('NodeState', () => {
     expect(state.get('a')).toBeUndefined();
   });
 
+  it('given ids looked up before and after they are created and deleted, then each lookup sees the change', () => {
+    const state = new NodeState();
+    expect([state.handleOf('a'), state.handleOf('b')]).toEqual([-1, -1]);
+    given([created('a', 'person')], state);
+    expect(state.handleOf('a')).toBeGreaterThanOrEqual(0);
+    expect(state.handleOf('b')).toBe(-1);
+    given([created('b', 'person')], state, 2);
+    expect(state.has('b')).toBe(true);
+    const b = state.handleOf('b');
+    given([deleted('b')], state, 3);
+    expect(state.has('b')).toBe(false);
+    given([created('c', 'place')], state, 4);
+    expect(state.handleOf('c')).toBe(b); // the freed handle, reused
+    expect(state.get('c')!.type).toBe('place');
+    expect(state.has('b')).toBe(false);
+  });
+
   it('given a node deleted and recreated, when read, then it is the new node', () => {
     const state = given([created('a', 'person', { v: 1 }), deleted('a'), created('a', 'place')]);
     expect(state.get('a')).toMatchObject({ type: 'place', properties: {}, createdAt: 1003, version: 3 });
