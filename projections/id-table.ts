@@ -80,6 +80,12 @@ function grownBuffer(buffer: Buffer, needed: number): Buffer {
 }
 
 export class IdTable {
+  /**
+   * With `keepStrings`, each id's own string by handle, and no characters in the arena: for ids
+   * held as strings elsewhere anyway (node ids: the text index and every record read share them),
+   * where a copy of the characters would cost ~25 bytes an id more. Null: the arena holds them.
+   */
+  private strings: Array<string | undefined> | null;
   /** Characters of every id ever added since the last compaction; removed ids leave garbage. */
   private chars: Buffer = Buffer.alloc(1024);
   private charsUsed = 0;
@@ -94,6 +100,10 @@ export class IdTable {
   /** One past the highest handle ever handed out; handles below it are live or on `free`. */
   private handleEnd = 0;
   private free: number[] = [];
+
+  constructor(options: { keepStrings?: boolean } = {}) {
+    this.strings = options.keepStrings === true ? [] : null;
+  }
 
   /** Live ids. */
   get size(): number {
@@ -169,14 +179,16 @@ export class IdTable {
     }
     this.tombstones++;
     this.used--;
-    this.charsDead += this.charCount(handle);
+    if (this.strings !== null) this.strings[handle] = undefined;
+    else this.charsDead += this.charCount(handle);
     this.lengths[handle] = 0;
     this.free.push(handle);
     if (this.charsDead > 4096 && this.charsDead * 2 > this.charsUsed) this.compactChars();
   }
 
-  /** The id of a live handle, as a new string. */
+  /** The id of a live handle: a new string, or with `keepStrings` the one added. */
   idOf(handle: number): string {
+    if (this.strings !== null) return this.strings[handle]!;
     const start = this.starts[handle]!;
     const length = this.lengths[handle]!;
     if ((length & wideFlag) === 0) return this.chars.toString('latin1', start, start + length);
@@ -192,6 +204,7 @@ export class IdTable {
   }
 
   private hashOf(handle: number): number {
+    if (this.strings !== null) return fnv1a(this.strings[handle]!);
     return fnv1aStored(this.chars, this.starts[handle]!, this.lengths[handle]!);
   }
 
@@ -201,6 +214,7 @@ export class IdTable {
   }
 
   private matches(handle: number, id: string): boolean {
+    if (this.strings !== null) return this.strings[handle] === id;
     const length = this.lengths[handle]!;
     const start = this.starts[handle]!;
     const chars = this.chars;
@@ -215,11 +229,15 @@ export class IdTable {
   }
 
   private store(handle: number, id: string): void {
-    if (handle >= this.starts.length) {
-      this.starts = grown(this.starts, handle + 1);
-      this.lengths = grown(this.lengths, handle + 1);
+    if (handle >= this.lengths.length) this.lengths = grown(this.lengths, handle + 1);
+    if (this.strings !== null) {
+      this.strings[handle] = id;
+      this.lengths[handle] = 1; // live: the string holds the rest
+      return;
     }
+    if (handle >= this.starts.length) this.starts = grown(this.starts, handle + 1);
     const wide = !isLatin1(id);
+    this.lengths[handle] = wide ? id.length | wideFlag : id.length;
     const bytes = wide ? id.length * 2 : id.length;
     this.chars = grownBuffer(this.chars, this.charsUsed + bytes);
     const start = this.charsUsed;
@@ -234,7 +252,6 @@ export class IdTable {
     }
     this.charsUsed += bytes;
     this.starts[handle] = start;
-    this.lengths[handle] = wide ? id.length | wideFlag : id.length;
   }
 
   /** Rebuilds the slot array for at least `live` entries, dropping tombstones. */
@@ -275,6 +292,7 @@ export class IdTable {
    * bytes. Loading renumbers them 0..size-1 in this order.
    */
   save(): Uint8Array {
+    assert(this.strings === null, 'id table: save() is for tables whose arena holds the ids');
     let total = 0;
     for (const handle of this.handles()) total += 2 + this.charCount(handle);
     const out = new Uint8Array(total);
@@ -295,7 +313,7 @@ export class IdTable {
    */
   saveExact(): ExactIdTable {
     return {
-      starts: this.starts.slice(0, this.handleEnd),
+      starts: this.strings === null ? this.starts.slice(0, this.handleEnd) : new Int32Array(0),
       lengths: this.lengths.slice(0, this.handleEnd),
       chars: this.chars.subarray(0, this.charsUsed),
       charsDead: this.charsDead,
@@ -306,17 +324,25 @@ export class IdTable {
     };
   }
 
-  /** The table `saveExact` saved: typed arrays copied in, nothing hashed (455K node ids: ~10 ms, against ~330 ms to fill a Map). */
-  static loadExact(saved: ExactIdTable): IdTable {
-    const table = new IdTable();
-    const handleEnd = saved.starts.length;
+  /**
+   * The table `saveExact` saved: typed arrays copied in, nothing hashed (455K node ids: ~10 ms,
+   * against ~330 ms to fill a Map). A `keepStrings` table saves no ids: its owner does, and gives
+   * them back here as `strings`, by handle (the table keeps that array).
+   */
+  static loadExact(saved: ExactIdTable, strings?: Array<string | undefined>): IdTable {
+    const table = new IdTable({ keepStrings: strings !== undefined });
+    const handleEnd = saved.lengths.length;
     const slotCount = saved.slots.length;
-    assert(saved.lengths.length === handleEnd && slotCount >= slotsMin && (slotCount & (slotCount - 1)) === 0, 'id table: inconsistent columns');
+    assert(saved.starts.length === (strings === undefined ? handleEnd : 0) && slotCount >= slotsMin && (slotCount & (slotCount - 1)) === 0, 'id table: inconsistent columns');
     let live = 0;
     for (let handle = 0; handle < handleEnd; handle++) {
       const length = saved.lengths[handle]!;
       if (length === 0) continue;
       live++;
+      if (strings !== undefined) {
+        if (typeof strings[handle] !== 'string') assert(false, `id table: live handle ${handle} has no id`);
+        continue;
+      }
       const bytes = (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
       if (saved.starts[handle]! < 0 || saved.starts[handle]! + bytes > saved.chars.length) assert(false, `id table: handle ${handle} lies outside the characters`);
     }
@@ -329,6 +355,10 @@ export class IdTable {
     table.chars.set(saved.chars);
     table.charsUsed = saved.chars.length;
     table.charsDead = saved.charsDead;
+    if (strings !== undefined) {
+      strings.length = handleEnd;
+      table.strings = strings;
+    }
     table.slots = new Int32Array(saved.slots);
     table.used = saved.used;
     table.tombstones = saved.tombstones;

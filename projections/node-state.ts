@@ -53,9 +53,9 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
 }
 
 interface SavedNodeState {
-  /** 5: type and domain names by index; 4 kept no domains and reads as unsupported. */
-  format: 5;
-  /** The id → handle table as it is (handles survive a restart exactly). */
+  /** 6: the id table keeps no characters (5 did, and 4 kept no domains): older ones read as unsupported. */
+  format: 6;
+  /** The id → handle table as it is (handles survive a restart exactly), without the ids: */
   handles: ExactIdTable;
   /** Per live node, in the order of the table's live handles (ascending): */
   ids: string[];
@@ -85,10 +85,12 @@ const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structure
  */
 export class NodeState implements Projection {
   readonly name = 'node-state';
-  /** id → handle. An IdTable, not a Map: it restores from a checkpoint by copying arrays. */
-  private handles = new IdTable();
+  /**
+   * id → handle, and handle → id (the id strings themselves: the text index and reads share them).
+   * An IdTable, not a Map: it restores from a checkpoint by copying arrays.
+   */
+  private handles = new IdTable({ keepStrings: true });
   // ---- per node, by handle (a free handle's id and properties are undefined) ----
-  private nodeIds: Array<string | undefined> = [];
   private properties: Properties[] = [];
   private typeHandles: SmallIntColumn = new Uint8Array(0);
   private domainHandles: SmallIntColumn = new Uint8Array(0);
@@ -132,7 +134,7 @@ export class NodeState implements Projection {
 
   /** The id of a live handle. */
   idAt(handle: number): string {
-    return this.nodeIds[handle]!;
+    return this.handles.idOf(handle);
   }
 
   typeAt(handle: number): string {
@@ -161,7 +163,7 @@ export class NodeState implements Projection {
 
   /** The record of a live handle, fresh. */
   recordAt(handle: number): NodeRecord {
-    return makeRecord(this.nodeIds[handle]!, this.typeAt(handle), this.domainAt(handle), this.properties[handle]!, this.createdAt[handle]!, this.updatedAt[handle]!, this.versions[handle]!);
+    return makeRecord(this.handles.idOf(handle), this.typeAt(handle), this.domainAt(handle), this.properties[handle]!, this.createdAt[handle]!, this.updatedAt[handle]!, this.versions[handle]!);
   }
 
   /** The handle the next prime.node.created will be given (projections applied before node-state index by it). */
@@ -180,7 +182,7 @@ export class NodeState implements Projection {
 
   /** Node ids by handle. Do not create or delete nodes while iterating. */
   *ids(): IterableIterator<string> {
-    for (const handle of this.handles.handles()) yield this.nodeIds[handle]!;
+    for (const handle of this.handles.handles()) yield this.handles.idOf(handle);
   }
 
   countsByType(): Record<string, number> {
@@ -195,7 +197,6 @@ export class NodeState implements Projection {
         this.forgetRecent();
         const handle = this.handles.add(id);
         this.ensureRows(handle + 1);
-        this.nodeIds[handle] = id;
         this.properties[handle] = props;
         this.setType(handle, event.payload.type);
         this.setDomain(handle, domainOf(event.payload.type, props));
@@ -226,7 +227,6 @@ export class NodeState implements Projection {
         this.domains.release(this.domainHandles[handle]!);
         this.forgetRecent();
         this.handles.remove(handle);
-        this.nodeIds[handle] = undefined;
         this.properties[handle] = noProperties;
         return;
       }
@@ -268,7 +268,7 @@ export class NodeState implements Projection {
   async save(): Promise<Uint8Array> {
     const count = this.handles.size;
     const saved: SavedNodeState = {
-      format: 5,
+      format: 6,
       handles: this.handles.saveExact(),
       ids: [],
       types: new Int32Array(count),
@@ -288,7 +288,7 @@ export class NodeState implements Projection {
       if (typeIndex[type] === -1) typeIndex[type] = saved.typeNames.push(this.types.nameOf(type)) - 1;
       const domain = this.domainHandles[handle]!;
       if (domainIndex[domain] === -1) domainIndex[domain] = saved.domainNames.push(this.domains.nameOf(domain)) - 1;
-      saved.ids.push(this.nodeIds[handle]!);
+      saved.ids.push(this.handles.idOf(handle));
       saved.types[i] = typeIndex[type]!;
       saved.domains[i] = domainIndex[domain]!;
       saved.properties.push(this.properties[handle]!);
@@ -302,14 +302,16 @@ export class NodeState implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 5, `node-state checkpoint format ${String(saved.format)} is not supported`);
-    const handles = IdTable.loadExact(saved.handles);
+    assert(saved.format === 6, `node-state checkpoint format ${String(saved.format)} is not supported`);
     const count = saved.ids.length;
+    // The table saves no ids (node-state does, in the order of its live handles): give them back by handle.
+    const ids = new Array<string | undefined>(saved.handles.lengths.length);
+    for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
+    const handles = IdTable.loadExact(saved.handles, ids);
     assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
     this.forgetRecent();
     this.handles = handles;
     const limit = handles.handleLimit;
-    this.nodeIds = new Array<string | undefined>(limit);
     this.properties = new Array<Properties>(limit).fill(noProperties);
     this.typeHandles = widenedFor(new Uint8Array(limit), saved.typeNames.length - 1);
     this.domainHandles = widenedFor(new Uint8Array(limit), saved.domainNames.length - 1);
@@ -325,7 +327,6 @@ export class NodeState implements Projection {
       if (!(type >= 0 && type < saved.typeNames.length && domain >= 0 && domain < saved.domainNames.length)) assert(false, `node-state checkpoint: bad type or domain in row ${i}`);
       this.types.holdHandle(type);
       this.domains.holdHandle(domain);
-      this.nodeIds[handle] = saved.ids[i]!;
       this.typeHandles[handle] = type;
       this.domainHandles[handle] = domain;
       this.properties[handle] = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;

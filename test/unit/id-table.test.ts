@@ -23,6 +23,24 @@ function expectSame(table: IdTable, model: Map<string, number>): void {
   expect([...table.handles()].sort((a, b) => a - b)).toEqual([...model.values()].sort((a, b) => a - b));
 }
 
+/** 20,000 random adds and removes; returns the Map they should leave the table equal to. */
+function addAndRemoveRandomly(table: IdTable, seed: number): Map<string, number> {
+  const random = seededRandom(seed);
+  const model = new Map<string, number>();
+  for (let step = 0; step < 20_000; step++) {
+    const id = randomId(random);
+    const handle = model.get(id);
+    if (handle === undefined) {
+      expect(table.get(id)).toBe(-1);
+      model.set(id, table.add(id));
+    } else if (random() < 0.6) {
+      table.remove(handle);
+      model.delete(id);
+    }
+  }
+  return model;
+}
+
 describe('IdTable', () => {
   it('given an id, when added, looked up and removed, then handles are dense and reused', () => {
     const table = new IdTable();
@@ -39,20 +57,8 @@ describe('IdTable', () => {
   });
 
   it.each([1, 2, 3])('given 20,000 random adds and removes (seed %i), then it matches a Map, also after save and load', (seed) => {
-    const random = seededRandom(seed);
     const table = new IdTable();
-    const model = new Map<string, number>();
-    for (let step = 0; step < 20_000; step++) {
-      const id = randomId(random);
-      const handle = model.get(id);
-      if (handle === undefined) {
-        expect(table.get(id)).toBe(-1);
-        model.set(id, table.add(id));
-      } else if (random() < 0.6) {
-        table.remove(handle);
-        model.delete(id);
-      }
-    }
+    const model = addAndRemoveRandomly(table, seed);
     expectSame(table, model);
     const loaded = IdTable.load(table.save());
     const renumbered = new Map([...model].sort((a, b) => a[1] - b[1]).map(([id], i) => [id, i]));
@@ -75,6 +81,29 @@ describe('IdTable', () => {
     exact.remove(someHandle);
     expect(exact.get(someId)).toBe(-1);
     expect(exact.add(someId)).toBe(someHandle);
+  });
+
+  it.each([4, 5])('given a table that keeps the id strings and 20,000 random adds and removes (seed %i), then it matches a Map, also after saveExact and loadExact', (seed) => {
+    const table = new IdTable({ keepStrings: true });
+    const model = addAndRemoveRandomly(table, seed);
+    expectSame(table, model);
+    const [someId, someHandle] = [...model][0]!;
+    expect(table.idOf(someHandle)).toBe(someId);
+    expect(() => table.save()).toThrow(/arena/);
+
+    const packr = new Packr({ moreTypes: true });
+    const saved = packr.unpack(packr.pack(table.saveExact())) as ReturnType<IdTable['saveExact']>;
+    expect(saved.chars.length).toBe(0); // the owner saves the ids
+    const strings = new Array<string | undefined>(table.handleLimit);
+    for (const [id, handle] of model) strings[handle] = id;
+    const exact = IdTable.loadExact(saved, strings);
+    expectSame(exact, model);
+    expect(exact.add('new')).toBe(table.add('new'));
+    exact.remove(someHandle);
+    expect(exact.get(someId)).toBe(-1);
+    expect(exact.add(someId)).toBe(someHandle);
+    strings[someHandle] = undefined;
+    expect(() => IdTable.loadExact(saved, strings)).toThrow(/has no id/);
   });
 
   it('given truncated saved bytes, when loaded, then it fails loudly', () => {
