@@ -3,6 +3,8 @@
 // to rename: under `properties`, `metadata`, `payload` and the by-type/by-relation counts the
 // keys are the caller's and are copied as they are.
 
+import type { NodeRecord } from '../api.js';
+
 const userDataKeys = new Set(['properties', 'metadata', 'nodesByType', 'edgesByRelation']);
 /** An event payload is user data too, but may hold a stored vector as a Float32Array. */
 const payloadKey = 'payload';
@@ -45,14 +47,32 @@ function plainData(value: unknown): unknown {
 }
 
 /**
- * The engine's node records are immutable snapshots (an update replaces the record), so each one's
- * JSON is computed once and reused until the record is replaced and collected. Measured on a
+ * A node's JSON is computed once per version of the node and reused. Records are built fresh on
+ * every read, so the cache is keyed by the node's properties object, which each version of a node
+ * has to itself (validation copies it; an update builds a new one) and which lives exactly as long
+ * as that version; the entry also names the id and version it was computed for. Nodes without
+ * properties share one frozen empty object and are not cached (their JSON is short). Measured on a
  * neighbors page of 20 nodes: 143 µs through toSnakeCase + JSON.stringify, 2.3 µs with this cache.
  */
-const recordJson = new WeakMap<object, string>();
+const recordJson = new WeakMap<object, { id: string; version: number; json: string }>();
 
+const nodeRecordKeys = 7;
+
+/** A NodeRecord with nothing added (a neighbour with its depth is not one: its JSON differs). */
 function isNodeRecord(value: object): boolean {
-  return 'version' in value && 'createdAt' in value && 'domain' in value && 'properties' in value;
+  let keys = 0;
+  for (const _ in value) keys++;
+  return keys === nodeRecordKeys && 'version' in value && 'createdAt' in value && 'domain' in value && 'properties' in value;
+}
+
+function nodeJson(record: NodeRecord): string {
+  const key = record.properties;
+  const cacheable = !Object.isFrozen(key);
+  const cached = cacheable ? recordJson.get(key) : undefined;
+  if (cached !== undefined && cached.version === record.version && cached.id === record.id) return cached.json;
+  const json = JSON.stringify(toSnakeCase(record));
+  if (cacheable) recordJson.set(key, { id: record.id, version: record.version, json });
+  return json;
 }
 
 /** JSON text of `toSnakeCase(value)`, reusing the cached JSON of node records. */
@@ -64,14 +84,7 @@ export function toSnakeJson(value: unknown): string {
     return `${out}]`;
   }
   if (ArrayBuffer.isView(value)) return JSON.stringify(toSnakeCase(value));
-  if (isNodeRecord(value)) {
-    let json = recordJson.get(value);
-    if (json === undefined) {
-      json = JSON.stringify(toSnakeCase(value));
-      recordJson.set(value, json);
-    }
-    return json;
-  }
+  if (isNodeRecord(value)) return nodeJson(value as NodeRecord);
   let out = '{';
   let first = true;
   for (const key in value) {

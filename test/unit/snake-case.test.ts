@@ -1,0 +1,34 @@
+// HTTP JSON: given node records built fresh on each read, when serialised, then the cached JSON of
+// a node's version is reused only for that very node and version, never for a record with more fields.
+import { describe, expect, it } from 'vitest';
+import { toSnakeJson } from '../../src/server/snake-case.js';
+
+const record = (id: string, version: number, properties: Record<string, unknown>) => ({ id, type: 'person', domain: 'person', properties, createdAt: 1, updatedAt: version, version });
+
+describe('toSnakeJson', () => {
+  it('given fresh records of one node version, when serialised twice, then both give the same snake_case JSON', () => {
+    const properties = { firstName: 'Ada' };
+    const first = JSON.parse(toSnakeJson(record('a', 3, properties)));
+    expect(first).toEqual({ id: 'a', type: 'person', domain: 'person', properties: { firstName: 'Ada' }, created_at: 1, updated_at: 3, version: 3 });
+    expect(JSON.parse(toSnakeJson(record('a', 3, properties)))).toEqual(first);
+  });
+
+  it('given a record whose properties object was seen with another version or id, when serialised, then its own fields are written', () => {
+    const properties = { name: 'Ada' };
+    toSnakeJson(record('a', 3, properties));
+    expect(JSON.parse(toSnakeJson(record('a', 4, properties)))).toMatchObject({ version: 4, updated_at: 4 });
+    expect(JSON.parse(toSnakeJson(record('b', 4, properties)))).toMatchObject({ id: 'b' });
+  });
+
+  it('given a neighbour with its depth, when serialised after the plain record, then the depth is there', () => {
+    const properties = { name: 'Ada' };
+    toSnakeJson(record('a', 3, properties));
+    expect(JSON.parse(toSnakeJson([{ ...record('a', 3, properties), depth: 2 }]))).toEqual([expect.objectContaining({ id: 'a', depth: 2 })]);
+  });
+
+  it('given nodes sharing the frozen empty properties, when serialised, then each has its own id', () => {
+    const empty = Object.freeze({});
+    expect(JSON.parse(toSnakeJson(record('a', 1, empty))).id).toBe('a');
+    expect(JSON.parse(toSnakeJson(record('b', 1, empty))).id).toBe('b');
+  });
+});
