@@ -47,6 +47,12 @@ function mergeProperties(base: Properties, changes: Properties): Properties {
   return isEmpty(merged) ? noProperties : merged;
 }
 
+/** Where each of a node's three numbers sits in its run of `stamps`. */
+const createdStamp = 0;
+const updatedStamp = 1;
+const versionStamp = 2;
+const stampsPerNode = 3;
+
 /** A node's record from its parts (getNode returns a fresh one each call). */
 function makeRecord(id: string, type: string, domain: string, properties: Properties, createdAt: number, updatedAt: number, version: number): NodeRecord {
   return { id, type, domain, properties, createdAt, updatedAt, version };
@@ -94,9 +100,8 @@ export class NodeState implements Projection {
   private properties: Properties[] = [];
   private typeHandles: SmallIntColumn = new Uint8Array(0);
   private domainHandles: SmallIntColumn = new Uint8Array(0);
-  private createdAt = new Float64Array(0);
-  private updatedAt = new Float64Array(0);
-  private versions = new Float64Array(0);
+  /** Per node its created ts, updated ts and version, side by side: a record read takes one cache miss for the three, not three. */
+  private stamps = new Float64Array(0);
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
   /** The last two ids handleOf answered, and its answers. */
@@ -163,7 +168,8 @@ export class NodeState implements Projection {
 
   /** The record of a live handle, fresh. */
   recordAt(handle: number): NodeRecord {
-    return makeRecord(this.handles.idOf(handle), this.typeAt(handle), this.domainAt(handle), this.properties[handle]!, this.createdAt[handle]!, this.updatedAt[handle]!, this.versions[handle]!);
+    const at = handle * stampsPerNode;
+    return makeRecord(this.handles.idOf(handle), this.typeAt(handle), this.domainAt(handle), this.properties[handle]!, this.stamps[at + createdStamp]!, this.stamps[at + updatedStamp]!, this.stamps[at + versionStamp]!);
   }
 
   /** The handle the next prime.node.created will be given (projections applied before node-state index by it). */
@@ -200,9 +206,7 @@ export class NodeState implements Projection {
         this.properties[handle] = props;
         this.setType(handle, event.payload.type);
         this.setDomain(handle, domainOf(event.payload.type, props));
-        this.createdAt[handle] = event.ts;
-        this.updatedAt[handle] = event.ts;
-        this.versions[handle] = event.seq;
+        this.setStamps(handle, event.ts, event.ts, event.seq);
         return;
       }
       case 'prime.node.updated': {
@@ -216,8 +220,8 @@ export class NodeState implements Projection {
           this.domains.release(this.domainHandles[handle]!);
           this.setDomain(handle, next);
         }
-        this.updatedAt[handle] = event.ts;
-        this.versions[handle] = event.seq;
+        this.stamps[handle * stampsPerNode + updatedStamp] = event.ts;
+        this.stamps[handle * stampsPerNode + versionStamp] = event.seq;
         return;
       }
       case 'prime.node.deleted': {
@@ -247,13 +251,18 @@ export class NodeState implements Projection {
     this.domainHandles[handle] = name;
   }
 
+  private setStamps(handle: number, createdAt: number, updatedAt: number, version: number): void {
+    const at = handle * stampsPerNode;
+    this.stamps[at + createdStamp] = createdAt;
+    this.stamps[at + updatedStamp] = updatedAt;
+    this.stamps[at + versionStamp] = version;
+  }
+
   private ensureRows(rows: number): void {
-    if (rows <= this.createdAt.length) return;
+    if (rows <= this.typeHandles.length && rows <= this.domainHandles.length && rows * stampsPerNode <= this.stamps.length) return;
     this.typeHandles = grown(this.typeHandles, rows);
     this.domainHandles = grown(this.domainHandles, rows);
-    this.createdAt = grown(this.createdAt, rows);
-    this.updatedAt = grown(this.updatedAt, rows);
-    this.versions = grown(this.versions, rows);
+    this.stamps = grown(this.stamps, rows * stampsPerNode);
   }
 
   digest(): string {
@@ -292,9 +301,10 @@ export class NodeState implements Projection {
       saved.types[i] = typeIndex[type]!;
       saved.domains[i] = domainIndex[domain]!;
       saved.properties.push(this.properties[handle]!);
-      saved.createdAt[i] = this.createdAt[handle]!;
-      saved.updatedAt[i] = this.updatedAt[handle]!;
-      saved.versions[i] = this.versions[handle]!;
+      const at = handle * stampsPerNode;
+      saved.createdAt[i] = this.stamps[at + createdStamp]!;
+      saved.updatedAt[i] = this.stamps[at + updatedStamp]!;
+      saved.versions[i] = this.stamps[at + versionStamp]!;
       i++;
     }
     return checkpointCodec.pack(saved);
@@ -315,9 +325,7 @@ export class NodeState implements Projection {
     this.properties = new Array<Properties>(limit).fill(noProperties);
     this.typeHandles = widenedFor(new Uint8Array(limit), saved.typeNames.length - 1);
     this.domainHandles = widenedFor(new Uint8Array(limit), saved.domainNames.length - 1);
-    this.createdAt = new Float64Array(limit);
-    this.updatedAt = new Float64Array(limit);
-    this.versions = new Float64Array(limit);
+    this.stamps = new Float64Array(limit * stampsPerNode);
     this.types.restore(saved.typeNames);
     this.domains.restore(saved.domainNames);
     let i = 0;
@@ -330,9 +338,7 @@ export class NodeState implements Projection {
       this.typeHandles[handle] = type;
       this.domainHandles[handle] = domain;
       this.properties[handle] = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
-      this.createdAt[handle] = saved.createdAt[i]!;
-      this.updatedAt[handle] = saved.updatedAt[i]!;
-      this.versions[handle] = saved.versions[i]!;
+      this.setStamps(handle, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
       i++;
     }
   }

@@ -80,6 +80,20 @@ describe('NodeState', () => {
     expect(state.has('b')).toBe(false);
   });
 
+  it('given thousands of nodes (columns grown many times), when read and reloaded, then every node has its own type, domain and stamps', async () => {
+    const count = 5_000;
+    const state = given(Array.from({ length: count }, (_, i) => created(`n${i}`, `t${i % 300}`, i % 7 === 0 ? { domain: `d${i % 5}` } : {})));
+    given([updated('n4999', { x: 1 })], state, count + 1);
+    const copy = new NodeState();
+    await copy.load(await state.save());
+    for (const nodes of [state, copy]) {
+      for (let i = 0; i < count; i++) {
+        const version = i === count - 1 ? count + 1 : i + 1;
+        expect(nodes.get(`n${i}`)).toMatchObject({ type: `t${i % 300}`, domain: i % 7 === 0 ? `d${i % 5}` : `t${i % 300}`, createdAt: 1001 + i, updatedAt: 1000 + version, version });
+      }
+    }
+  });
+
   it('given a node deleted and recreated, when read, then it is the new node', () => {
     const state = given([created('a', 'person', { v: 1 }), deleted('a'), created('a', 'place')]);
     expect(state.get('a')).toMatchObject({ type: 'place', properties: {}, createdAt: 1003, version: 3 });
