@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import type { Properties, StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
-import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
@@ -220,9 +220,7 @@ export class Adjacency implements Projection {
     const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
     this.targets[edge] = to;
-    const relationHandle = this.relations.hold(relation);
-    this.relationOf = widenedFor(this.relationOf, relationHandle);
-    this.relationOf[edge] = relationHandle;
+    this.relationOf = withHandle(this.relationOf, edge, this.relations.hold(relation));
     this.setWeight(edge, weight);
     if (!isEmpty(properties)) this.edgeProperties.set(edge, properties);
     this.outs.append(from, edge);
@@ -291,25 +289,23 @@ export class Adjacency implements Projection {
 
   async save(): Promise<Uint8Array> {
     const count = this.edgeIds.size;
+    // Relations renumbered densely, in order of first use by an edge.
+    const relations = this.relations.renumbering();
     const saved: SavedAdjacency = {
       format: 2,
       edgeIds: this.edgeIds.save(),
       sources: new Int32Array(count),
       targets: new Int32Array(count),
-      relationNames: [],
+      relationNames: relations.names,
       relations: new Int32Array(count),
       weights: this.weights === null ? null : new Float64Array(count),
       properties: [],
     };
-    // Renumber relations densely, in order of first use by an edge.
-    const relationIndex = new Int32Array(this.relations.limit).fill(none);
     let i = 0;
     for (const edge of this.edgeIds.handles()) {
       saved.sources[i] = this.sources[edge]!;
       saved.targets[i] = this.targets[edge]!;
-      const relation = this.relationOf[edge]!;
-      if (relationIndex[relation] === none) relationIndex[relation] = saved.relationNames.push(this.relations.nameOf(relation)) - 1;
-      saved.relations[i] = relationIndex[relation]!;
+      saved.relations[i] = relations.indexOf(this.relationOf[edge]!);
       if (saved.weights !== null) saved.weights[i] = this.weights![edge]!;
       const properties = this.edgeProperties.get(edge);
       if (properties !== undefined) saved.properties.push([i, properties]);

@@ -46,6 +46,13 @@ export function widenedFor(column: SmallIntColumn, value: number): SmallIntColum
   return wider;
 }
 
+/** `column` with `row` set to `handle`: in the next wider type first if `handle` does not fit. */
+export function withHandle(column: SmallIntColumn, row: number, handle: number): SmallIntColumn {
+  const fitting = widenedFor(column, handle);
+  fitting[row] = handle;
+  return fitting;
+}
+
 /** Lists of rows: per row its next and previous, per list its head and tail (rows and lists are small integers). */
 export class LinkedRows {
   next: Int32Array = new Int32Array(0);
@@ -125,11 +132,6 @@ export class CountedNames {
   private counts: number[] = [];
   private free: number[] = [];
 
-  /** One past the highest handle ever handed out. */
-  get limit(): number {
-    return this.names.length;
-  }
-
   /** The name's handle, or undefined if no row holds it. */
   handleOf(name: string): number | undefined {
     return this.handles.get(name);
@@ -171,6 +173,22 @@ export class CountedNames {
     return counts;
   }
 
+  /**
+   * For a checkpoint, which keeps only the names rows hold: `indexOf` numbers handles 0, 1, … in
+   * order of first asking, and `names` lists them in that order.
+   */
+  renumbering(): { names: string[]; indexOf(handle: number): number } {
+    const index = new Int32Array(this.names.length).fill(-1);
+    const names: string[] = [];
+    return {
+      names,
+      indexOf: (handle) => {
+        if (index[handle] === -1) index[handle] = names.push(this.names[handle]!) - 1;
+        return index[handle]!;
+      },
+    };
+  }
+
   /** Forgets every name, then gives `names` the handles 0, 1, … with no rows yet (a checkpoint load, which then holds each row's handle). */
   restore(names: readonly string[]): void {
     this.handles.clear();
@@ -179,5 +197,4 @@ export class CountedNames {
     this.free = [];
     names.forEach((name, handle) => this.handles.set(name, handle));
   }
-
 }

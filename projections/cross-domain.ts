@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './registry.js';
-import { CountedNames, grown, grownInt32, LinkedRows, widenedFor, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
@@ -134,9 +134,7 @@ export class CrossDomainIndex implements Projection {
       this.relationOf = grown(this.relationOf, edge + 1);
       this.pairs.growRows(edge + 1);
     }
-    const name = this.relations.hold(relation);
-    this.relationOf = widenedFor(this.relationOf, name);
-    this.relationOf[edge] = name;
+    this.relationOf = withHandle(this.relationOf, edge, this.relations.hold(relation));
     this.sources[edge] = from;
     this.targets[edge] = to;
     this.pairOf[edge] = pair;

@@ -347,15 +347,16 @@ export class IdTable {
       if (saved.starts[handle]! < 0 || saved.starts[handle]! + bytes > saved.chars.length) assert(false, `id table: handle ${handle} lies outside the characters`);
     }
     assert(live === saved.used && live + saved.free.length === handleEnd, 'id table: live and free handles do not add up');
-    table.starts = new Int32Array(Math.max(16, handleEnd));
-    table.starts.set(saved.starts);
     table.lengths = new Uint16Array(Math.max(16, handleEnd));
     table.lengths.set(saved.lengths);
-    table.chars = Buffer.alloc(Math.max(1024, saved.chars.length));
-    table.chars.set(saved.chars);
-    table.charsUsed = saved.chars.length;
-    table.charsDead = saved.charsDead;
-    if (strings !== undefined) {
+    if (strings === undefined) {
+      table.starts = new Int32Array(Math.max(16, handleEnd));
+      table.starts.set(saved.starts);
+      table.chars = Buffer.alloc(Math.max(1024, saved.chars.length));
+      table.chars.set(saved.chars);
+      table.charsUsed = saved.chars.length;
+      table.charsDead = saved.charsDead;
+    } else {
       strings.length = handleEnd;
       table.strings = strings;
     }

@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
-import { CountedNames, grown, widenedFor, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import type { Projection } from './registry.js';
 
@@ -150,10 +150,6 @@ export class NodeState implements Projection {
     return this.domains.nameOf(this.domainHandles[handle]!);
   }
 
-  propertiesAt(handle: number): Properties {
-    return this.properties[handle]!;
-  }
-
   /** The node's properties (the stored object: do not mutate), or undefined for no such node. */
   propertiesOf(id: string): Properties | undefined {
     const handle = this.handleOf(id);
@@ -204,8 +200,8 @@ export class NodeState implements Projection {
         const handle = this.handles.add(id);
         this.ensureRows(handle + 1);
         this.properties[handle] = props;
-        this.setType(handle, event.payload.type);
-        this.setDomain(handle, domainOf(event.payload.type, props));
+        this.typeHandles = withHandle(this.typeHandles, handle, this.types.hold(event.payload.type));
+        this.domainHandles = withHandle(this.domainHandles, handle, this.domains.hold(domainOf(event.payload.type, props)));
         this.setStamps(handle, event.ts, event.ts, event.seq);
         return;
       }
@@ -218,7 +214,7 @@ export class NodeState implements Projection {
         const next = domainAfterUpdate(this.typeAt(handle), domain, changes);
         if (next !== domain) {
           this.domains.release(this.domainHandles[handle]!);
-          this.setDomain(handle, next);
+          this.domainHandles = withHandle(this.domainHandles, handle, this.domains.hold(next));
         }
         this.stamps[handle * stampsPerNode + updatedStamp] = event.ts;
         this.stamps[handle * stampsPerNode + versionStamp] = event.seq;
@@ -239,18 +235,6 @@ export class NodeState implements Projection {
     }
   }
 
-  private setType(handle: number, type: string): void {
-    const name = this.types.hold(type);
-    this.typeHandles = widenedFor(this.typeHandles, name);
-    this.typeHandles[handle] = name;
-  }
-
-  private setDomain(handle: number, domain: string): void {
-    const name = this.domains.hold(domain);
-    this.domainHandles = widenedFor(this.domainHandles, name);
-    this.domainHandles[handle] = name;
-  }
-
   private setStamps(handle: number, createdAt: number, updatedAt: number, version: number): void {
     const at = handle * stampsPerNode;
     this.stamps[at + createdStamp] = createdAt;
@@ -259,7 +243,6 @@ export class NodeState implements Projection {
   }
 
   private ensureRows(rows: number): void {
-    if (rows <= this.typeHandles.length && rows <= this.domainHandles.length && rows * stampsPerNode <= this.stamps.length) return;
     this.typeHandles = grown(this.typeHandles, rows);
     this.domainHandles = grown(this.domainHandles, rows);
     this.stamps = grown(this.stamps, rows * stampsPerNode);
@@ -276,30 +259,26 @@ export class NodeState implements Projection {
 
   async save(): Promise<Uint8Array> {
     const count = this.handles.size;
+    const types = this.types.renumbering();
+    const domains = this.domains.renumbering();
     const saved: SavedNodeState = {
       format: 6,
       handles: this.handles.saveExact(),
       ids: [],
       types: new Int32Array(count),
-      typeNames: [],
+      typeNames: types.names,
       domains: new Int32Array(count),
-      domainNames: [],
+      domainNames: domains.names,
       properties: [],
       createdAt: new Float64Array(count),
       updatedAt: new Float64Array(count),
       versions: new Float64Array(count),
     };
-    const typeIndex = new Int32Array(this.types.limit).fill(-1);
-    const domainIndex = new Int32Array(this.domains.limit).fill(-1);
     let i = 0;
     for (const handle of this.handles.handles()) {
-      const type = this.typeHandles[handle]!;
-      if (typeIndex[type] === -1) typeIndex[type] = saved.typeNames.push(this.types.nameOf(type)) - 1;
-      const domain = this.domainHandles[handle]!;
-      if (domainIndex[domain] === -1) domainIndex[domain] = saved.domainNames.push(this.domains.nameOf(domain)) - 1;
       saved.ids.push(this.handles.idOf(handle));
-      saved.types[i] = typeIndex[type]!;
-      saved.domains[i] = domainIndex[domain]!;
+      saved.types[i] = types.indexOf(this.typeHandles[handle]!);
+      saved.domains[i] = domains.indexOf(this.domainHandles[handle]!);
       saved.properties.push(this.properties[handle]!);
       const at = handle * stampsPerNode;
       saved.createdAt[i] = this.stamps[at + createdStamp]!;

@@ -92,7 +92,16 @@ interface TextDoc {
  */
 const noRepeats: number[] = [];
 
-function termList(doc: TextDoc): readonly string[] {
+function termCount(doc: TextDoc): number {
+  return typeof doc.terms === 'string' ? 1 : doc.terms.length;
+}
+
+function termAt(doc: TextDoc, i: number): string {
+  return typeof doc.terms === 'string' ? doc.terms : doc.terms[i]!;
+}
+
+/** The document's terms as an array (for saving and hashing; the apply path reads termAt). */
+function termList(doc: TextDoc): string[] {
   return typeof doc.terms === 'string' ? [doc.terms] : doc.terms;
 }
 
@@ -361,7 +370,8 @@ export class TextIndex implements Projection {
 
   private unpost(doc: TextDoc): void {
     this.totalLength -= doc.length;
-    for (const term of termList(doc)) {
+    for (let i = 0; i < termCount(doc); i++) {
+      const term = termAt(doc, i);
       const posting = this.postings.get(term)!;
       if (!(posting instanceof Map)) {
         this.postings.delete(term);
@@ -388,7 +398,7 @@ export class TextIndex implements Projection {
     const saved: SavedTextIndex = { format: 2, chunks: [] };
     let chunk: SavedDoc[] = [];
     for (const [id, doc] of this.docs) {
-      chunk.push([id, termList(doc) as string[], doc.tfs, doc.vectorText ?? null]);
+      chunk.push([id, termList(doc), doc.tfs, doc.vectorText ?? null]);
       if (chunk.length === textRestoreSliceDocs) {
         saved.chunks.push(checkpointCodec.pack(chunk));
         chunk = [];
@@ -410,9 +420,8 @@ export class TextIndex implements Projection {
 }
 
 function sameTerms(doc: TextDoc, terms: string[], tfs: number[]): boolean {
-  const posted = termList(doc);
-  if (posted.length !== terms.length) return false;
-  for (let i = 0; i < terms.length; i++) if (posted[i] !== terms[i] || tfAt(doc.tfs, i) !== tfAt(tfs, i)) return false;
+  if (termCount(doc) !== terms.length) return false;
+  for (let i = 0; i < terms.length; i++) if (termAt(doc, i) !== terms[i] || tfAt(doc.tfs, i) !== tfAt(tfs, i)) return false;
   return true;
 }
 

@@ -5,6 +5,7 @@
 import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
+import { none } from '../../projections/columns.js';
 import { depthOption, directionOption, limitOption, offsetOption } from './options.js';
 
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
@@ -27,43 +28,55 @@ export class GraphQueries {
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
   adjacent(id: string, relation: string | undefined, direction: Direction): NodeRecord[] {
-    const self = this.nodes.handleOf(id);
-    const others = this.adjacency.adjacentHandles(self, relation, direction);
+    const handles = this.distinctAdjacent(this.nodes.handleOf(id), relation, direction);
     const found: NodeRecord[] = [];
-    if (others.length > dedupeScanMax) {
-      const seen = new Set<number>([self]);
-      for (const other of others) {
+    for (let i = 0; i < handles.length; i++) found.push(this.nodes.recordAt(handles[i]!));
+    return found;
+  }
+
+  /**
+   * Handles of the distinct nodes one hop from the node with handle `self`, in edge order, `self`
+   * excluded: adjacency's list, deduplicated in place. Walks build records only for what they return.
+   */
+  private distinctAdjacent(self: number, relation: string | undefined, direction: Direction): number[] {
+    const handles = this.adjacency.adjacentHandles(self, relation, direction);
+    // Small neighbourhoods (the common case) deduplicate by scanning what is kept: cheaper than a
+    // Set for up to a few dozen entries.
+    const seen = handles.length > dedupeScanMax ? new Set<number>() : undefined;
+    let kept = 0;
+    for (let i = 0; i < handles.length; i++) {
+      const other = handles[i]!;
+      if (other === self) continue;
+      if (seen !== undefined) {
         if (seen.has(other)) continue;
         seen.add(other);
-        found.push(this.nodes.recordAt(other));
+      } else {
+        let repeat = false;
+        for (let j = 0; j < kept && !repeat; j++) repeat = handles[j] === other;
+        if (repeat) continue;
       }
-      return found;
+      handles[kept++] = other;
     }
-    // Small neighbourhoods (the common case) deduplicate by scanning the handles before: cheaper
-    // than a Set for up to a few dozen entries.
-    for (let i = 0; i < others.length; i++) {
-      const other = others[i]!;
-      if (other === self) continue;
-      let seen = false;
-      for (let j = 0; j < i && !seen; j++) seen = others[j] === other;
-      if (!seen) found.push(this.nodes.recordAt(other));
-    }
-    return found;
+    handles.length = kept;
+    return handles;
   }
 
   /** Breadth-first, never revisiting a node; each result carries its hop count. */
   withinDepth(id: string, depthMax: number, relation: string | undefined, direction: Direction): NeighborNode[] {
-    const depthOf = new Map<string, number>([[id, 0]]);
+    const start = this.nodes.handleOf(id);
+    const depthOf = new Map<number, number>([[start, 0]]);
     const found: NeighborNode[] = [];
-    let frontier = [id];
+    let frontier = [start];
     for (let depth = 1; depth <= depthMax && frontier.length > 0; depth++) {
-      const next: string[] = [];
+      const next: number[] = [];
       for (const from of frontier) {
-        for (const node of this.adjacent(from, relation, direction)) {
-          if (depthOf.has(node.id)) continue;
-          depthOf.set(node.id, depth);
-          next.push(node.id);
-          found.push({ ...node, depth });
+        for (const other of this.distinctAdjacent(from, relation, direction)) {
+          if (depthOf.has(other)) continue;
+          depthOf.set(other, depth);
+          next.push(other);
+          const node: NeighborNode = this.nodes.recordAt(other); // fresh: ours to add the depth to
+          node.depth = depth;
+          found.push(node);
         }
       }
       frontier = next;
@@ -86,22 +99,24 @@ export class GraphQueries {
   /** Fewest hops from `from` to `to` (BFS), the nodes of the path inclusive, or null when none. */
   shortestPath(from: string, to: string, options: { relation?: string; direction?: Direction }): NodeRecord[] | null {
     const direction = directionOption(options.direction, 'out');
-    const parent = new Map<string, string | null>([[from, null]]);
-    let frontier = [from];
-    while (frontier.length > 0 && !parent.has(to)) {
-      const next: string[] = [];
-      for (const nodeId of frontier) {
-        for (const node of this.adjacent(nodeId, options.relation, direction)) {
-          if (parent.has(node.id)) continue;
-          parent.set(node.id, nodeId);
-          next.push(node.id);
+    const start = this.nodes.handleOf(from);
+    const end = this.nodes.handleOf(to);
+    const parent = new Map<number, number>([[start, none]]);
+    let frontier = [start];
+    while (frontier.length > 0 && !parent.has(end)) {
+      const next: number[] = [];
+      for (const at of frontier) {
+        for (const other of this.distinctAdjacent(at, options.relation, direction)) {
+          if (parent.has(other)) continue;
+          parent.set(other, at);
+          next.push(other);
         }
       }
       frontier = next;
     }
-    if (!parent.has(to)) return null;
+    if (!parent.has(end)) return null;
     const path: NodeRecord[] = [];
-    for (let at: string | null = to; at !== null; at = parent.get(at) ?? null) path.push(this.nodes.get(at)!);
+    for (let at = end; at !== none; at = parent.get(at)!) path.push(this.nodes.recordAt(at));
     return path.reverse();
   }
 }
