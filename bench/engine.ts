@@ -9,6 +9,7 @@ import hnswlib from 'hnswlib-node';
 
 import { openEngine, type Engine, type EngineOptions } from '../src/index.js';
 import { clusteredVectors } from './vector-index.js';
+import { graphBatches, graphDegree as degree } from './compare-neighbors.js';
 import { vectorIndexEfConstructionDefault, vectorIndexEfSearchDefault, vectorIndexMDefault } from '../projections/vector-index.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeAlternatingUs, timeEachUs, writeResult, type Timed } from './support/report.js';
 import { exactTopK, meanRecall } from './support/knn-truth.js';
@@ -26,7 +27,6 @@ export interface EngineBenchOptions {
 export const fullSizes: EngineBenchOptions = { graphSizes: [100_000, 1_000_000], vectorCount: 100_000, vectorDim: 384, ingestEvents: 1_000_000, queries: 100_000 };
 export const quickSizes: EngineBenchOptions = { graphSizes: [10_000, 100_000], vectorCount: 5_000, vectorDim: 384, ingestEvents: 100_000, queries: 20_000 };
 
-const degree = 10;
 const batchEvents = 1000;
 
 async function withEngine<T>(options: Partial<EngineOptions>, body: (db: Engine) => Promise<T>): Promise<T> {
@@ -40,27 +40,6 @@ async function withEngine<T>(options: Partial<EngineOptions>, body: (db: Engine)
   }
 }
 
-
-function* graphBatches(nodes: number, seed: number): Generator<unknown[]> {
-  const random = seededRandom(seed);
-  let batch: unknown[] = [];
-  const flush = function* () {
-    if (batch.length > 0) yield batch;
-    batch = [];
-  };
-  for (let i = 0; i < nodes; i++) {
-    batch.push({ type: 'prime.node.created', payload: { id: `node:person:${i}`, type: i % 10 === 0 ? 'project' : 'person', properties: { name: `n${i}`, rank: i % 100 } } });
-    if (batch.length === batchEvents) yield* flush();
-  }
-  for (let i = 0; i < nodes; i++) {
-    for (let d = 0; d < degree; d++) {
-      const target = Math.floor(random() * nodes);
-      batch.push({ type: 'prime.edge.created', payload: { id: `edge:${i}:${d}`, source: `node:person:${i}`, target: `node:person:${target}`, relation: d % 2 === 0 ? 'knows' : 'cites' } });
-      if (batch.length === batchEvents) yield* flush();
-    }
-  }
-  yield* flush();
-}
 
 interface Row {
   question: string;

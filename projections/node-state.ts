@@ -2,6 +2,7 @@
 
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
+import { batchEventsMax } from '../src/limits.js';
 import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { CountedNames, grown, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
@@ -77,6 +78,9 @@ interface SavedNodeState {
   versions: Float64Array;
 }
 
+/** Two ends an edge: a whole batch's lookups fit, so validation's answers serve the batch's apply. */
+const recentIdsMax = 2 * batchEventsMax;
+
 // Records: properties of one shape have their keys written once (useRecords); moreTypes keeps
 // the number columns typed arrays, which decode as one copy.
 const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structuredClone: false });
@@ -104,9 +108,13 @@ export class NodeState implements Projection {
   private stamps = new Float64Array(0);
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
-  /** The last two ids handleOf answered, and its answers. */
-  private readonly recentIds: [string | undefined, string | undefined] = [undefined, undefined];
-  private readonly recentHandles = new Int32Array(2);
+  /**
+   * Live nodes handleOf found lately, by id. An edge event's two ends are looked up three times:
+   * by validation, then by the cross-domain index and adjacency when the batch is applied. A hit
+   * here costs a Map probe on a string whose hash V8 keeps in the string; a miss goes to the id
+   * table, whose slots, handle → id array and id strings are three cache misses at 1M nodes.
+   */
+  private readonly recent = new Map<string, number>();
 
   /** The node's record, fresh. */
   get(id: string): NodeRecord | undefined {
@@ -120,21 +128,14 @@ export class NodeState implements Projection {
 
   /** The node's handle, or -1 for no such node. */
   handleOf(id: string): number {
-    // An edge event's two ends are looked up by adjacency right after the cross-domain index looked
-    // them up: the last two answers save those two hashes and probes (cache misses at 1M nodes).
-    if (id === this.recentIds[0]) return this.recentHandles[0]!;
-    if (id === this.recentIds[1]) return this.recentHandles[1]!;
+    const recent = this.recent.get(id);
+    if (recent !== undefined) return recent;
     const handle = this.handles.get(id);
-    this.recentIds[1] = this.recentIds[0];
-    this.recentHandles[1] = this.recentHandles[0]!;
-    this.recentIds[0] = id;
-    this.recentHandles[0] = handle;
+    if (handle >= 0) {
+      if (this.recent.size >= recentIdsMax) this.recent.clear();
+      this.recent.set(id, handle);
+    }
     return handle;
-  }
-
-  /** Called on every change to the id → handle table. */
-  private forgetRecent(): void {
-    this.recentIds[0] = this.recentIds[1] = undefined;
   }
 
   /** The id of a live handle. */
@@ -196,7 +197,6 @@ export class NodeState implements Projection {
       case 'prime.node.created': {
         const { id, properties } = event.payload;
         const props = isEmpty(properties) ? noProperties : properties;
-        this.forgetRecent();
         const handle = this.handles.add(id);
         this.ensureRows(handle + 1);
         this.properties[handle] = props;
@@ -225,7 +225,7 @@ export class NodeState implements Projection {
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.types.release(this.typeHandles[handle]!);
         this.domains.release(this.domainHandles[handle]!);
-        this.forgetRecent();
+        this.recent.delete(event.payload.id);
         this.handles.remove(handle);
         this.properties[handle] = noProperties;
         return;
@@ -298,7 +298,7 @@ export class NodeState implements Projection {
     for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
     const handles = IdTable.loadExact(saved.handles, ids);
     assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
-    this.forgetRecent();
+    this.recent.clear();
     this.handles = handles;
     const limit = handles.handleLimit;
     this.properties = new Array<Properties>(limit).fill(noProperties);

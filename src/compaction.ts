@@ -41,6 +41,7 @@ import { nodeFiles } from '../wal/files.js';
 import { readSegmentEvents } from '../wal/reader.js';
 import type { Wal } from '../wal/wal.js';
 import { assert, mnemoError } from './errors.js';
+import { eventFromLog } from './event-codec.js';
 import type { StoredEvent } from './events.js';
 
 /** Rows per row group: a group is the unit a reader decodes at once; 100K rows is ~15 MiB with vectors. */
@@ -382,7 +383,7 @@ export function compactSegment(job: SegmentJob): ParquetFileInfo {
   const temp = path + tempSuffix;
   rmSync(temp, { force: true });
   const events = (function* () {
-    for (const { event } of readSegmentEvents(nodeFiles, { path: job.segmentPath, bytes: job.segmentBytes, firstSeq: job.firstSeq, lastSeq: job.lastSeq }, 1)) yield event as StoredEvent;
+    for (const { seq, event } of readSegmentEvents(nodeFiles, { path: job.segmentPath, bytes: job.segmentBytes, firstSeq: job.firstSeq, lastSeq: job.lastSeq }, 1)) yield eventFromLog(seq, event);
   })();
   const written = writeEventsParquet(temp, events, { fsync: false });
   crashPoint('temp-write', job.crashAt);

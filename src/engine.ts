@@ -62,6 +62,7 @@ import {
 import { compactionPollMs, Compactor, parquetDirName, recoverParquetDir, type CompactionStats, type ParquetFileInfo } from './compaction.js';
 import { EventLog, SeqTimeIndex, TimeTravel, type DiffResult, type HistoricalState } from './history.js';
 import { isMnemoError, mnemoError } from './errors.js';
+import { encodeEvents } from './event-codec.js';
 import { prepareBatch, type Properties, type RawEvent, type StateView, type StoredEvent } from './events.js';
 import { batchBytesMax, eventBytesMax } from './limits.js';
 import { BackgroundIndexer } from './query/background-indexer.js';
@@ -301,8 +302,8 @@ export class Engine implements MnemoEngine {
   private async appendPrepared(events: RawEvent[]): Promise<AppendResult> {
     const firstSeq = this.wal.lastSeq + 1;
     const ts = Date.now();
-    const stored = events.map((event, i) => envelope(event, firstSeq + i, ts));
-    const payload = this.encodeChecked(stored);
+    const payload = encodeChecked(events, ts);
+    const stored = events.map((event, i) => ({ seq: firstSeq + i, ts, ...event }) as StoredEvent);
     let durable: Promise<void>;
     try {
       durable = this.wal.append(firstSeq, stored.length, payload);
@@ -369,21 +370,6 @@ export class Engine implements MnemoEngine {
     const prepared = prepareBatch([event], this.view, this.prepareOptions);
     await this.appendPrepared(prepared);
     return prepared as [RawEvent];
-  }
-
-  private encodeChecked(stored: StoredEvent[]): Uint8Array {
-    const payload = this.wal.encode(stored);
-    if (payload.byteLength > batchBytesMax) {
-      throw mnemoError('BATCH_TOO_LARGE', { size: payload.byteLength, max: batchBytesMax, unit: 'bytes encoded' });
-    }
-    // Only when the whole batch is over the one-event limit can a single event be; encode each then.
-    if (payload.byteLength > eventBytesMax) {
-      stored.forEach((event, index) => {
-        const bytes = this.wal.encode([event]).byteLength;
-        if (bytes > eventBytesMax) throw mnemoError('EVENT_TOO_LARGE', { bytes, max: eventBytesMax, index });
-      });
-    }
-    return payload;
   }
 
   private assertWritable(): void {
@@ -614,15 +600,15 @@ function setAside(dir: string, warn: (message: string) => void): void {
   }
 }
 
-function envelope(event: RawEvent, seq: number, ts: number): StoredEvent {
-  // Vectors are logged as float32, the precision HNSW indexes them at: 4 bytes a dimension
-  // instead of msgpack's 9 for a float64 (1.5 KiB instead of 3.5 KiB for 384 dimensions).
-  if (event.type === 'prime.vector.stored' && event.payload.vector !== undefined && !(event.payload.vector instanceof Float32Array)) {
-    return { seq, ts, type: event.type, payload: { ...event.payload, vector: Float32Array.from(event.payload.vector) } } as StoredEvent;
+/** The batch's WAL payload, within the byte limits for a batch and for one event. */
+function encodeChecked(events: readonly RawEvent[], ts: number): Uint8Array {
+  const { payload, largestEventBytes, largestEventIndex } = encodeEvents(events, ts);
+  if (payload.byteLength > batchBytesMax) {
+    throw mnemoError('BATCH_TOO_LARGE', { size: payload.byteLength, max: batchBytesMax, unit: 'bytes encoded' });
   }
-  return { seq, ts, type: event.type, payload: event.payload } as StoredEvent;
+  if (largestEventBytes > eventBytesMax) throw mnemoError('EVENT_TOO_LARGE', { bytes: largestEventBytes, max: eventBytesMax, index: largestEventIndex });
+  return payload;
 }
-
 
 function reportRecovery(wal: Wal, warn: (message: string) => void): void {
   const { tornTail, repaired } = wal.recovery;

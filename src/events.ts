@@ -47,10 +47,8 @@ export type StoredEvent = RawEvent & {
   seq: number;
   /** Milliseconds since the epoch, taken at append. */
   ts: number;
-  /** Writer id, in replicated mode. */
-  origin?: string;
-  /** Hybrid logical clock, in replicated mode. */
-  hlc?: string;
+  // Replicated mode (SPEC.md: `origin`, `hlc`) is not built; it would add its fields here and to
+  // the WAL payload writer (event-codec.ts), which writes exactly these.
 };
 
 /** The entity an event is about: the id every payload carries. */
@@ -302,7 +300,7 @@ function requireLiveNode(value: unknown, index: number, field: string, overlay: 
   return id;
 }
 
-function checkVector(value: unknown, index: number, overlay: BatchOverlay): number[] | Float32Array {
+function checkVector(value: unknown, index: number, overlay: BatchOverlay): Float32Array {
   let vector: number[] | Float32Array;
   if (value instanceof Float32Array || Array.isArray(value)) vector = value;
   else throw invalid(index, '.payload.vector', `expected an array of numbers or a Float32Array, got ${describeValue(value)}`);
@@ -317,7 +315,8 @@ function checkVector(value: unknown, index: number, overlay: BatchOverlay): numb
     if (typeof x !== 'number' || x - x !== 0) throw invalid(index, `.payload.vector[${k}]`, `expected a finite number, got ${describeValue(x)}`);
   }
   overlay.dim = dim; // the first vector fixes the dimension for the rest of the batch (and, once logged, the data dir)
-  return vector.slice();
+  // A float32 copy: the precision HNSW indexes at, and what the log stores (4 bytes a dimension).
+  return Float32Array.from(vector);
 }
 
 function prepareNodeCreated(p: Record<string, unknown>, index: number, overlay: BatchOverlay, path: JsonPath, out: RawEvent[]): void {

@@ -17,6 +17,7 @@ import type { AsOf } from './api.js';
 import { readCheckpointParts, type CheckpointEntry } from './checkpoint.js';
 import { decodePayload, readParquetColumns, readParquetEvents, type EventColumns, type ParquetFileInfo } from './compaction.js';
 import { assert, mnemoError } from './errors.js';
+import { eventFromLog } from './event-codec.js';
 import type { StoredEvent } from './events.js';
 import { GraphQueries } from './query/graph.js';
 
@@ -60,7 +61,7 @@ export class EventLog {
       if (seq > toSeq) return;
       if (seq !== next) throw mnemoError('PARQUET_CORRUPT', { file: 'parquet/', reason: `events ${next}..${seq - 1} are in neither Parquet nor the WAL` });
       next++;
-      yield event as StoredEvent;
+      yield eventFromLog(seq, event);
     }
   }
 
@@ -97,7 +98,7 @@ export class EventLog {
       else scanParquetFor(file.path, entityId, touching, consider);
       next = file.lastSeq + 1;
     }
-    for (const { seq, event } of this.wal.replay(next)) if (seq >= next) consider(event as StoredEvent);
+    for (const { seq, event } of this.wal.replay(next)) if (seq >= next) consider(eventFromLog(seq, event));
     return out;
   }
 }

@@ -182,18 +182,16 @@ export function findValidFrame(buf: Uint8Array, from: number, minSeq: number): n
   return -1;
 }
 
-// Payload encoding. msgpackr records (`useRecords: true`) with no shared `structures`:
-// every payload embeds its record definitions inline, so any single record decodes
-// with a fresh decoder (a segment, a copied file, a torn-off tail all stay readable)
-// and nothing about the encoding lives outside the record. Measured on this machine
-// for 1000-event batches of prime.node.created events: encode ~480–530K events/s,
-// decode ~680K events/s, 102 B/event; plain maps (`useRecords: false`) decode at
-// ~300K events/s and take 160 B/event.
-// `moreTypes: true` keeps typed arrays typed: a Float32Array vector is written as an extension
-// (4 bytes a dimension) and decodes as a Float32Array, not as a byte Buffer.
-
+// Payload encoding. A payload is one msgpack array of the batch's events; what an event is, the
+// WAL does not know. The engine writes its payloads itself (src/event-codec.ts: plain msgpack, one
+// positional array per event). `encodePayload` is the generic encoder for opaque values (the WAL's
+// own tests and benches): msgpackr records (`useRecords: true`) with no shared `structures`, so
+// every payload embeds its record definitions and decodes with a fresh decoder, as older engine
+// logs did. `moreTypes: true` keeps typed arrays typed.
 const packr = new Packr({ useRecords: true, moreTypes: true });
-const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
+// `mapsAsObjects`: plain msgpack maps (the engine's own payload writer, src/event-codec.ts, writes
+// those and no records) decode as objects, not as Maps.
+const unpackr = new Unpackr({ useRecords: true, moreTypes: true, mapsAsObjects: true });
 
 export function encodePayload(events: readonly unknown[]): Uint8Array {
   return packr.pack(events);

@@ -172,13 +172,13 @@ describe('prepareBatch checks vectors', () => {
     expect(rejectionOf([{ type: 'prime.vector.stored', payload: { id: 'v', vector: [1], metadata: [1] } }]).message).toContain('events[0].payload.metadata: expected a plain object');
   });
 
-  it('given a Float32Array and a number[], when stored, then both are accepted as copies of their own kind', () => {
+  it('given a Float32Array and a number[], when stored, then both are accepted as float32 copies (the precision HNSW indexes and the log stores)', () => {
     const f32 = new Float32Array([1, 2, 3]);
-    const plain = [4, 5, 6];
+    const plain = [4, 5, 6.1];
     const events = prepareBatch([vector('a', f32), { type: 'prime.vector.stored', payload: { id: 'b', vector: plain, text: 'hi', metadata: { k: 1 } } }], new GivenState());
     expect(events[0]!.payload).toEqual({ id: 'a', vector: new Float32Array([1, 2, 3]) });
     expect((events[0]!.payload as { vector: unknown }).vector).not.toBe(f32);
-    expect(events[1]!.payload).toEqual({ id: 'b', vector: [4, 5, 6], text: 'hi', metadata: { k: 1 } });
+    expect(events[1]!.payload).toEqual({ id: 'b', vector: new Float32Array([4, 5, 6.1]), text: 'hi', metadata: { k: 1 } });
   });
 });
 
