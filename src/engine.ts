@@ -303,7 +303,7 @@ export class Engine implements MnemoEngine {
     const firstSeq = this.wal.lastSeq + 1;
     const ts = Date.now();
     const payload = encodeChecked(events, ts);
-    const stored = events.map((event, i) => ({ seq: firstSeq + i, ts, ...event }) as StoredEvent);
+    const stored = events.map((event, i) => ({ seq: firstSeq + i, ts, type: event.type, payload: event.payload }) as StoredEvent);
     let durable: Promise<void>;
     try {
       durable = this.wal.append(firstSeq, stored.length, payload);

@@ -269,8 +269,11 @@ function properties(value: unknown, index: number, base: string, path: JsonPath)
   return cloneObject(value, 1, path);
 }
 
+/** What an absent properties object becomes: one frozen object, not a new one per event (most edges have none). */
+const noProperties: Properties = Object.freeze({});
+
 function optionalProperties(value: unknown, index: number, base: string, path: JsonPath): Properties {
-  return value === undefined || value === null ? {} : properties(value, index, base, path);
+  return value === undefined || value === null ? noProperties : properties(value, index, base, path);
 }
 
 function requireId(value: unknown, index: number, field: string): string {

@@ -13,6 +13,7 @@ describe('benches at tiny size', () => {
     const second = await runEngineBench(tiny, () => {});
     expect(first.markdown).toContain('mnemo `neighbors`');
     expect(first.markdown).toContain('recall@10');
+    expect(first.markdown).toContain('floor: bare Maps');
     expect(second.checksum).toBe(first.checksum);
   });
 
