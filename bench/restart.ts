@@ -15,6 +15,7 @@ import { Engine, type EngineTuning } from '../src/engine.js';
 import type { EngineOptions } from '../src/api.js';
 import { readHeader, headerBytes } from '../wal/record.js';
 import { IdTable } from '../projections/id-table.js';
+import { eventFromLog } from '../src/event-codec.js';
 import type { StoredEvent } from '../src/events.js';
 import { checksumOf, fmt, hasFlag, machineLine, markdownTable, percentiles, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
@@ -151,18 +152,19 @@ function dirBytes(dir: string, suffix: string): number {
 
 /**
  * The floor: the same WAL records decoded with msgpackr alone (no checksum, no validation, no
- * projections), each event handed to `apply` if given.
+ * projections), each event handed to `apply` if given (made an event object from the log's
+ * positional form first, as replay does).
  */
 function decodeFloor(walDir: string, apply?: (event: StoredEvent) => void): { events: number; seconds: number } {
-  const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
+  const unpackr = new Unpackr({ useRecords: true, moreTypes: true, mapsAsObjects: true }); // as the WAL decodes
   const buffers = readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort().map((f) => readFileSync(join(walDir, f)));
   const started = performance.now();
   let events = 0;
   for (const buf of buffers) {
     for (let offset = 0; offset + headerBytes <= buf.length; ) {
       const header = readHeader(buf, offset);
-      const decoded = unpackr.unpack(buf.subarray(offset + headerBytes, offset + headerBytes + header.payloadBytes)) as StoredEvent[];
-      if (apply !== undefined) for (const event of decoded) apply(event);
+      const decoded = unpackr.unpack(buf.subarray(offset + headerBytes, offset + headerBytes + header.payloadBytes)) as unknown[];
+      if (apply !== undefined) for (let i = 0; i < decoded.length; i++) apply(eventFromLog(header.firstSeq + i, decoded[i]));
       events += decoded.length;
       offset += headerBytes + header.payloadBytes;
     }

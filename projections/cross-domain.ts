@@ -109,8 +109,9 @@ export class CrossDomainIndex implements Projection {
 
   /** Files the edge under its ends' domain pair if they differ; `movedId`, if given, is read as being in `movedDomain`. */
   private placeIfCross(id: string, source: string, target: string, relation: string, movedId?: string, movedDomain?: string): void {
-    const from = this.nodes.handleOf(source);
-    const to = this.nodes.handleOf(target);
+    // Adjacency, applied next, looks the same two ends up.
+    const from = this.nodes.rememberHandleOf(source);
+    const to = this.nodes.rememberHandleOf(target);
     if (from < 0 || to < 0) assert(false, `edge ${id} joins an unknown node`);
     const fromDomain = source === movedId ? movedDomain! : this.nodes.domainAt(from);
     const toDomain = target === movedId ? movedDomain! : this.nodes.domainAt(to);

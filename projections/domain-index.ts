@@ -20,6 +20,8 @@ import type { Projection } from './registry.js';
 export interface NodeTable {
   /** The live node's handle, or -1. */
   handleOf(id: string): number;
+  /** handleOf, for a lookup on the write path that later ones of the same batch repeat. */
+  rememberHandleOf(id: string): number;
   typeAt(handle: number): string;
   domainAt(handle: number): string;
   idAt(handle: number): string;

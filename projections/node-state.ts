@@ -79,7 +79,7 @@ interface SavedNodeState {
 }
 
 /** Two ends an edge: a whole batch's lookups fit, so validation's answers serve the batch's apply. */
-const recentIdsMax = 2 * batchEventsMax;
+const rememberedIdsMax = 2 * batchEventsMax;
 
 // Records: properties of one shape have their keys written once (useRecords); moreTypes keeps
 // the number columns typed arrays, which decode as one copy.
@@ -109,13 +109,15 @@ export class NodeState implements Projection {
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
   /**
-   * Live nodes handleOf found lately, by id. An edge event's two ends are looked up three times:
-   * by validation, then by the cross-domain index and adjacency when the batch is applied. A hit
-   * here costs a Map probe on a string whose hash V8 keeps in the string; a miss goes to the id
-   * table, whose slots, handle → id array and id strings are three cache misses at 1M nodes.
+   * Live nodes looked up for the batch being written, by id. An edge event's two ends are looked
+   * up three times: by validation, then by the cross-domain index and adjacency as the batch is
+   * applied. Validation and the cross-domain index remember what they find (rememberHandleOf), and
+   * the lookups after them hit here: a Map probe on a string whose hash V8 keeps in the string,
+   * where the id table costs three cache misses at 1M nodes (its slots, the handle → id array, the
+   * id string). The engine forgets it all once a batch is applied, so a read between appends pays
+   * one size check, not a Map probe.
    */
-  private readonly recent = new Map<string, number>();
-
+  private readonly remembered = new Map<string, number>();
   /** The node's record, fresh. */
   get(id: string): NodeRecord | undefined {
     const handle = this.handleOf(id);
@@ -128,14 +130,25 @@ export class NodeState implements Projection {
 
   /** The node's handle, or -1 for no such node. */
   handleOf(id: string): number {
-    const recent = this.recent.get(id);
-    if (recent !== undefined) return recent;
-    const handle = this.handles.get(id);
+    if (this.remembered.size !== 0) {
+      const remembered = this.remembered.get(id);
+      if (remembered !== undefined) return remembered;
+    }
+    return this.handles.get(id);
+  }
+
+  /** handleOf, remembering a live node's handle until forgetRemembered (for the lookups of the batch being written). */
+  rememberHandleOf(id: string): number {
+    const handle = this.handleOf(id);
     if (handle >= 0) {
-      if (this.recent.size >= recentIdsMax) this.recent.clear();
-      this.recent.set(id, handle);
+      if (this.remembered.size >= rememberedIdsMax) this.remembered.clear();
+      this.remembered.set(id, handle);
     }
     return handle;
+  }
+
+  forgetRemembered(): void {
+    this.remembered.clear();
   }
 
   /** The id of a live handle. */
@@ -225,7 +238,7 @@ export class NodeState implements Projection {
         if (handle < 0) assert(false, `node.deleted for unknown node ${event.payload.id} at seq ${event.seq}`);
         this.types.release(this.typeHandles[handle]!);
         this.domains.release(this.domainHandles[handle]!);
-        this.recent.delete(event.payload.id);
+        this.remembered.delete(event.payload.id);
         this.handles.remove(handle);
         this.properties[handle] = noProperties;
         return;
@@ -298,7 +311,7 @@ export class NodeState implements Projection {
     for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
     const handles = IdTable.loadExact(saved.handles, ids);
     assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
-    this.recent.clear();
+    this.remembered.clear();
     this.handles = handles;
     const limit = handles.handleLimit;
     this.properties = new Array<Properties>(limit).fill(noProperties);

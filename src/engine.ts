@@ -156,7 +156,7 @@ export class Engine implements MnemoEngine {
     this.indexer = new BackgroundIndexer(this.vectors);
     this.prepareOptions = options.vector?.dim === undefined ? {} : { dimDefault: options.vector.dim };
     this.view = {
-      hasNode: (id) => this.nodes.has(id),
+      hasNode: (id) => this.nodes.rememberHandleOf(id) >= 0,
       nodeType: (id) => this.nodes.typeOfNode(id),
       hasEdge: (id) => this.adjacency.hasEdge(id),
       edgeIdsOf: (id) => this.adjacency.edgeIdsOf(id),
@@ -252,6 +252,7 @@ export class Engine implements MnemoEngine {
 
   private replayFrom(fromSeq: number): void {
     for (const event of this.log.events(fromSeq)) this.registry.apply(event);
+    this.nodes.forgetRemembered();
     this.log.forgetDecoded();
     this.indexer.kick();
     this.restoreTextInBackground();
@@ -295,7 +296,14 @@ export class Engine implements MnemoEngine {
 
   async append(input: unknown): Promise<AppendResult> {
     this.assertWritable();
-    return this.appendPrepared(prepareBatch(input, this.view, this.prepareOptions));
+    let events: RawEvent[];
+    try {
+      events = prepareBatch(input, this.view, this.prepareOptions);
+    } catch (e) {
+      this.nodes.forgetRemembered(); // what validation looked up before it failed
+      throw e;
+    }
+    return this.appendPrepared(events);
   }
 
   /** Logs and applies a batch that `prepareBatch` produced just now (no await in between). */
@@ -311,6 +319,7 @@ export class Engine implements MnemoEngine {
       throw this.fail(e);
     }
     for (const event of stored) this.registry.apply(event);
+    this.nodes.forgetRemembered();
     if (stored.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
     this.lastAppendAt = ts;
     // Hold a due checkpoint while appends keep coming (the background poll takes it once writes

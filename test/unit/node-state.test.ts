@@ -63,21 +63,24 @@ describe('NodeState', () => {
     expect(state.get('a')).toBeUndefined();
   });
 
-  it('given ids looked up before and after they are created and deleted, then each lookup sees the change', () => {
+  it('given ids looked up (and remembered) before and after they are created and deleted, then each lookup sees the change', () => {
     const state = new NodeState();
-    expect([state.handleOf('a'), state.handleOf('b')]).toEqual([-1, -1]);
+    expect([state.rememberHandleOf('a'), state.rememberHandleOf('b')]).toEqual([-1, -1]);
     given([created('a', 'person')], state);
-    expect(state.handleOf('a')).toBeGreaterThanOrEqual(0);
+    expect(state.rememberHandleOf('a')).toBeGreaterThanOrEqual(0);
     expect(state.handleOf('b')).toBe(-1);
     given([created('b', 'person')], state, 2);
     expect(state.has('b')).toBe(true);
-    const b = state.handleOf('b');
+    const b = state.rememberHandleOf('b');
     given([deleted('b')], state, 3);
     expect(state.has('b')).toBe(false);
+    expect(state.handleOf('b')).toBe(-1);
     given([created('c', 'place')], state, 4);
-    expect(state.handleOf('c')).toBe(b); // the freed handle, reused
+    expect(state.rememberHandleOf('c')).toBe(b); // the freed handle, reused
     expect(state.get('c')!.type).toBe('place');
     expect(state.has('b')).toBe(false);
+    state.forgetRemembered();
+    expect([state.handleOf('a'), state.handleOf('b'), state.handleOf('c')]).toEqual([0, -1, b]);
   });
 
   it('given thousands of nodes (columns grown many times), when read and reloaded, then every node has its own type, domain and stamps', async () => {
