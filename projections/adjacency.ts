@@ -15,18 +15,11 @@
 
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
-import type { Properties, StoredEvent } from '../src/events.js';
+import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash } from './digest.js';
 import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './registry.js';
-
-const noProperties: Properties = Object.freeze({}) as Properties;
-
-function isEmpty(object: object): boolean {
-  for (const _ in object) return false;
-  return true;
-}
 
 /** An edge as getEdge returns it: a fresh object each call. */
 export interface EdgeRecord {

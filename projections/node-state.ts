@@ -3,7 +3,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../src/errors.js';
 import { batchEventsMax } from '../src/limits.js';
-import { domainAfterUpdate, domainOf, type Properties, type StoredEvent } from '../src/events.js';
+import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { CountedNames, grown, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
@@ -21,14 +21,6 @@ export interface NodeRecord {
   readonly updatedAt: number;
   /** seq of the last event that changed this node. */
   readonly version: number;
-}
-
-/** Shared by every node without properties: most graphs have many, and an empty object costs 56 bytes each. */
-const noProperties: Properties = Object.freeze({}) as Properties;
-
-function isEmpty(object: object): boolean {
-  for (const _ in object) return false;
-  return true;
 }
 
 /**
@@ -118,6 +110,7 @@ export class NodeState implements Projection {
    * one size check, not a Map probe.
    */
   private readonly remembered = new Map<string, number>();
+
   /** The node's record, fresh. */
   get(id: string): NodeRecord | undefined {
     const handle = this.handleOf(id);
@@ -139,7 +132,9 @@ export class NodeState implements Projection {
 
   /** handleOf, remembering a live node's handle until forgetRemembered (for the lookups of the batch being written). */
   rememberHandleOf(id: string): number {
-    const handle = this.handleOf(id);
+    const remembered = this.remembered.get(id);
+    if (remembered !== undefined) return remembered;
+    const handle = this.handles.get(id);
     if (handle >= 0) {
       if (this.remembered.size >= rememberedIdsMax) this.remembered.clear();
       this.remembered.set(id, handle);

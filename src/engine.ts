@@ -295,43 +295,53 @@ export class Engine implements MnemoEngine {
   // ---- writes ----
 
   async append(input: unknown): Promise<AppendResult> {
-    this.assertWritable();
-    let events: RawEvent[];
-    try {
-      events = prepareBatch(input, this.view, this.prepareOptions);
-    } catch (e) {
-      this.nodes.forgetRemembered(); // what validation looked up before it failed
-      throw e;
-    }
-    return this.appendPrepared(events);
+    const { events, firstSeq, durable } = this.logAndApply(input);
+    await this.durable(durable);
+    return { firstSeq, lastSeq: firstSeq + events.length - 1 };
   }
 
-  /** Logs and applies a batch that `prepareBatch` produced just now (no await in between). */
-  private async appendPrepared(events: RawEvent[]): Promise<AppendResult> {
-    const firstSeq = this.wal.lastSeq + 1;
-    const ts = Date.now();
-    const payload = encodeChecked(events, ts);
-    const stored = events.map((event, i) => ({ seq: firstSeq + i, ts, type: event.type, payload: event.payload }) as StoredEvent);
-    let durable: Promise<void>;
+  /**
+   * Validates, logs and applies a batch, all synchronously (so no other append comes between), and
+   * returns the events as logged and the promise of their durability. Whatever node-state
+   * remembered for the batch is forgotten however this ends.
+   */
+  private logAndApply(input: unknown): { events: RawEvent[]; firstSeq: number; durable: Promise<void> } {
+    this.assertWritable();
     try {
-      durable = this.wal.append(firstSeq, stored.length, payload);
+      const events = prepareBatch(input, this.view, this.prepareOptions);
+      const firstSeq = this.wal.lastSeq + 1;
+      const ts = Date.now();
+      const payload = encodeChecked(events, ts);
+      let durable: Promise<void>;
+      try {
+        durable = this.wal.append(firstSeq, events.length, payload);
+      } catch (e) {
+        throw this.fail(e);
+      }
+      let vectorStored = false;
+      for (let i = 0; i < events.length; i++) {
+        const { type, payload } = events[i]!;
+        this.registry.apply({ seq: firstSeq + i, ts, type, payload } as StoredEvent);
+        vectorStored ||= type === 'prime.vector.stored';
+      }
+      if (vectorStored) this.indexer.kick();
+      this.lastAppendAt = ts;
+      // Hold a due checkpoint while appends keep coming (the background poll takes it once writes
+      // pause), unless the tail has grown far past due: a checkpoint serialises every projection on
+      // this thread, and during a bulk load it cost ~36% of durable ingest (113K → 72K events/s).
+      if (this.checkpointBacklog() >= checkpointHoldFactor) this.checkpointInBackground();
+      return { events, firstSeq, durable };
+    } finally {
+      this.nodes.forgetRemembered();
+    }
+  }
+
+  private async durable(written: Promise<void>): Promise<void> {
+    try {
+      await written;
     } catch (e) {
       throw this.fail(e);
     }
-    for (const event of stored) this.registry.apply(event);
-    this.nodes.forgetRemembered();
-    if (stored.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
-    this.lastAppendAt = ts;
-    // Hold a due checkpoint while appends keep coming (the background poll takes it once writes
-    // pause), unless the tail has grown far past due: a checkpoint serialises every projection on
-    // this thread, and during a bulk load it cost ~36% of durable ingest (113K → 72K events/s).
-    if (this.checkpointBacklog() >= checkpointHoldFactor) this.checkpointInBackground();
-    try {
-      await durable;
-    } catch (e) {
-      throw this.fail(e);
-    }
-    return { firstSeq, lastSeq: firstSeq + stored.length - 1 };
   }
 
   async addNode(input: AddNodeInput): Promise<{ nodeId: string }> {
@@ -375,10 +385,9 @@ export class Engine implements MnemoEngine {
 
   /** Appends one raw event and returns the logged form (with the id the engine generated, if any). */
   private async appendOne(event: unknown): Promise<[RawEvent]> {
-    this.assertWritable();
-    const prepared = prepareBatch([event], this.view, this.prepareOptions);
-    await this.appendPrepared(prepared);
-    return prepared as [RawEvent];
+    const { events, durable } = this.logAndApply([event]);
+    await this.durable(durable);
+    return events as [RawEvent];
   }
 
   private assertWritable(): void {

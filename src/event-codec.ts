@@ -13,7 +13,7 @@
 // reads: `eventFromLog` takes both shapes.
 import { endianness } from 'node:os';
 import { assert } from './errors.js';
-import { eventTypes, type EventType, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from './events.js';
+import { eventTypes, noProperties, type EventType, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from './events.js';
 
 assert(endianness() === 'LE', 'the WAL writes vectors as little-endian float32, this machine is big-endian');
 
@@ -26,9 +26,9 @@ class MsgpackWriter {
   private buf = Buffer.allocUnsafe(scratchBytesInitial);
   at = 0;
 
-  /** A copy of what was written since `start`: the WAL may keep it, and the scratch is overwritten by the next batch. */
-  copy(start: number): Buffer {
-    return Buffer.from(this.buf.subarray(start, this.at));
+  /** A copy of what was written: the WAL may keep it, and the scratch is overwritten by the next batch. */
+  copy(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.at));
   }
 
   private room(bytes: number): void {
@@ -194,7 +194,7 @@ function writeEvent(event: RawEvent, ts: number): void {
       w.string(target);
       w.string(relation);
       w.number(weight ?? 1);
-      w.object(properties ?? {});
+      w.object(properties ?? noProperties);
       return;
     }
     case 'prime.vector.stored': {
@@ -236,7 +236,7 @@ export function encodeEvents(events: readonly RawEvent[], ts: number): EncodedBa
       largestEventIndex = i;
     }
   }
-  return { payload: writer.copy(0), largestEventBytes, largestEventIndex };
+  return { payload: writer.copy(), largestEventBytes, largestEventIndex };
 }
 
 function float32sOf(bytes: Uint8Array): Float32Array {
