@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Engine, type EngineTuning } from '../src/engine.js';
+import { Engine, type EngineTuning } from '../src/engine/engine.js';
 import type { EngineOptions } from '../src/index.js';
 import { graphBatchesOfEvents, graphDegree } from './compare-neighbors.js';
 import { SqliteGraph } from './peers/sqlite.js';

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Unpackr } from 'msgpackr';
 
-import { Engine, type EngineTuning } from '../src/engine.js';
-import type { EngineOptions } from '../src/api.js';
+import { Engine, type EngineTuning } from '../src/engine/engine.js';
+import type { EngineOptions } from '../src/kernel/api.js';
 import { readHeader, headerBytes } from '../wal/record.js';
 import { IdTable } from '../projections/id-table.js';
-import { eventFromLog } from '../src/event-codec.js';
-import type { StoredEvent } from '../src/events.js';
+import { eventFromLog } from '../src/kernel/event-codec.js';
+import type { StoredEvent } from '../src/kernel/events.js';
 import { checksumOf, fmt, hasFlag, machineLine, markdownTable, percentiles, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
 import { compiledPath } from './support/compiled.js';

@@ -22,7 +22,7 @@ import {
   vectorIndexMDefault,
   vectorIndexSliceMs,
 } from '../projections/vector-index.js';
-import type { StoredEvent } from '../src/events.js';
+import type { StoredEvent } from '../src/kernel/events.js';
 import { seededRandom } from './support/random.js';
 import { exactTopK, meanRecall } from './support/knn-truth.js';
 

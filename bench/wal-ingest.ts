@@ -109,7 +109,7 @@ async function walCell(root: string, mode: Durability, batchEvents: number, cell
   for (const budget = cell.budget(); budget.more(); batch++) {
     const batchEventsList = cell.events[batch % cell.events.length]!;
     const t0 = performance.now();
-    const payload = wal.encode(batchEventsList);
+    const payload = encodePayload(batchEventsList);
     cell.checksum.value = (cell.checksum.value + crc32(payload)) >>> 0;
     const p = wal.append(wal.lastSeq + 1, batchEvents, payload).then(() => {
       latencies.push((performance.now() - t0) * 1000);

@@ -14,12 +14,12 @@
 // Reads materialise an EdgeRecord only for what they return.
 
 import { Packr } from 'msgpackr';
-import { assert } from '../src/errors.js';
-import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/events.js';
+import { assert, checkpointCheck } from '../src/kernel/errors.js';
+import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 
 /** An edge as getEdge returns it: a fresh object each call. */
 export interface EdgeRecord {
@@ -309,10 +309,10 @@ export class Adjacency implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedAdjacency;
-    assert(saved.format === 2, `adjacency checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 2, 'adjacency', `adjacency checkpoint format ${String(saved.format)} is not supported`);
     const edgeIds = IdTable.load(saved.edgeIds);
     const count = edgeIds.size;
-    assert(saved.sources.length === count && saved.targets.length === count && saved.relations.length === count && (saved.weights === null || saved.weights.length === count), 'adjacency checkpoint columns disagree in length');
+    checkpointCheck(saved.sources.length === count && saved.targets.length === count && saved.relations.length === count && (saved.weights === null || saved.weights.length === count), 'adjacency', 'adjacency checkpoint columns disagree in length');
     this.reset();
     this.edgeIds = edgeIds;
     this.ensureEdgeRows(count);
@@ -325,8 +325,8 @@ export class Adjacency implements Projection {
       const from = saved.sources[edge]!;
       const to = saved.targets[edge]!;
       const relation = saved.relations[edge]!;
-      assert(from >= 0 && from < nodeLimit && to >= 0 && to < nodeLimit, 'adjacency checkpoint: node handle out of range');
-      assert(relation >= 0 && relation < saved.relationNames.length, 'adjacency checkpoint: relation index out of range');
+      checkpointCheck(from >= 0 && from < nodeLimit && to >= 0 && to < nodeLimit, 'adjacency', 'adjacency checkpoint: node handle out of range');
+      checkpointCheck(relation >= 0 && relation < saved.relationNames.length, 'adjacency', 'adjacency checkpoint: relation index out of range');
       this.sources[edge] = from;
       this.targets[edge] = to;
       this.relationOf[edge] = relation;

@@ -7,11 +7,11 @@
 // prime.node.updated it still sees the node's old domain (and adjacency's edges are unchanged).
 
 import { Packr } from 'msgpackr';
-import { assert } from '../src/errors.js';
-import { domainAfterUpdate, type StoredEvent } from '../src/events.js';
+import { assert, checkpointCheck } from '../src/kernel/errors.js';
+import { domainAfterUpdate, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 import { CountedNames, grown, grownInt32, LinkedRows, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 
@@ -185,7 +185,7 @@ export class CrossDomainIndex implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedCrossDomain;
-    assert(saved.format === 2, `cross-domain checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 2, 'cross-domain', `cross-domain checkpoint format ${String(saved.format)} is not supported`);
     this.edgeIds = new IdTable();
     this.sources = new Int32Array(0);
     this.targets = new Int32Array(0);
@@ -199,9 +199,9 @@ export class CrossDomainIndex implements Projection {
     this.freePairs = [];
     const limit = this.nodes.handleLimit;
     for (const [key, ids, sources, targets, relations] of saved.pairs) {
-      assert(sources instanceof Int32Array && targets instanceof Int32Array && sources.length === ids.length && targets.length === ids.length, 'cross-domain checkpoint: bad pair columns');
+      checkpointCheck(sources instanceof Int32Array && targets instanceof Int32Array && sources.length === ids.length && targets.length === ids.length, 'cross-domain', 'cross-domain checkpoint: bad pair columns');
       for (let i = 0; i < ids.length; i++) {
-        assert(sources[i]! >= 0 && sources[i]! < limit && targets[i]! >= 0 && targets[i]! < limit, 'cross-domain checkpoint: node handle out of range');
+        checkpointCheck(sources[i]! >= 0 && sources[i]! < limit && targets[i]! >= 0 && targets[i]! < limit, 'cross-domain', 'cross-domain checkpoint: node handle out of range');
         this.fileUnder(key, ids[i]!, sources[i]!, targets[i]!, relations[i]!);
       }
     }

@@ -9,11 +9,11 @@
 // node-state is about to give it.
 
 import { Packr } from 'msgpackr';
-import { assert } from '../src/errors.js';
-import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/events.js';
+import { assert, checkpointCheck } from '../src/kernel/errors.js';
+import { domainAfterUpdate, domainOf, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { LinkedRows } from './columns.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 
 
 /** What the domain and cross-domain indexes read of node-state (the engine passes node-state itself). */
@@ -144,16 +144,16 @@ export class DomainIndex implements Projection {
   /** Node-state must be loaded first: the saved lists are its handles. */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedDomainIndex;
-    assert(saved.format === 2 && Array.isArray(saved.domains), `domain-index checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 2 && Array.isArray(saved.domains), 'domain-index', `domain-index checkpoint format ${String(saved.format)} is not supported`);
     this.lists.clear();
     this.members.clear();
     this.freeLists = [];
     const limit = this.nodes.handleLimit;
     this.members.growRows(limit);
     for (const [domain, handles] of saved.domains) {
-      assert(handles instanceof Int32Array && handles.length > 0, `domain-index checkpoint: bad list for ${domain}`);
+      checkpointCheck(handles instanceof Int32Array && handles.length > 0, 'domain-index', `domain-index checkpoint: bad list for ${domain}`);
       for (const node of handles) {
-        if (node < 0 || node >= limit) assert(false, `domain-index checkpoint: node handle ${node} out of range`);
+        if (node < 0 || node >= limit) checkpointCheck(false, 'domain-index', `domain-index checkpoint: node handle ${node} out of range`);
         this.append(node, domain);
       }
     }

@@ -10,7 +10,7 @@
 // Handles are dense: a removed id's handle is reused by the next add, so columns indexed by handle
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
-import { assert } from '../src/errors.js';
+import { assert } from '../src/kernel/errors.js';
 import { grown, grownCapacity } from './columns.js';
 
 /**

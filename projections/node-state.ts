@@ -1,13 +1,13 @@
 // Node state: id → the node's current record. The answer to getNode, and the source of nodesByType.
 
 import { Packr } from 'msgpackr';
-import { assert } from '../src/errors.js';
-import { batchEventsMax } from '../src/limits.js';
-import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/events.js';
+import { assert, checkpointCheck } from '../src/kernel/errors.js';
+import { batchEventsMax } from '../src/kernel/limits.js';
+import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { CountedNames, grown, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 
 /** A node as getNode returns it: a fresh object each call, a snapshot a caller may keep. */
 export interface NodeRecord {
@@ -299,13 +299,13 @@ export class NodeState implements Projection {
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    assert(saved.format === 6, `node-state checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 6, 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
     const count = saved.ids.length;
     // The table saves no ids (node-state does, in the order of its live handles): give them back by handle.
     const ids = new Array<string | undefined>(saved.handles.lengths.length);
     for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
     const handles = IdTable.loadExact(saved.handles, ids);
-    assert(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state checkpoint: columns differ in length');
+    checkpointCheck(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state', 'node-state checkpoint: columns differ in length');
     this.remembered.clear();
     this.handles = handles;
     const limit = handles.handleLimit;
@@ -319,7 +319,7 @@ export class NodeState implements Projection {
     for (const handle of handles.handles()) {
       const type = saved.types[i]!;
       const domain = saved.domains[i]!;
-      if (!(type >= 0 && type < saved.typeNames.length && domain >= 0 && domain < saved.domainNames.length)) assert(false, `node-state checkpoint: bad type or domain in row ${i}`);
+      if (!(type >= 0 && type < saved.typeNames.length && domain >= 0 && domain < saved.domainNames.length)) checkpointCheck(false, 'node-state', `node-state checkpoint: bad type or domain in row ${i}`);
       this.types.holdHandle(type);
       this.domains.holdHandle(domain);
       this.typeHandles[handle] = type;

@@ -1,43 +1,132 @@
-// The contract every projection keeps, and the registry that fans events out to them.
-// Projections import only the kernel (src/events.ts, errors.ts, limits.ts) and never each other;
-// where one needs to read another's state (cross-domain needs a node's edges), the engine
-// passes a function in at construction.
+// Every projection, declared once, in apply order, with what each reads of the others. Apply
+// order, checkpoint load order and time travel's partial replay are all derived from this list, so
+// they cannot disagree.
+//
+// Why this order: the domain and cross-domain indexes read a node's domain from node-state, so they
+// are applied before it (on an update they must see the old domain); so is adjacency, which must
+// still find a deleted node's handle. The text index reads merged properties from node-state, so it
+// comes after it. The vector index and seq-time read nothing.
 
-import type { StoredEvent } from '../src/events.js';
+import { Adjacency } from './adjacency.js';
+import { CrossDomainIndex } from './cross-domain.js';
+import { DomainIndex } from './domain-index.js';
+import { NodeState } from './node-state.js';
+import type { Projection } from './projection.js';
+import { SeqTimeIndex } from './seq-time.js';
+import { TextIndex } from './text-index.js';
+import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
+import { assert } from '../src/kernel/errors.js';
+import type { StoredEvent } from '../src/kernel/events.js';
 
-export interface Projection {
-  /** Unique name: the key of this projection's file in a checkpoint and its row in stats. */
-  readonly name: string;
-  /** Applies one logged event. Synchronous and allocation-light; the event is already validated and durable-or-in-flight. */
-  apply(event: StoredEvent): void;
-  /** A canonical hash of the logical state: equal states give equal digests whatever order of Map insertion produced them is irrelevant only if the order is itself part of the state. */
-  digest(): string;
-  /**
-   * Serialises the whole state for a checkpoint. `dir`, when given, is the checkpoint directory
-   * being written: a projection may also write files named `<its name>.*` there (a native library's
-   * own file), which the checkpoint checksums and keeps with the bytes.
-   */
-  save(dir?: string): Promise<Uint8Array>;
-  /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */
-  load(bytes: Uint8Array, dir?: string): Promise<void>;
+/** The projections by name. */
+export interface Projections {
+  'domain-index': DomainIndex;
+  'cross-domain': CrossDomainIndex;
+  adjacency: Adjacency;
+  'vector-index': VectorIndex;
+  'node-state': NodeState;
+  'text-index': TextIndex;
+  'seq-time': SeqTimeIndex;
 }
 
-export class ProjectionRegistry {
-  private readonly projections: Projection[] = [];
+export type ProjectionName = keyof Projections;
 
-  register(projection: Projection): void {
-    if (this.projections.some((p) => p.name === projection.name)) {
-      throw new Error(`assertion failed: projection '${projection.name}' registered twice`);
+export interface ProjectionOptions {
+  vector?: VectorIndexOptions;
+}
+
+interface Declaration<N extends ProjectionName> {
+  name: N;
+  /** The projections whose state this one reads while applying or loading (built, and loaded, before it). */
+  reads: readonly ProjectionName[];
+  create(built: Partial<Projections>, options: ProjectionOptions): Projections[N];
+}
+
+function declare<N extends ProjectionName>(declaration: Declaration<N>): Declaration<N> {
+  return declaration;
+}
+
+/** Apply order. */
+export const projectionDeclarations = [
+  declare({ name: 'domain-index', reads: ['node-state'], create: (p) => new DomainIndex(p['node-state']!) }),
+  declare({ name: 'cross-domain', reads: ['node-state', 'adjacency'], create: (p) => new CrossDomainIndex(p['node-state']!, (nodeId) => p.adjacency!.edgesOf(nodeId)) }),
+  declare({ name: 'adjacency', reads: ['node-state'], create: (p) => new Adjacency(p['node-state']!) }),
+  declare({ name: 'vector-index', reads: [], create: (_p, options) => new VectorIndex({ ...options.vector, space: options.vector?.space ?? 'cosine' }) }),
+  declare({ name: 'node-state', reads: [], create: () => new NodeState() }),
+  declare({
+    name: 'text-index',
+    reads: ['node-state'],
+    create: (p) => {
+      const nodes = p['node-state']!;
+      return new TextIndex(
+        (id) => nodes.propertiesOf(id),
+        () => nodes.ids(),
+      );
+    },
+  }),
+  declare({ name: 'seq-time', reads: [], create: () => new SeqTimeIndex() }),
+] as const;
+
+/** The names `wanted` need, with everything they read, in apply order. */
+export function closureOf(wanted: readonly ProjectionName[]): ProjectionName[] {
+  const needed = new Set<ProjectionName>();
+  const add = (name: ProjectionName): void => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    for (const read of declarationOf(name).reads) add(read);
+  };
+  wanted.forEach(add);
+  return projectionDeclarations.map((d) => d.name).filter((name) => needed.has(name));
+}
+
+function declarationOf(name: ProjectionName): Declaration<ProjectionName> {
+  const found = projectionDeclarations.find((d) => d.name === name);
+  assert(found !== undefined, `no projection named '${name}'`);
+  return found as Declaration<ProjectionName>;
+}
+
+/** Each projection after the ones it reads, otherwise in apply order. */
+function dependencyOrder(names: readonly ProjectionName[]): ProjectionName[] {
+  const placed: ProjectionName[] = [];
+  while (placed.length < names.length) {
+    const ready = names.filter((n) => !placed.includes(n) && declarationOf(n).reads.every((r) => placed.includes(r) || !names.includes(r)));
+    assert(ready.length > 0, `projections read each other in a cycle: ${names.filter((n) => !placed.includes(n)).join(', ')}`);
+    placed.push(...ready);
+  }
+  return placed;
+}
+
+/**
+ * The projections (all, or those `only` names and what they read), built in dependency order and
+ * fanned out to in apply order.
+ */
+export class ProjectionRegistry {
+  readonly byName: Projections;
+  /** Apply order. */
+  private readonly ordered: Projection[];
+  /** Checkpoint load order: each after what it reads. */
+  readonly loadOrder: readonly Projection[];
+
+  constructor(options: ProjectionOptions = {}, only?: readonly ProjectionName[]) {
+    const names = only === undefined ? projectionDeclarations.map((d) => d.name) : closureOf(only);
+    const built: Partial<Projections> = {};
+    for (const name of dependencyOrder(names)) {
+      const projection = declarationOf(name).create(built, options);
+      assert(projection.name === name, `projection declared as '${name}' names itself '${projection.name}'`);
+      (built as Record<ProjectionName, Projection>)[name] = projection;
     }
-    this.projections.push(projection);
+    this.byName = built as Projections;
+    this.ordered = names.map((name) => (built as Record<ProjectionName, Projection>)[name]);
+    this.loadOrder = dependencyOrder(names).map((name) => (built as Record<ProjectionName, Projection>)[name]);
   }
 
-  /** Fans one event out to every projection, in registration order. */
+  /** Fans one event out to every projection, in apply order. */
   apply(event: StoredEvent): void {
-    for (const projection of this.projections) projection.apply(event);
+    const ordered = this.ordered;
+    for (let i = 0; i < ordered.length; i++) ordered[i]!.apply(event);
   }
 
   all(): readonly Projection[] {
-    return this.projections;
+    return this.ordered;
   }
 }

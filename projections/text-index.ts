@@ -10,10 +10,10 @@
 // is multilingual and full of identifiers, where English stemming does more harm than good).
 
 import { Packr } from 'msgpackr';
-import { assert } from '../src/errors.js';
-import type { JsonValue, Properties, StoredEvent } from '../src/events.js';
+import { assert, checkpointCheck } from '../src/kernel/errors.js';
+import type { JsonValue, Properties, StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 
 /** BM25 term-frequency saturation (the usual 1.2). */
 const k1 = 1.2;
@@ -411,7 +411,7 @@ export class TextIndex implements Projection {
   /** Keeps the saved chunks for `restoreSome` to decode and post (their terms: no re-tokenising). */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedTextIndex;
-    assert(saved.format === 2 && Array.isArray(saved.chunks), `text-index checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 2 && Array.isArray(saved.chunks), 'text-index', `text-index checkpoint format ${String(saved.format)} is not supported`);
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import hnswlib from 'hnswlib-node';
 import { Packr } from 'msgpackr';
-import { assert, mnemoError } from '../src/errors.js';
-import type { Properties, StoredEvent } from '../src/events.js';
-import { vectorDimMax, vectorsMax } from '../src/limits.js';
+import { assert, mnemoError } from '../src/kernel/errors.js';
+import type { Properties, StoredEvent } from '../src/kernel/events.js';
+import { vectorDimMax, vectorsMax } from '../src/kernel/limits.js';
 import { canonicalJson } from './digest.js';
-import type { Projection } from './registry.js';
+import type { Projection } from './projection.js';
 
 // hnswlib-node is CommonJS; under ESM its classes hang off the default export.
 const { HierarchicalNSW } = hnswlib;

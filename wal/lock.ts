@@ -1,8 +1,8 @@
 // One writer per data dir: `<dir>/LOCK`, created with O_EXCL, holds the writer's pid.
 // A lock whose pid is dead (kill -9 leaves it behind) is taken over.
 import { join } from 'node:path';
-import { mnemoError } from '../src/errors.js';
-import type { FileLayer } from './files.js';
+import { mnemoError } from '../src/kernel/errors.js';
+import type { FileLayer } from '../src/storage/files.js';
 
 export const lockFileName = 'LOCK';
 /** Taking over a stale lock races with another process doing the same; a few rounds settle it. */

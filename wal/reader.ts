@@ -1,6 +1,7 @@
 // Reading the log: recovery at open (torn tail vs corruption, repair), replay, and verify.
-import { mnemoError } from '../src/errors.js';
-import { nodeFiles, type FileLayer } from './files.js';
+import { mnemoError } from '../src/kernel/errors.js';
+import { nodeFiles, type FileLayer } from '../src/storage/files.js';
+import { replaceAtomically } from '../src/storage/atomic.js';
 import { checkFrame, decodePayload, headerBytes, payloadOf } from './record.js';
 import { listSegments, scanSegment, type SegmentDamage, type SegmentFile, type SegmentScan } from './segment.js';
 
@@ -127,7 +128,7 @@ function repairFrom(
   const damaged = fromDamaged[0]!;
   const movedTo = `${damaged.path}.damaged-${stamp}`;
   files.rename(damaged.path, movedTo);
-  if (scan.validBytes > 0) writeWhole(files, damaged.path, buf.subarray(0, scan.validBytes));
+  if (scan.validBytes > 0) replaceAtomically(damaged.path, [buf.subarray(0, scan.validBytes)], files);
   const repaired = [{ file: damaged.path, movedTo, offset: damage.offset, lostFromSeq: scan.nextSeq as number | null, reason: damage.reason }];
   for (const later of fromDamaged.slice(1)) {
     const laterMovedTo = `${later.path}.damaged-${stamp}`;
@@ -137,23 +138,6 @@ function repairFrom(
   }
   files.fsyncDir(dir);
   return repaired;
-}
-
-function writeWhole(files: FileLayer, path: string, data: Uint8Array): void {
-  const temp = `${path}.tmp`;
-  try {
-    files.unlink(temp); // left by a repair that crashed halfway; the original is still set aside
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const handle = files.createNew(temp);
-  try {
-    files.write(handle, [data], 0);
-    files.fdatasyncSync(handle);
-  } finally {
-    files.close(handle);
-  }
-  files.rename(temp, path);
 }
 
 /**

@@ -13,7 +13,7 @@
 // zero bytes is not zero), which is what a magic number would buy us.
 import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
-import { batchBytesMax, batchEventsMax } from '../src/limits.js';
+import { batchBytesMax, batchEventsMax } from '../src/kernel/limits.js';
 
 export const headerBytes = 24;
 /** headerCrc covers the fields before it. */

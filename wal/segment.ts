@@ -1,7 +1,7 @@
 // One segment file: its name, and a scan of its records that classifies the first
 // damage as a torn tail or as corruption.
 import { join } from 'node:path';
-import type { FileLayer } from './files.js';
+import type { FileLayer } from '../src/storage/files.js';
 import { checkFrame, findValidFrame, headerBytes } from './record.js';
 
 export const segmentSuffix = '.wal';
@@ -103,7 +103,3 @@ function classifyBadRecord(buf: Uint8Array, offset: number, nextSeq: number, rea
   return { offset, reason: `${reason}, and nothing valid follows`, kind: 'torn' };
 }
 
-/** Bytes a record of `payloadBytes` takes on disk. */
-export function frameBytesOf(payloadBytes: number): number {
-  return headerBytes + payloadBytes;
-}

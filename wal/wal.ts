@@ -5,18 +5,22 @@
 // seq (`00000000000000000001.wal`), each a run of records (see record.ts), one record
 // per batch. Torn tail vs corruption: see segment.ts (classifyBadRecord) and reader.ts (recover).
 import { dirname } from 'node:path';
-import { assert } from '../src/errors.js';
-import { fsyncIntervalMsDefault, segmentBytesMax as segmentBytesMaxDefault } from '../src/limits.js';
-import { nodeFiles, type FileLayer } from './files.js';
+import { assert } from '../src/kernel/errors.js';
+import { fsyncIntervalMsDefault, segmentBytesMax as segmentBytesMaxDefault } from '../src/kernel/limits.js';
+import { nodeFiles, type FileLayer } from '../src/storage/files.js';
 import { acquireLock, type WalLock } from './lock.js';
 import { readSegmentEvents, recover, verifyWal, type RecoveryReport, type SegmentInfo, type VerifyResult } from './reader.js';
-import { encodePayload } from './record.js';
 import { WalWriter, type Durability } from './writer.js';
 
-export type { FileLayer, FileHandle } from './files.js';
-export { nodeFiles } from './files.js';
+export type { FileLayer, FileHandle } from '../src/storage/files.js';
+export { nodeFiles } from '../src/storage/files.js';
 export type { RecoveryReport, VerifyResult, Durability };
 export { verifyWal };
+
+/** The events of one sealed segment file, read without opening the log (compaction's worker thread). */
+export function segmentEvents(segment: Pick<SegmentInfo, 'path' | 'bytes' | 'firstSeq' | 'lastSeq'>, files: FileLayer = nodeFiles): Generator<{ seq: number; event: unknown }> {
+  return readSegmentEvents(files, segment, 1);
+}
 
 export interface WalOptions {
   dir: string;
@@ -76,9 +80,9 @@ export class Wal {
     return this.writer.lastSeq;
   }
 
-  /** The msgpack payload of one record (one batch). */
-  encode(events: readonly unknown[]): Uint8Array {
-    return encodePayload(events);
+  /** The first seq the log holds (its oldest segment's), or the next seq when it holds none. */
+  get firstSeq(): number {
+    return this.writer.allSegments()[0]?.firstSeq ?? this.writer.lastSeq + 1;
   }
 
   /**
@@ -105,13 +109,6 @@ export class Wal {
 
   sealedSegments(): Array<{ file: string; path: string; firstSeq: number; lastSeq: number; bytes: number }> {
     return this.writer.sealedSegments();
-  }
-
-  /** The events of one sealed segment, for compaction. */
-  readSegment(path: string): Generator<{ seq: number; event: unknown }> {
-    const segment = this.writer.sealedSegments().find((s: SegmentInfo) => s.path === path);
-    assert(segment !== undefined, `readSegment of ${path}, which is not a sealed segment`);
-    return readSegmentEvents(this.files, segment, 1);
   }
 
   /** Deletes a sealed segment whose events compaction has made durable elsewhere. */

@@ -2,9 +2,9 @@
 // fdatasync runs as a group commit — at most one in flight; every append that
 // arrives meanwhile is covered by the next one.
 import { join } from 'node:path';
-import { assert, mnemoError, type MnemoError } from '../src/errors.js';
-import { batchBytesMax, batchEventsMax } from '../src/limits.js';
-import type { FileHandle, FileLayer } from './files.js';
+import { assert, mnemoError, type MnemoError } from '../src/kernel/errors.js';
+import { batchBytesMax, batchEventsMax } from '../src/kernel/limits.js';
+import type { FileHandle, FileLayer } from '../src/storage/files.js';
 import { encodeHeader } from './record.js';
 import type { SegmentInfo } from './reader.js';
 import { segmentName } from './segment.js';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import uWS from 'uWebSockets.js';
 import type { MnemoEngine } from '../../src/index.js';
-import { toSnakeCase } from '../../src/server/snake-case.js';
+import { toSnakeCase } from '../../src/kernel/wire.js';
 
 export interface Peer {
   url: string;

@@ -4,7 +4,7 @@
 //   build DIR OPTIONS_JSON: builds the bench's data (buildRestartData) and prints its BuildResult.
 //   open DIR: opens DIR, and prints the seconds Engine.open took, the process uptime when ready
 //     (Node's start and module loading included), vectors pending, last seq, and the digests.
-import { Engine } from '../../src/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { buildRestartData, quiet, type RestartBenchOptions } from '../restart.js';
 
 const [mode, dataDir, optionsJson] = process.argv.slice(2);

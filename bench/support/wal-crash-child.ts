@@ -4,6 +4,7 @@
 // acknowledged range as `ack FIRST LAST` the moment its promise resolves (stdout to
 // a pipe is synchronous on Linux, so a printed ack is in the pipe before a kill -9).
 // Usage: node wal-crash-child.js DIR SEED SEGMENT_BYTES_MAX
+import { encodePayload } from '../../wal/record.js';
 import { openWal } from '../../wal/wal.js';
 
 /** Appends in flight at once: enough that fsyncs cover groups of them. */
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
       events.push({ type: 'prime.node.created', payload: { id: `node:crash:${seq}`, type: 'crash', properties: { seq, batch: firstSeq, size, body: crashBodyOf(seq) } } });
     }
     inFlight++;
-    wal.append(firstSeq, size, wal.encode(events)).then(() => {
+    wal.append(firstSeq, size, encodePayload(events)).then(() => {
       process.stdout.write(`ack ${firstSeq} ${firstSeq + size - 1}\n`);
       inFlight--;
       slotFree?.();

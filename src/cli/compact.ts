@@ -1,10 +1,10 @@
 // `mnemo compact [--data-dir DIR]`: seals the active WAL segment and compacts every sealed one to
 // Parquet (<dataDir>/parquet/). Afterwards every event is in Parquet.
 import { dataDirOf, type ParsedArgs } from './args.js';
-import { openForCli } from './checkpoint.js';
+import { openForOperator } from '../admin.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const engine = await openForCli(dataDirOf(args));
+  const engine = await openForOperator(dataDirOf(args));
   try {
     const started = performance.now();
     const stats = await engine.compact();

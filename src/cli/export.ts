@@ -1,17 +1,16 @@
 // `mnemo export --format jsonl|parquet|arrow [--out FILE] [--data-dir DIR]`: every event, in seq
 // order, from Parquet and the WAL.
 //   jsonl    one `{seq, ts, type, payload}` per line (vectors as number arrays); stdout unless --out
-//   parquet  the compaction schema (src/compaction.ts): payload as msgpack; `mnemo import` reads it
+//   parquet  the compaction schema (src/engine/compaction.ts): payload as msgpack; `mnemo import` reads it
 //   arrow    Arrow IPC file: seq Int64, ts Int64 (ms), type Utf8, entity_id Utf8, payload Utf8 (JSON),
 //            JSON because Arrow consumers (pandas, DuckDB, polars) read it without a msgpack decoder
 import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { Int64, RecordBatch, RecordBatchFileWriter, Utf8, vectorFromArray, makeData, Struct, Field, Schema } from 'apache-arrow';
 
-import type { StoredEvent } from '../events.js';
-import { writeEventsParquet } from '../compaction.js';
+import type { StoredEvent } from '../index.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
-import { openForCli } from './checkpoint.js';
+import { openForOperator, writeEventsParquet } from '../admin.js';
 
 /** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
 const arrowBatchRows = 65_536;
@@ -29,7 +28,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo export: --out FILE is needed for --format ${format}`);
     return 2;
   }
-  const engine = await openForCli(dataDirOf(args));
+  const engine = await openForOperator(dataDirOf(args));
   try {
     const events = engine.events(1);
     let count: number;

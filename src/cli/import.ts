@@ -2,18 +2,16 @@
 // normal append path, so every event is validated exactly as an API call would be.
 //   JSONL    one event a line: `{type, payload}`, or an exported `{seq, ts, type, payload}` (seq and
 //            ts are ignored: the data dir assigns its own). Blank lines are skipped.
-//   Parquet  a file in the compaction/export schema (src/compaction.ts), detected by its magic bytes.
+//   Parquet  a file in the compaction/export schema (src/engine/compaction.ts), detected by its magic bytes.
 // Events go in batches of importBatchEvents; each batch is atomic. A bad line stops the import with
 // an error naming it: every batch before it is applied, the events of its batch before it are
 // applied one by one, and nothing from it on is. A progress bar goes to stderr when it is a terminal.
 import { closeSync, openSync, readSync, statSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-import type { Engine } from '../engine.js';
-import { readParquetEvents } from '../compaction.js';
-import { isMnemoError } from '../errors.js';
+import { isMnemoError } from '../index.js';
 import { dataDirOf, type ParsedArgs } from './args.js';
-import { openForCli } from './checkpoint.js';
+import { openForOperator, readParquetEvents, type Engine } from '../admin.js';
 
 /** Events per append: large batches amortise the fsync; 1,000 stays far below batchEventsMax and batchBytesMax for typical events. */
 export const importBatchEvents = 1_000;
@@ -33,7 +31,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error('mnemo import: usage: mnemo import FILE [--data-dir DIR]');
     return 2;
   }
-  const engine = await openForCli(dataDirOf(args));
+  const engine = await openForOperator(dataDirOf(args));
   const progress = new Progress(statSync(file).size);
   try {
     const imported = isParquet(file) ? await importParquet(engine, file, progress) : await importJsonl(engine, file, progress);

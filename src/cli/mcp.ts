@@ -6,7 +6,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { openEngine } from '../index.js';
 import { createMcpServer } from '../mcp/tools.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../kernel/version.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
   const durability = (flagString(args, 'durability') ?? 'fsync') as 'fsync' | 'interval' | 'none';

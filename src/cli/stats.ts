@@ -2,10 +2,10 @@
 // WAL, checkpoint, compaction). Takes the writer lock, so it fails while a server holds the dir;
 // ask the server's GET /api/v1/prime/stats instead.
 import { dataDirOf, type ParsedArgs } from './args.js';
-import { openForCli } from './checkpoint.js';
+import { openForOperator } from '../admin.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const engine = await openForCli(dataDirOf(args));
+  const engine = await openForOperator(dataDirOf(args));
   try {
     console.log(JSON.stringify(engine.stats(), null, 2));
     return 0;

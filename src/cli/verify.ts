@@ -4,29 +4,23 @@
 // run beside a live server. Then every checkpoint (manifest checksum, format, each
 // file's length and crc32) and every Parquet file (read whole: footer, columns,
 // payloads, seq range against its name, and the chain from seq 1 to the WAL).
-import { join } from 'node:path';
-import { verifyWal } from '../../wal/wal.js';
-import { checkpointsDirName, verifyCheckpoints } from '../checkpoint.js';
-import { parquetDirName, verifyParquetDir } from '../compaction.js';
+import { verifyDataDir, type DataDirVerifyResult } from '../admin.js';
 import { dataDirOf, type ParsedArgs } from './args.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const dataDir = dataDirOf(args);
-  const walDir = join(dataDir, 'wal');
-  const wal = await verifyWal(walDir);
+  const result = await verifyDataDir(dataDirOf(args));
+  const { wal, walDir } = result;
   const range = wal.events === 0 ? 'no events' : `seq ${wal.firstSeq}..${wal.lastSeq}`;
   console.log(`wal ${walDir}: ${wal.segments} segments, ${wal.records} records, ${wal.events} events, ${range}`);
   for (const problem of wal.problems) console.log(`  damaged: ${problem.file} at byte ${problem.offset}: ${problem.reason}`);
-  const storesOk = verifyStores(dataDir, wal.events === 0 ? null : wal.firstSeq);
+  const storesOk = reportStores(result, wal.events === 0 ? null : wal.firstSeq);
   const ok = wal.ok && storesOk;
   console.log(ok ? 'ok' : wal.ok ? 'problem(s) found in checkpoints or Parquet files' : `${wal.problems.length} problem(s) found; open with repair to set damaged segments aside`);
   return ok ? 0 : 1;
 }
 
 /** Checkpoints and Parquet files; true when all are intact. A damaged checkpoint only slows a restart (open falls back), but it is still reported. */
-function verifyStores(dataDir: string, walFirstSeq: number | null): boolean {
-  const parquetDir = join(dataDir, parquetDirName);
-  const parquet = verifyParquetDir(parquetDir);
+function reportStores({ parquet, parquetDir, checkpoints, checkpointsDir }: DataDirVerifyResult, walFirstSeq: number | null): boolean {
   const parquetEnd = parquet.rows === 0 ? 0 : parquet.rows;
   console.log(`parquet ${parquetDir}: ${parquet.files} files, ${parquet.rows} events${parquet.rows > 0 ? `, seq 1..${parquetEnd}` : ''}`);
   for (const problem of parquet.problems) console.log(`  damaged: ${problem.file}: ${problem.reason}`);
@@ -35,8 +29,6 @@ function verifyStores(dataDir: string, walFirstSeq: number | null): boolean {
     console.log(`  missing: events ${parquetEnd + 1}..${walFirstSeq - 1} are in neither Parquet nor the WAL`);
     chained = false;
   }
-  const checkpointsDir = join(dataDir, checkpointsDirName);
-  const checkpoints = verifyCheckpoints(checkpointsDir);
   console.log(`checkpoints ${checkpointsDir}: ${checkpoints.checkpoints.length} (${checkpoints.checkpoints.map((c) => `seq ${c.seq}`).join(', ') || 'none'})`);
   for (const c of checkpoints.checkpoints) if (!c.ok) console.log(`  damaged: ${c.dir}: ${c.reason} (open falls back to an older checkpoint or a full replay)`);
   return parquet.ok && chained && checkpoints.ok;

@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { isMnemoError, limits, type MnemoEngine } from '../index.js';
-import { toSnakeJson } from '../server/snake-case.js';
+import { toSnakeJson } from '../kernel/wire.js';
 
 const id = z.string().min(1).max(limits.idCharsMax);
 const json = z.record(z.string(), z.unknown());

@@ -2,7 +2,7 @@
 // Depth-1 neighbours is the hot path (AllSource Prime's headline 12 µs query): it walks the
 // node's edge lists once and builds a record for each distinct node it reaches.
 
-import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../api.js';
+import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord, Page, Subgraph } from '../kernel/api.js';
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { none } from '../../projections/columns.js';

@@ -1,8 +1,8 @@
 // Query option checking shared by every read: bad options are a VALIDATION_FAILED naming the
 // option, never a silent clamp (a caller asking for limit 10,000 should learn the limit is 500).
 
-import { mnemoError } from '../errors.js';
-import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../limits.js';
+import { mnemoError } from '../kernel/errors.js';
+import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
 
 export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;

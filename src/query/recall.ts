@@ -2,8 +2,8 @@
 // (BM25) or both fused, expanded through the graph, each node scored
 // 0.5·similarity + 0.3·proximity + 0.2·recency (SPEC.md), with the components and retrievers returned.
 
-import type { NodeRecord, RecallHit, RecallOptions } from '../api.js';
-import { mnemoError } from '../errors.js';
+import type { NodeRecord, RecallHit, RecallOptions } from '../kernel/api.js';
+import { mnemoError } from '../kernel/errors.js';
 import type { NodeState } from '../../projections/node-state.js';
 import type { TextIndex } from '../../projections/text-index.js';
 import type { VectorIndex } from '../../projections/vector-index.js';

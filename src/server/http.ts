@@ -17,10 +17,9 @@ import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
 import { metricsContentType, renderMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import { mcpRoute } from './mcp-route.js';
-import { packageVersion } from '../version.js';
-import { RawResult, routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
-import { toSnakeJson } from './snake-case.js';
+import { RawResult } from '../kernel/wire.js';
+import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
+import { toSnakeJson } from '../kernel/wire.js';
 
 export interface HttpServerOptions {
   /** Default 127.0.0.1: only this machine can connect unless the owner binds wider. */
@@ -30,7 +29,7 @@ export interface HttpServerOptions {
   /** Names accepted in Host and Origin besides IP literals and localhost (`--allowed-host`). */
   allowedHosts?: readonly string[];
   rateLimit?: RateLimitOptions;
-  /** More routes (e.g. POST /mcp), served with the same admission, timing and error handling. */
+  /** More routes (the CLI mounts MCP's POST /mcp here), served with the same admission, timing and error handling. */
   extraRoutes?: readonly Route[];
 }
 
@@ -107,7 +106,7 @@ class MnemoHttpServer implements HttpServer {
     this.limiter = new RateLimiter(options.rateLimit);
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
-    for (const route of [...routes, mcpRoute(packageVersion()), ...(options.extraRoutes ?? [])]) {
+    for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
       this.app[route.method](route.pattern, this.handlerFor(route));
       if (route.peer === true) this.app[route.method](`/peer${route.pattern}`, this.handlerFor(route));
     }

@@ -24,6 +24,7 @@ import {
   type Body,
 } from './input.js';
 import type { JsonValue } from '../index.js';
+import { RawResult } from '../kernel/wire.js';
 
 type Properties = Record<string, JsonValue>;
 
@@ -382,11 +383,3 @@ function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
   return value;
 }
 
-/** A result sent as is (not JSON): /metrics, and extra routes that speak another format. */
-export class RawResult {
-  constructor(
-    readonly contentType: string,
-    readonly body: string | Uint8Array,
-    readonly status = 200,
-  ) {}
-}

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { isMnemoError, openEngine } from '../../src/index.js';
 import { verifyWal } from '../../wal/wal.js';
-import { Engine } from '../../src/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 
-import { Engine } from '../../src/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
 

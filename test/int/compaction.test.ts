@@ -9,8 +9,8 @@ import { parquetReadObjects } from 'hyparquet';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 
-import { compactionSteps, listParquetFiles, verifyParquetDir } from '../../src/compaction.js';
-import { Engine } from '../../src/engine.js';
+import { compactionSteps, listParquetFiles, verifyParquetDir } from '../../src/engine/compaction.js';
+import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
 
@@ -80,7 +80,7 @@ describe('compact()', () => {
   });
 });
 
-const engineModule = resolve('dist/src/engine.js');
+const engineModule = resolve('dist/src/engine/engine.js');
 
 /** The child: N events in batches of 10 (fsync durability), its digests saved, then compact() — which may SIGKILL it. */
 function childScript(dataDir: string): string {

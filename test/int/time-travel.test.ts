@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { NodeRecord, StoredEvent } from '../../src/index.js';
-import { Engine } from '../../src/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
 

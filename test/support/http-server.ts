@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, type Durability, type MnemoEngine } from '../../src/index.js';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/http.js';
+import { mcpRoute } from '../../src/mcp/route.js';
+import { packageVersion } from '../../src/kernel/version.js';
 
 export interface GivenServer {
   engine: MnemoEngine;
@@ -20,7 +22,8 @@ export interface GivenServer {
 export async function givenServer(options: HttpServerOptions & { durability?: Durability } = {}): Promise<GivenServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-http-'));
   const engine = await openEngine({ dataDir, durability: options.durability ?? 'none', onWarning: () => {} });
-  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, ...options });
+  // As `mnemo serve` composes them: the HTTP routes with MCP mounted at POST /mcp.
+  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, extraRoutes: [mcpRoute(packageVersion())], ...options });
   return {
     engine,
     server,

@@ -3,7 +3,7 @@
 // the directory knew durably, holding its fsynced bytes plus (maybe) a damaged part
 // of what was written after the last fsync. Not a mock of the WAL: the real WAL
 // code runs on it; only the disk is simulated.
-import type { FileHandle, FileLayer } from '../../wal/files.js';
+import type { FileHandle, FileLayer } from '../../src/storage/files.js';
 
 interface SimFile {
   data: Uint8Array;

@@ -1,6 +1,6 @@
 // Adjacency: given edge events, when a node's edges are read, then out/in lists and counts match.
 import { describe, expect, it } from 'vitest';
-import type { RawEvent, StoredEvent } from '../../src/events.js';
+import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { Adjacency } from '../../projections/adjacency.js';
 import { NodeState } from '../../projections/node-state.js';
 

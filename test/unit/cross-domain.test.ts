@@ -2,13 +2,13 @@
 // those two domains. Also the property test for all four graph projections: a seeded random stream,
 // applied live, replayed from scratch, and resumed from a mid-stream checkpoint, gives equal digests.
 import { describe, expect, it } from 'vitest';
-import { isMnemoError } from '../../src/errors.js';
-import { prepareBatch, type StateView, type StoredEvent } from '../../src/events.js';
+import { isMnemoError } from '../../src/kernel/errors.js';
+import { prepareBatch, type StateView, type StoredEvent } from '../../src/kernel/events.js';
 import { Adjacency } from '../../projections/adjacency.js';
 import { CrossDomainIndex } from '../../projections/cross-domain.js';
 import { DomainIndex } from '../../projections/domain-index.js';
 import { NodeState } from '../../projections/node-state.js';
-import type { Projection } from '../../projections/registry.js';
+import type { Projection } from '../../projections/projection.js';
 import { seededRandom } from '../../bench/support/random.js';
 
 /** The four graph projections composed as the engine composes them, in its registration order. */

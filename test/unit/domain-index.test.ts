@@ -1,6 +1,6 @@
 // Domain index: given node events, when a domain is paged, then its live nodes in insertion order.
 import { describe, expect, it } from 'vitest';
-import type { RawEvent, StoredEvent } from '../../src/events.js';
+import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { DomainIndex } from '../../projections/domain-index.js';
 import { NodeState } from '../../projections/node-state.js';
 

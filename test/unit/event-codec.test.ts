@@ -2,8 +2,8 @@
 // decoder reads, and logs written in the older record format still read.
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { encodeEvents, eventFromLog } from '../../src/event-codec.js';
-import type { RawEvent, StoredEvent } from '../../src/events.js';
+import { encodeEvents, eventFromLog } from '../../src/kernel/event-codec.js';
+import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { decodePayload } from '../../wal/record.js';
 
 const ts = 1_700_000_000_123;

@@ -1,6 +1,6 @@
 // Node state: given node events, when a node is read, then its record reflects every change.
 import { describe, expect, it } from 'vitest';
-import type { RawEvent, StoredEvent } from '../../src/events.js';
+import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { NodeState } from '../../projections/node-state.js';
 
 /** Gives raw events the envelope the engine would (seq 1.., ts 1000 + seq) and applies them. */

@@ -1,7 +1,7 @@
 // HTTP JSON: given node records built fresh on each read, when serialised, then the cached JSON of
 // a node's version is reused only for that very node and version, never for a record with more fields.
 import { describe, expect, it } from 'vitest';
-import { toSnakeJson } from '../../src/server/snake-case.js';
+import { toSnakeJson } from '../../src/kernel/wire.js';
 
 const record = (id: string, version: number, properties: Record<string, unknown>) => ({ id, type: 'person', domain: 'person', properties, createdAt: 1, updatedAt: version, version });
 

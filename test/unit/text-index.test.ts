@@ -1,7 +1,7 @@
 // Given documents, when searched with BM25, then scores match the formula computed by hand.
 import { describe, expect, it } from 'vitest';
 
-import type { StoredEvent } from '../../src/events.js';
+import type { StoredEvent } from '../../src/kernel/events.js';
 import { NodeState } from '../../projections/node-state.js';
 import { TextIndex, tokenize } from '../../projections/text-index.js';
 

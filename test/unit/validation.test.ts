@@ -1,8 +1,8 @@
 // prepareBatch: every rejection names the field and the reason; cascades and in-batch overlays are exact.
 import { describe, expect, it } from 'vitest';
-import { isMnemoError, type ErrorCode } from '../../src/errors.js';
-import { prepareBatch, type RawEvent, type StateView, type StoredEvent } from '../../src/events.js';
-import { batchEventsMax, vectorDimMax } from '../../src/limits.js';
+import { isMnemoError, type ErrorCode } from '../../src/kernel/errors.js';
+import { prepareBatch, type RawEvent, type StateView, type StoredEvent } from '../../src/kernel/events.js';
+import { batchEventsMax, vectorDimMax } from '../../src/kernel/limits.js';
 import { Adjacency } from '../../projections/adjacency.js';
 import { NodeState } from '../../projections/node-state.js';
 

@@ -4,8 +4,8 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 
 import { clusteredVectors } from '../../bench/vector-index.js';
-import { isMnemoError } from '../../src/errors.js';
-import type { Properties, StoredEvent } from '../../src/events.js';
+import { isMnemoError } from '../../src/kernel/errors.js';
+import type { Properties, StoredEvent } from '../../src/kernel/events.js';
 import { VectorIndex } from '../../projections/vector-index.js';
 
 let seq = 0;

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMnemoError } from '../../src/errors.js';
+import { isMnemoError } from '../../src/kernel/errors.js';
 import { checkFrame, encodeFrame, encodePayload } from '../../wal/record.js';
 import { segmentName } from '../../wal/segment.js';
 import { run as runVerify } from '../../src/cli/verify.js';
@@ -177,7 +177,7 @@ describe('WAL corruption in a sealed segment (real disk)', () => {
     const wal = await openWal({ dir: walDir, durability: 'fsync', segmentBytesMax: 1200 });
     for (let seq = 1; seq <= 60; seq += 3) {
       const events = [0, 1, 2].map((i) => ({ ...sevenTypes[(seq + i) % 7]!, seq: seq + i }));
-      await wal.append(seq, 3, wal.encode(events));
+      await wal.append(seq, 3, encodePayload(events));
     }
     const sealed = wal.sealedSegments();
     await wal.close();
@@ -230,7 +230,7 @@ describe('WAL corruption in a sealed segment (real disk)', () => {
     const laterFiles = wal.recovery.repaired!.slice(1).map((r) => r.file);
     expect(laterFiles.length).toBeGreaterThanOrEqual(1);
     expect([...wal.replay()].map((e) => e.seq)).toEqual(Array.from({ length: lostFromSeq - 1 }, (_, i) => i + 1));
-    await wal.append(lostFromSeq, 1, wal.encode([{ seq: lostFromSeq }]));
+    await wal.append(lostFromSeq, 1, encodePayload([{ seq: lostFromSeq }]));
     await wal.close();
 
     const names = await readdir(walDir);

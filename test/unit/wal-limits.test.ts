@@ -1,11 +1,12 @@
 // Limits and misuse: each fails fast with a typed error (or an assertion, for a bug), and nothing is written.
+import { encodePayload } from '../../wal/record.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMnemoError } from '../../src/errors.js';
-import { batchBytesMax, batchEventsMax } from '../../src/limits.js';
+import { isMnemoError } from '../../src/kernel/errors.js';
+import { batchBytesMax, batchEventsMax } from '../../src/kernel/limits.js';
 import { openWal } from '../../wal/wal.js';
 
 describe('WAL limits', () => {
@@ -35,7 +36,7 @@ describe('WAL limits', () => {
 
   it('given more than batchEventsMax events, when appended, then BATCH_TOO_LARGE and nothing is written', async () => {
     const wal = await openWal({ dir, durability: 'none' });
-    const error = await wal.append(1, batchEventsMax + 1, wal.encode([1])).catch((e: unknown) => e);
+    const error = await wal.append(1, batchEventsMax + 1, encodePayload([1])).catch((e: unknown) => e);
     expect(isMnemoError(error, 'BATCH_TOO_LARGE')).toBe(true);
     expect(await walBytes()).toBe(0);
     await wal.close();
@@ -43,9 +44,9 @@ describe('WAL limits', () => {
 
   it('given a closed log, when appended to, then WAL_CLOSED', async () => {
     const wal = await openWal({ dir, durability: 'fsync' });
-    await wal.append(1, 1, wal.encode([{ a: 1 }]));
+    await wal.append(1, 1, encodePayload([{ a: 1 }]));
     await wal.close();
-    const error = await wal.append(2, 1, wal.encode([{ a: 2 }])).catch((e: unknown) => e);
+    const error = await wal.append(2, 1, encodePayload([{ a: 2 }])).catch((e: unknown) => e);
     expect(isMnemoError(error, 'WAL_CLOSED')).toBe(true);
   });
 
@@ -70,8 +71,8 @@ describe('WAL limits', () => {
 
   it('given a seq that does not continue the log, when appended, then an assertion fails (a caller bug) and nothing is written', async () => {
     const wal = await openWal({ dir, durability: 'fsync' });
-    await wal.append(1, 2, wal.encode([1, 2]));
-    expect(() => wal.append(5, 1, wal.encode([5]))).toThrow(/assertion failed: append at seq 5, but the log ends at seq 2/);
+    await wal.append(1, 2, encodePayload([1, 2]));
+    expect(() => wal.append(5, 1, encodePayload([5]))).toThrow(/assertion failed: append at seq 5, but the log ends at seq 2/);
     expect(wal.lastSeq).toBe(2);
     await wal.close();
     const reopened = await openWal({ dir, durability: 'fsync' });

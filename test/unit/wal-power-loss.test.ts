@@ -2,9 +2,10 @@
 // then zeroed or garbled. The real WAL runs on it (fsync mode, group commit,
 // small segments so rotation happens), power fails at a random moment, and the
 // reopened log must hold every acknowledged event, and only whole batches.
+import { encodePayload } from '../../wal/record.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isMnemoError } from '../../src/errors.js';
+import { isMnemoError } from '../../src/kernel/errors.js';
 import { lockFileName } from '../../wal/lock.js';
 import { openWal, type Wal } from '../../wal/wal.js';
 import { SimFiles, seededRandom, type CutDamage, type CutVariant } from '../support/sim-files.js';
@@ -105,7 +106,7 @@ async function runCase(seed: number, variant: CutVariant, outcome: Outcome): Pro
       const size = 1 + Math.floor(random() * 5);
       const events = Array.from({ length: size }, (_, i): TestEvent => ({ s: firstSeq + i, b: firstSeq, n: size, body: bodyOf(firstSeq + i) }));
       const lastSeq = firstSeq + size - 1;
-      void wal.append(firstSeq, size, wal.encode(events)).then(() => {
+      void wal.append(firstSeq, size, encodePayload(events)).then(() => {
         acked = Math.max(acked, lastSeq);
       });
     }

@@ -51,10 +51,6 @@ export type StoredEvent = RawEvent & {
   // the WAL payload writer (event-codec.ts), which writes exactly these.
 };
 
-/** The entity an event is about: the id every payload carries. */
-export function entityIdOf(event: RawEvent): string {
-  return event.payload.id;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation, normalisation and cascade expansion.

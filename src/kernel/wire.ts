@@ -3,7 +3,7 @@
 // to rename: under `properties`, `metadata`, `payload` and the by-type/by-relation counts the
 // keys are the caller's and are copied as they are.
 
-import type { NodeRecord } from '../api.js';
+import type { NodeRecord } from './api.js';
 
 const userDataKeys = new Set(['properties', 'metadata', 'nodesByType', 'edgesByRelation']);
 /** An event payload is user data too, but may hold a stored vector as a Float32Array. */
@@ -95,4 +95,13 @@ export function toSnakeJson(value: unknown): string {
     first = false;
   }
   return `${out}}`;
+}
+
+/** A result sent as is (not JSON): /metrics, and extra routes that speak another format. */
+export class RawResult {
+  constructor(
+    readonly contentType: string,
+    readonly body: string | Uint8Array,
+    readonly status = 200,
+  ) {}
 }

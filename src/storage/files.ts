@@ -1,9 +1,11 @@
-// The file operations the WAL needs, behind a small interface so the power-loss
-// test can run the real WAL code over a simulated disk that forgets whatever was
+// The file operations mnemo's writers need, behind a small interface so the power-loss
+// tests can run the real code over a simulated disk that forgets whatever was
 // not fsynced. Everything is synchronous except fdatasync: appends must reach the
 // OS before `append` returns (apply-before-fsync), and only the fsync is slow
 // enough to be worth taking off the event loop.
 import * as fs from 'node:fs';
+
+import { mnemoError } from '../kernel/errors.js';
 
 export type FileHandle = number;
 
@@ -85,3 +87,25 @@ export const nodeFiles: FileLayer = {
     }
   },
 };
+
+/**
+ * Creates the data dir (and its parents) if needed. A path that exists and is not a directory is a
+ * clear error, not "EEXIST: mkdir".
+ */
+export function ensureDataDir(dir: string): void {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw mnemoError('VALIDATION_FAILED', { field: 'dataDir', reason: `${dir} exists and is not a directory; give a directory (or a path that does not exist yet)` });
+  }
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/** Renames a damaged file or directory to `<path>.damaged-<ms>` (kept for a person to look at); returns the new path, or the error. */
+export function setAside(path: string): string | Error {
+  const movedTo = `${path}.damaged-${Date.now()}`;
+  try {
+    fs.renameSync(path, movedTo);
+    return movedTo;
+  } catch (e) {
+    return e as Error;
+  }
+}

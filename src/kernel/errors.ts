@@ -53,6 +53,14 @@ export function isMnemoError<C extends ErrorCode>(e: unknown, code?: C): e is Mn
   return e instanceof MnemoError && (code === undefined || e.code === code);
 }
 
+/**
+ * For a check on bytes read back from a checkpoint: damage there is a condition (open falls back to
+ * an older checkpoint or a full replay), not a bug, so it is CHECKPOINT_CORRUPT, never an assert.
+ */
+export function checkpointCheck(condition: unknown, part: string, reason: string): asserts condition {
+  if (!condition) throw mnemoError('CHECKPOINT_CORRUPT', { file: part, reason });
+}
+
 /** For impossible states: a bug, not a condition. Crashes loudly. */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`);

@@ -8,18 +8,18 @@
 
 import { readFileSync } from 'node:fs';
 
-import type { Wal } from '../wal/wal.js';
-import { Adjacency } from '../projections/adjacency.js';
-import { NodeState } from '../projections/node-state.js';
-import type { Projection } from '../projections/registry.js';
-import { Packr } from 'msgpackr';
-import type { AsOf } from './api.js';
+import type { Wal } from '../../wal/wal.js';
+import type { Adjacency } from '../../projections/adjacency.js';
+import type { NodeState } from '../../projections/node-state.js';
+import { ProjectionRegistry, type ProjectionName } from '../../projections/registry.js';
+import type { SeqTimeIndex } from '../../projections/seq-time.js';
+import type { AsOf, DiffResult } from '../kernel/api.js';
 import { readCheckpointParts, type CheckpointEntry } from './checkpoint.js';
 import { decodePayload, readParquetColumns, readParquetEvents, type EventColumns, type ParquetFileInfo } from './compaction.js';
-import { assert, mnemoError } from './errors.js';
-import { eventFromLog } from './event-codec.js';
-import type { StoredEvent } from './events.js';
-import { GraphQueries } from './query/graph.js';
+import { assert, mnemoError } from '../kernel/errors.js';
+import { eventFromLog } from '../kernel/event-codec.js';
+import type { StoredEvent } from '../kernel/events.js';
+import { GraphQueries } from '../query/graph.js';
 
 /** Historical states kept for reuse: each holds a full node-state + adjacency, so keep few. */
 export const historicalStatesCached = 3;
@@ -115,61 +115,6 @@ function scanParquetFor(path: string, entityId: string, touching: Set<string>, c
   }
 }
 
-// ---- seq ↔ time ----
-
-const seqTimeCodec = new Packr({ useRecords: false, moreTypes: false });
-
-/**
- * Maps an ISO time to the last seq at or before it. Kept as runs: a new entry only when the
- * running maximum of ts grows, so a bulk load (one ts per batch) costs one entry per batch. Using
- * the running maximum makes "state at time T" a prefix of the log even if the clock stepped back:
- * the events up to the first one stamped after T.
- * A projection (registered last) so that checkpoints carry it and a restart need not scan the log.
- */
-export class SeqTimeIndex implements Projection {
-  readonly name = 'seq-time';
-  private seqs: number[] = [];
-  private times: number[] = [];
-  private lastSeq = 0;
-
-  apply(event: StoredEvent): void {
-    this.lastSeq = event.seq;
-    const top = this.times[this.times.length - 1];
-    if (top !== undefined && event.ts <= top) return;
-    this.seqs.push(event.seq);
-    this.times.push(event.ts);
-  }
-
-  /** The last seq whose event (and every earlier one) was stamped at or before `ms`; 0 if none. */
-  seqAt(ms: number): number {
-    let lo = 0;
-    let hi = this.times.length; // first run with time > ms
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.times[mid]! <= ms) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === this.times.length) return this.lastSeq;
-    return this.seqs[lo]! - 1;
-  }
-
-  digest(): string {
-    return `${this.lastSeq}:${this.seqs.length}:${this.seqs[this.seqs.length - 1] ?? 0}:${this.times[this.times.length - 1] ?? 0}`;
-  }
-
-  async save(): Promise<Uint8Array> {
-    return seqTimeCodec.pack({ format: 1, lastSeq: this.lastSeq, seqs: this.seqs, times: this.times });
-  }
-
-  async load(bytes: Uint8Array): Promise<void> {
-    const saved = seqTimeCodec.unpack(bytes) as { format: number; lastSeq: number; seqs: number[]; times: number[] };
-    assert(saved.format === 1 && Array.isArray(saved.seqs) && saved.seqs.length === saved.times.length, 'seq-time checkpoint format');
-    this.lastSeq = saved.lastSeq;
-    this.seqs = saved.seqs;
-    this.times = saved.times;
-  }
-}
-
 // ---- historical states ----
 
 export interface HistoricalState {
@@ -177,14 +122,13 @@ export interface HistoricalState {
   nodes: NodeState;
   adjacency: Adjacency;
   graph: GraphQueries;
+  /** Fans the events stepped over out to `nodes` and `adjacency` (and what they read), in the engine's apply order; absent on the live state. */
+  registry?: ProjectionRegistry;
 }
 
-export interface DiffResult {
-  from: number;
-  to: number;
-  nodes: { added: string[]; updated: string[]; deleted: string[] };
-  edges: { added: string[]; deleted: string[] };
-}
+/** What an `asOf` read needs: getNode and neighbors read node-state and adjacency. */
+const historicalProjections: readonly ProjectionName[] = ['node-state', 'adjacency'];
+
 
 export interface TimeTravelDeps {
   log: EventLog;
@@ -232,11 +176,8 @@ export class TimeTravel {
     } else {
       state = this.baseState(checkpoint);
     }
-    for (const event of this.deps.log.events(state.seq + 1, seq)) {
-      // The engine's order: adjacency before node-state (it must still find a deleted node's handle).
-      state.adjacency.apply(event);
-      state.nodes.apply(event);
-    }
+    const registry = state.registry!;
+    for (const event of this.deps.log.events(state.seq + 1, seq)) registry.apply(event);
     state.seq = seq;
     this.cache.unshift(state);
     this.cache.length = Math.min(this.cache.length, historicalStatesCached);
@@ -249,21 +190,22 @@ export class TimeTravel {
   }
 
   private baseState(checkpoint: CheckpointEntry | undefined): HistoricalState {
-    const nodes = new NodeState();
-    const adjacency = new Adjacency(nodes);
-    const state = { seq: 0, nodes, adjacency, graph: new GraphQueries(nodes, adjacency) };
+    const registry = new ProjectionRegistry({}, historicalProjections);
+    const nodes = registry.byName['node-state'];
+    const adjacency = registry.byName.adjacency;
+    const state: HistoricalState = { seq: 0, nodes, adjacency, graph: new GraphQueries(nodes, adjacency), registry };
     if (checkpoint === undefined) return state;
     let parts: Map<string, Uint8Array>;
     try {
-      parts = readCheckpointParts(checkpoint.dir, [nodes.name, adjacency.name]);
+      parts = readCheckpointParts(checkpoint.dir, registry.loadOrder.map((p) => p.name));
     } catch (e) {
       this.deps.warn(`time travel: ${(e as Error).message}; building from the start of the log instead`);
       return state;
     }
     // NodeState and Adjacency restore synchronously inside their async load() (no await in them),
     // and reads here are synchronous, so the returned promises are settled by the time they return.
-    // The bytes passed their crc32 already: a rejection would be a bug, surfaced by dropping the cache.
-    for (const projection of [nodes, adjacency]) {
+    // The bytes passed their crc32 already: a rejection would be damage, surfaced by dropping the cache.
+    for (const projection of registry.loadOrder) {
       projection.load(parts.get(projection.name)!).catch((e: unknown) => {
         this.cache = [];
         this.deps.warn(`time travel: loading ${projection.name} from ${checkpoint.dir} failed: ${(e as Error).message}`);

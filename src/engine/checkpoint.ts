@@ -15,8 +15,8 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { nodeFiles } from '../wal/files.js';
-import { mnemoError } from './errors.js';
+import { nodeFiles } from '../storage/files.js';
+import { mnemoError } from '../kernel/errors.js';
 
 export const checkpointsDirName = 'checkpoints';
 /**
@@ -247,8 +247,4 @@ export function verifyCheckpoints(root: string): CheckpointVerifyResult {
     }
   });
   return { ok: checkpoints.every((c) => c.ok), checkpoints };
-}
-
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
 }

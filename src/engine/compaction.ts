@@ -37,12 +37,12 @@ import { getTreePath } from 'hyparquet/src/schema.js';
 import { ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { fileWriter } from 'hyparquet-writer/src/node.js';
 
-import { nodeFiles } from '../wal/files.js';
-import { readSegmentEvents } from '../wal/reader.js';
-import type { Wal } from '../wal/wal.js';
-import { assert, mnemoError } from './errors.js';
-import { eventFromLog } from './event-codec.js';
-import type { StoredEvent } from './events.js';
+import { nodeFiles } from '../storage/files.js';
+import { segmentEvents, type Wal } from '../../wal/wal.js';
+import { assert, mnemoError } from '../kernel/errors.js';
+import { eventFromLog } from '../kernel/event-codec.js';
+import type { StoredEvent } from '../kernel/events.js';
+import type { CompactionStats } from '../kernel/api.js';
 
 /** Rows per row group: a group is the unit a reader decodes at once; 100K rows is ~15 MiB with vectors. */
 export const parquetRowGroupRows = 100_000;
@@ -383,7 +383,7 @@ export function compactSegment(job: SegmentJob): ParquetFileInfo {
   const temp = path + tempSuffix;
   rmSync(temp, { force: true });
   const events = (function* () {
-    for (const { seq, event } of readSegmentEvents(nodeFiles, { path: job.segmentPath, bytes: job.segmentBytes, firstSeq: job.firstSeq, lastSeq: job.lastSeq }, 1)) yield eventFromLog(seq, event);
+    for (const { seq, event } of segmentEvents({ path: job.segmentPath, bytes: job.segmentBytes, firstSeq: job.firstSeq, lastSeq: job.lastSeq })) yield eventFromLog(seq, event);
   })();
   const written = writeEventsParquet(temp, events, { fsync: false });
   crashPoint('temp-write', job.crashAt);
@@ -417,24 +417,13 @@ export function verifyParquetRange(path: string, firstSeq: number, lastSeq: numb
 /** How often the engine looks for sealed segments to compact, in ms. A segment seals every 64 MiB, so a second is plenty. */
 export const compactionPollMs = 1_000;
 
-export interface CompactionStats {
-  parquetFiles: number;
-  parquetRows: number;
-  parquetBytes: number;
-  running: boolean;
-  runs: number;
-  segmentsCompacted: number;
-  lastRunMs: number | null;
-  lastError: string | null;
-}
-
 type WorkerReply = { ok: true; done: ParquetFileInfo } | { ok: false; error: string };
 
 /** The compiled worker next to this module, or (under a TypeScript test runner) the one in dist/. */
 function workerUrl(): URL | null {
   const here = new URL('./compaction-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  const built = fileURLToPath(here).replace(/([\\/])src([\\/])compaction-worker\.js$/, '$1dist$1src$2compaction-worker.js');
+  const built = fileURLToPath(here).replace(/([\\/])src([\\/])engine([\\/])compaction-worker\.js$/, '$1dist$1src$2engine$3compaction-worker.js');
   return existsSync(built) ? new URL(`file://${built}`) : null;
 }
 

@@ -143,16 +143,44 @@ export interface MnemoEngine {
   searchText(query: string, options?: { topK?: number; type?: string }): TextHit[];
   recall(options: RecallOptions): RecallHit[];
   history(entityId: string): StoredEvent[];
-  diff(from: AsOf, to: AsOf): unknown;
+  diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;
 
   whenIndexed(): Promise<void>;
-  checkpoint(): Promise<unknown>;
-  compact(): Promise<unknown>;
+  checkpoint(): Promise<CheckpointResult>;
+  compact(): Promise<CompactionStats>;
   close(): Promise<void>;
 }
 
 export interface TextHit {
   id: string;
   score: number;
+}
+
+/** What changed between two points of history. */
+export interface DiffResult {
+  from: number;
+  to: number;
+  nodes: { added: string[]; updated: string[]; deleted: string[] };
+  edges: { added: string[]; deleted: string[] };
+}
+
+/** A checkpoint written (or already there) at `seq`. */
+export interface CheckpointResult {
+  seq: number;
+  dir: string;
+  bytes: number;
+  ms: number;
+}
+
+/** Parquet compaction's state. */
+export interface CompactionStats {
+  parquetFiles: number;
+  parquetRows: number;
+  parquetBytes: number;
+  running: boolean;
+  runs: number;
+  segmentsCompacted: number;
+  lastRunMs: number | null;
+  lastError: string | null;
 }

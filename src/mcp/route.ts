@@ -1,11 +1,24 @@
-// POST /mcp: MCP's streamable HTTP transport on the same port, loopback only (the exposure rules
+// POST /mcp: MCP's streamable HTTP transport, mounted on the HTTP server's port by whoever composes
+// the two (the CLI); MCP itself knows nothing of the server, loopback only (the exposure rules
 // apply to it like every other route, Origin included). The body was already read, capped and
 // parsed by the server; the SDK transport gets it as `parsedBody` with the headers it requires.
 
-import { handleMcpRequest } from '../mcp/http.js';
-import { RawResult, type Route } from './routes.js';
+import type { MnemoEngine } from '../index.js';
+import { RawResult } from '../kernel/wire.js';
+import { handleMcpRequest } from './http.js';
 
-export function mcpRoute(version: string): Route {
+/** The shape of a route the HTTP server mounts through its `extraRoutes` option. */
+export interface McpRoute {
+  method: 'post';
+  pattern: string;
+  operation: string;
+  body: 'json';
+  parse(request: { body: unknown }): unknown;
+  run(context: { engine: MnemoEngine }, body: unknown): Promise<RawResult>;
+}
+
+/** POST /mcp, for the HTTP server's `extraRoutes`. */
+export function mcpRoute(version: string): McpRoute {
   return {
     method: 'post',
     pattern: '/mcp',

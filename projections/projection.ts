@@ -1,0 +1,21 @@
+// The contract every projection keeps. Projections import only the kernel (src/kernel/) and never
+// each other's state directly: registry.ts builds them and hands each the readers it declares.
+
+import type { StoredEvent } from '../src/kernel/events.js';
+
+export interface Projection {
+  /** Unique name: the key of this projection's file in a checkpoint and its row in stats. */
+  readonly name: string;
+  /** Applies one logged event. Synchronous and allocation-light; the event is already validated and durable-or-in-flight. */
+  apply(event: StoredEvent): void;
+  /** A canonical hash of the logical state: equal states give equal digests whatever order of Map insertion produced them is irrelevant only if the order is itself part of the state. */
+  digest(): string;
+  /**
+   * Serialises the whole state for a checkpoint. `dir`, when given, is the checkpoint directory
+   * being written: a projection may also write files named `<its name>.*` there (a native library's
+   * own file), which the checkpoint checksums and keeps with the bytes.
+   */
+  save(dir?: string): Promise<Uint8Array>;
+  /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */
+  load(bytes: Uint8Array, dir?: string): Promise<void>;
+}

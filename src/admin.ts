@@ -1,0 +1,43 @@
+// The operator API: what `mnemo` commands and operators need beyond the embedded API — open a data
+// dir for one job (no background work), verify every file, read and write the Parquet event format
+// for import and export, checkpoint and compact on demand. The surfaces import this, index.ts and
+// the kernel, nothing deeper.
+
+import { join } from 'node:path';
+
+import { verifyWal, type VerifyResult } from '../wal/wal.js';
+import { Engine, type EngineTuning } from './engine/engine.js';
+import { checkpointsDirName, verifyCheckpoints, type CheckpointVerifyResult } from './engine/checkpoint.js';
+import { parquetDirName, readParquetEvents, verifyParquetDir, writeEventsParquet, type ParquetVerifyResult } from './engine/compaction.js';
+import type { EngineOptions } from './kernel/api.js';
+
+export { Engine, type EngineTuning } from './engine/engine.js';
+export { readParquetEvents, writeEventsParquet };
+export type { VerifyResult, CheckpointVerifyResult, ParquetVerifyResult };
+
+/** Opens an engine with tuning (checkpoint policy, background compaction, segment size): for tools, tests and benchmarks. */
+export function openTunedEngine(options: EngineOptions & EngineTuning): Promise<Engine> {
+  return Engine.open(options);
+}
+
+/** An engine for one operator job: no background checkpoints or compaction, so a command does only what it says. */
+export function openForOperator(dataDir: string, onWarning: (message: string) => void = (m) => console.error(`mnemo: ${m}`)): Promise<Engine> {
+  return Engine.open({ dataDir, durability: 'fsync', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning });
+}
+
+export interface DataDirVerifyResult {
+  wal: VerifyResult;
+  walDir: string;
+  parquet: ParquetVerifyResult;
+  parquetDir: string;
+  checkpoints: CheckpointVerifyResult;
+  checkpointsDir: string;
+}
+
+/** Reads every WAL record, checkpoint and Parquet file of a data dir. Read-only and lock-free: it can run beside a live server. */
+export async function verifyDataDir(dataDir: string): Promise<DataDirVerifyResult> {
+  const walDir = join(dataDir, 'wal');
+  const parquetDir = join(dataDir, parquetDirName);
+  const checkpointsDir = join(dataDir, checkpointsDirName);
+  return { wal: await verifyWal(walDir), walDir, parquet: verifyParquetDir(parquetDir), parquetDir, checkpoints: verifyCheckpoints(checkpointsDir), checkpointsDir };
+}

@@ -1,0 +1,309 @@
+// The engine composes: it opens the write-ahead log (wal/), recovers the Parquet directory, loads
+// the newest usable checkpoint into the projections (projections/registry.ts), replays the events
+// after it, and then serves. Writes go through write.ts, reads through reads.ts, background
+// checkpoints and compaction through background.ts.
+
+import { join } from 'node:path';
+
+import { openWal, type Wal } from '../../wal/wal.js';
+import { ProjectionRegistry } from '../../projections/registry.js';
+import type { SeqTimeIndex } from '../../projections/seq-time.js';
+import { textRestoreSliceDocs } from '../../projections/text-index.js';
+import type { AddEdgeInput, AddNodeInput, AppendResult, CheckpointResult, CompactionStats, EmbedInput, EngineOptions, EngineStats, MnemoEngine } from '../kernel/api.js';
+import { isMnemoError, mnemoError } from '../kernel/errors.js';
+import type { Properties, RawEvent, StateView } from '../kernel/events.js';
+import { ensureDataDir, setAside } from '../storage/files.js';
+import { Background, type EngineTuning } from './background.js';
+import { BackgroundIndexer } from './background-indexer.js';
+import { checkpointsDirName, listCheckpoints, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { Compactor, parquetDirName, recoverParquetDir, type ParquetFileInfo } from './compaction.js';
+import { EventLog, TimeTravel, type HistoricalState } from './history.js';
+import { EngineReads } from './reads.js';
+import { WritePath } from './write.js';
+
+export type { EngineTuning } from './background.js';
+
+export class Engine extends EngineReads implements MnemoEngine {
+  readonly dataDir: string;
+  private readonly wal: Wal;
+  private readonly registry: ProjectionRegistry;
+  private readonly seqTime: SeqTimeIndex;
+  private readonly indexer: BackgroundIndexer;
+  private readonly writes: WritePath;
+  private readonly background: Background;
+  private readonly compactor: Compactor;
+  private readonly embedder: EngineOptions['embed'];
+  private closed = false;
+
+  private constructor(dataDir: string, wal: Wal, options: EngineOptions & EngineTuning, parquetFiles: ParquetFileInfo[], warn: (message: string) => void) {
+    const registry = new ProjectionRegistry({ vector: { dim: options.vector?.dim, space: options.vector?.space } });
+    const compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn);
+    const log = new EventLog(wal, () => compactor.files);
+    const seqTime = registry.byName['seq-time'];
+    let live: () => HistoricalState = () => {
+      throw new Error('assertion failed: time travel before the engine is built');
+    };
+    const timeTravel = new TimeTravel({
+      log,
+      seqTime,
+      lastSeq: () => wal.lastSeq,
+      checkpoints: () => listCheckpoints(join(dataDir, checkpointsDirName)),
+      live: () => live(),
+      warn,
+    });
+    super(registry.byName, log, timeTravel);
+    live = () => ({ seq: this.wal.lastSeq, nodes: this.nodes, adjacency: this.adjacency, graph: this.graph });
+    this.dataDir = dataDir;
+    this.wal = wal;
+    this.registry = registry;
+    this.seqTime = seqTime;
+    this.compactor = compactor;
+    this.embedder = options.embed;
+    this.indexer = new BackgroundIndexer(this.vectors);
+    this.background = new Background({
+      dataDir,
+      wal,
+      registry,
+      compactor,
+      tuning: options,
+      syncsToDisk: (options.durability ?? 'fsync') !== 'none',
+      active: () => !this.closed && !this.writes.failed,
+      warn,
+    });
+    const view: StateView = {
+      hasNode: (id) => this.nodes.rememberHandleOf(id) >= 0,
+      nodeType: (id) => this.nodes.typeOfNode(id),
+      hasEdge: (id) => this.adjacency.hasEdge(id),
+      edgeIdsOf: (id) => this.adjacency.edgeIdsOf(id),
+      hasVector: (id) => this.vectors.has(id),
+      vectorDim: () => this.vectors.dim,
+    };
+    this.writes = new WritePath({
+      wal,
+      registry,
+      nodes: this.nodes,
+      view,
+      prepareOptions: options.vector?.dim === undefined ? {} : { dimDefault: options.vector.dim },
+      isClosed: () => this.closed,
+      onApplied: (ts, vectorStored) => {
+        if (vectorStored) this.indexer.kick();
+        this.background.appended(ts);
+      },
+    });
+  }
+
+  /**
+   * Open: the WAL (recovering its tail), then the Parquet directory (orphans and duplicates of an
+   * interrupted compaction removed), then the newest checkpoint that passes every check, then the
+   * events after it (from Parquet and the WAL). A damaged or unusable checkpoint is reported and
+   * the next older one tried, down to a full replay from seq 1.
+   */
+  static async open(options: EngineOptions & EngineTuning): Promise<Engine> {
+    const dataDir = options.dataDir;
+    ensureDataDir(dataDir);
+    const walDir = join(dataDir, 'wal');
+    const wal = await openWal({
+      dir: walDir,
+      durability: options.durability ?? 'fsync',
+      fsyncIntervalMs: options.fsyncIntervalMs,
+      repair: options.repair,
+      // Open replays from the newest checkpoint: the log before it need not be read now.
+      coveredThrough: listCheckpoints(join(dataDir, checkpointsDirName))[0]?.seq ?? 0,
+      ...(options.segmentBytesMax !== undefined ? { segmentBytesMax: options.segmentBytesMax } : {}),
+    });
+    const warn = options.onWarning ?? ((message: string) => console.warn(`mnemo: ${message}`));
+    reportRecovery(wal, warn);
+    try {
+      const parquetFiles = recoverParquetDir(join(dataDir, parquetDirName), wal.firstSeq, warn);
+      const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquetFiles, warn);
+      engine.background.start();
+      return engine;
+    } catch (e) {
+      await wal.close();
+      throw e;
+    }
+  }
+
+  private static async fromNewestCheckpoint(
+    dataDir: string,
+    wal: Wal,
+    options: EngineOptions & EngineTuning,
+    parquetFiles: ParquetFileInfo[],
+    warn: (message: string) => void,
+  ): Promise<Engine> {
+    for (const candidate of listCheckpoints(join(dataDir, checkpointsDirName))) {
+      if (candidate.seq > wal.lastSeq) {
+        // Written before a crash that lost the log's unsynced tail: it holds events the log does not.
+        warn(`checkpoint ${candidate.dir} is at seq ${candidate.seq}, past the end of the log (seq ${wal.lastSeq}); not used`);
+        continue;
+      }
+      const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+      try {
+        await engine.loadCheckpoint(readCheckpoint(candidate.dir));
+      } catch (e) {
+        if (!isMnemoError(e, 'CHECKPOINT_CORRUPT')) throw e;
+        warn(`${candidate.dir}: ${e.message}; falling back to an older checkpoint or a full replay`);
+        const movedTo = setAside(candidate.dir);
+        if (movedTo instanceof Error) warn(`could not set ${candidate.dir} aside: ${movedTo.message}`);
+        continue;
+      }
+      engine.replayFrom(candidate.seq + 1);
+      return engine;
+    }
+    const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+    // Text is indexed after open, from the final state; a new data dir has nothing to defer.
+    if (wal.lastSeq > 0) engine.texts.replayDeferred(() => engine.replayFrom(1));
+    else engine.replayFrom(1);
+    return engine;
+  }
+
+  /** Every registered projection must be in the checkpoint (a projection added since makes it unusable, not wrong). */
+  private async loadCheckpoint(checkpoint: LoadedCheckpoint): Promise<void> {
+    // Every load starts before any is awaited, in the registry's load order (the vector index first:
+    // hnswlib reads its file on a worker thread while the rest load, ~0.25 s of a 1M-event restart).
+    const order = this.registry.loadOrder;
+    const missing = order.find((projection) => !checkpoint.parts.has(projection.name));
+    if (missing !== undefined) throw mnemoError('CHECKPOINT_CORRUPT', { file: checkpoint.dir, reason: `has no state for projection '${missing.name}'` });
+    await Promise.all(order.map((projection) => projection.load(checkpoint.parts.get(projection.name)!, checkpoint.dir)));
+    this.background.loadedCheckpoint(checkpoint.seq, checkpoint.createdAt);
+  }
+
+  private replayFrom(fromSeq: number): void {
+    for (const event of this.log.events(fromSeq)) this.registry.apply(event);
+    this.nodes.forgetRemembered();
+    this.log.forgetDecoded();
+    this.indexer.kick();
+    this.restoreTextInBackground();
+  }
+
+  /** Indexes a loaded checkpoint's (or a replay's) text documents in slices, yielding to the event loop between them. */
+  private restoreTextInBackground(): void {
+    const slice = (): void => {
+      if (!this.closed && this.texts.restoreSome(textRestoreSliceDocs)) setImmediate(slice);
+    };
+    if (this.texts.restoringPending) setImmediate(slice);
+  }
+
+  // ---- writes ----
+
+  async append(input: unknown): Promise<AppendResult> {
+    const { events, firstSeq, durable } = this.writes.logAndApply(input);
+    await this.writes.durable(durable);
+    return { firstSeq, lastSeq: firstSeq + events.length - 1 };
+  }
+
+  /** Appends one raw event and returns the logged form (with the id the engine generated, if any). */
+  private async appendOne(event: unknown): Promise<RawEvent> {
+    const { events, durable } = this.writes.logAndApply([event]);
+    await this.writes.durable(durable);
+    return events[0]!;
+  }
+
+  async addNode(input: AddNodeInput): Promise<{ nodeId: string }> {
+    const event = await this.appendOne({ type: 'prime.node.created', payload: { id: input.id, type: input.type, properties: input.properties ?? {} } });
+    return { nodeId: event.payload.id };
+  }
+
+  async updateNode(id: string, properties: Properties): Promise<void> {
+    await this.append([{ type: 'prime.node.updated', payload: { id, properties } }]);
+  }
+
+  async deleteNode(id: string): Promise<void> {
+    await this.append([{ type: 'prime.node.deleted', payload: { id } }]);
+  }
+
+  async addEdge(input: AddEdgeInput): Promise<{ edgeId: string }> {
+    const event = await this.appendOne({ type: 'prime.edge.created', payload: { ...input } });
+    return { edgeId: event.payload.id };
+  }
+
+  async deleteEdge(id: string): Promise<void> {
+    await this.append([{ type: 'prime.edge.deleted', payload: { id } }]);
+  }
+
+  /** Stores a vector; given text and no vector, the configured embedder makes one, or the text alone is stored (never a made-up vector). */
+  async embed(input: EmbedInput): Promise<void> {
+    let vector = input.vector;
+    if (vector === undefined && typeof input.text === 'string' && this.embedder !== undefined) {
+      const [made] = await this.embedder([input.text]);
+      if (!(made instanceof Float32Array) && !Array.isArray(made)) {
+        throw mnemoError('VALIDATION_FAILED', { field: 'embed', reason: 'the configured embedder returned no vector for the text' });
+      }
+      vector = made;
+    }
+    await this.append([{ type: 'prime.vector.stored', payload: { ...input, ...(vector === undefined ? {} : { vector }) } }]);
+  }
+
+  async deleteVector(id: string): Promise<void> {
+    await this.append([{ type: 'prime.vector.deleted', payload: { id } }]);
+  }
+
+  // ---- state, checkpoints, compaction ----
+
+  stats(): EngineStats {
+    return {
+      totalNodes: this.nodes.count,
+      totalEdges: this.adjacency.count,
+      totalVectors: this.vectors.count,
+      nodesByType: this.nodes.countsByType(),
+      edgesByRelation: this.adjacency.countsByRelation(),
+      eventCount: this.wal.lastSeq,
+      lastSeq: this.wal.lastSeq,
+      vectorsPending: this.vectors.pendingCount,
+      vectorsIndexedPerSecond: this.indexer.ratePerSecond,
+      wal: this.wal.stats(),
+      checkpoint: this.background.stats(),
+      compaction: this.compactor.stats(),
+    };
+  }
+
+  /** Canonical hashes of every projection, for tests comparing live and replayed state. */
+  digests(): Record<string, string> {
+    return Object.fromEntries(this.registry.all().map((p) => [p.name, p.digest()]));
+  }
+
+  whenIndexed(): Promise<void> {
+    return this.indexer.whenIdle();
+  }
+
+  /**
+   * Writes a checkpoint at the current last seq (one at a time: a call during another waits for it,
+   * then writes again if events arrived meanwhile). Returns the checkpoint written or already there.
+   */
+  async checkpoint(): Promise<CheckpointResult> {
+    this.writes.assertWritable();
+    return this.background.checkpoint();
+  }
+
+  /**
+   * Seals the active WAL segment and compacts every sealed one to Parquet: afterwards every event
+   * is in Parquet (the new active segment is empty until the next append).
+   */
+  async compact(): Promise<CompactionStats> {
+    this.writes.assertWritable();
+    await this.wal.rotate();
+    await this.compactor.compactAll();
+    return this.compactor.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.indexer.stop();
+    await this.compactor.close();
+    await this.background.stop();
+    await this.wal.close();
+  }
+}
+
+function reportRecovery(wal: Wal, warn: (message: string) => void): void {
+  const { tornTail, repaired } = wal.recovery;
+  if (tornTail) warn(`cut a torn tail of ${tornTail.bytesCut} bytes at byte ${tornTail.offset} of ${tornTail.file} (an append that never completed)`);
+  for (const r of repaired ?? []) {
+    warn(`repair moved ${r.file} aside to ${r.movedTo}: ${r.reason}; events from seq ${r.lostFromSeq ?? '?'} on were lost`);
+  }
+}
+
+export async function openEngine(options: EngineOptions): Promise<Engine> {
+  return Engine.open(options);
+}
