@@ -66,5 +66,5 @@ function httpGoals(rows: readonly Row[]): QuestionResult['goals'] {
     const ratios = sizes.map((s) => ({ s, r: ratio(role, s) }));
     return { text, met: ratios.every((x) => x.r >= atLeast), evidence: ratios.map((x) => `${x.s} connections: ${x.r.toFixed(2)}×`).join(', ') };
   };
-  return [goal('HTTP neighbours ≥ 0.7× the bare uWS floor (req/s) [issue 5]', 'floor', 0.7), goal('HTTP neighbours ≥ 2× node:http (req/s) [issue 5]', 'peer', 2)];
+  return [goal('HTTP neighbours ≥ 0.7× the bare uWS floor (req/s)', 'floor', 0.7), goal('HTTP neighbours ≥ 2× node:http (req/s)', 'peer', 2)];
 }

@@ -181,7 +181,7 @@ export async function compareNeighbors(options: QuestionOptions): Promise<Questi
 }
 
 const whyBehindGraphology =
-  'Why mnemo trails graphology: mnemo\'s `neighbors` implements the paged contract of SPEC.md on every call (each neighbour once across relations and directions, a `total`, `limit`/`offset` slicing, a page object), while graphology\'s `forEachOutNeighbor` only walks its adjacency and passes the stored attribute objects to a callback; the Map floor shows what a bare walk costs.';
+  'Why mnemo trails graphology: mnemo\'s `neighbors` implements the paged contract of the API on every call (each neighbour once across relations and directions, a `total`, `limit`/`offset` slicing, a page object), while graphology\'s `forEachOutNeighbor` only walks its adjacency and passes the stored attribute objects to a callback; the Map floor shows what a bare walk costs.';
 
 function neighborsGoals(rows: readonly Row[]): QuestionResult['goals'] {
   const sizes = [...new Set(rows.map((r) => r.size))];

@@ -47,7 +47,7 @@ export type StoredEvent = RawEvent & {
   seq: number;
   /** Milliseconds since the epoch, taken at append. */
   ts: number;
-  // Replicated mode (SPEC.md: `origin`, `hlc`) is not built; it would add its fields here and to
+  // Replicated mode (`origin`, `hlc`) would add its fields here and to
   // the WAL payload writer (event-codec.ts), which writes exactly these.
 };
 

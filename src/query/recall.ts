@@ -1,6 +1,6 @@
 // recall: the agent's "what do I know about this?" — seeds from the vector index, the text index
 // (BM25) or both fused, expanded through the graph, each node scored
-// 0.5·similarity + 0.3·proximity + 0.2·recency (SPEC.md), with the components and retrievers returned.
+// 0.5·similarity + 0.3·proximity + 0.2·recency, with the components and retrievers returned.
 
 import type { NodeRecord, RecallHit, RecallOptions } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';

@@ -1,4 +1,4 @@
-// Bearer-token auth (SPEC.md, Exposure): when MNEMO_API_KEY is set, every route but
+// Bearer-token auth: when MNEMO_API_KEY is set, every route but
 // /health needs `Authorization: Bearer <key>`. Both sides are reduced to HMAC-SHA256
 // digests under a per-process random key and compared with timingSafeEqual, so neither
 // the comparison time nor the token's length tells an attacker anything. Tokens are

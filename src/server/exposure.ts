@@ -1,4 +1,4 @@
-// Who may reach what (SPEC.md, Exposure). Loopback callers reach everything; a caller
+// Who may reach what. Loopback callers reach everything; a caller
 // from another machine reaches only /health and the read-only /peer/* mirror, and the
 // mirror only while MNEMO_PEER_ENABLED=1. Host and Origin are checked so a web page
 // cannot use DNS rebinding to turn the user's browser into a loopback caller.

@@ -1,4 +1,4 @@
-// Every HTTP route (SPEC.md, HTTP) as data: method, pattern, how to read its input (parse)
+// Every HTTP route as data: method, pattern, how to read its input (parse)
 // and which engine call answers it (run). The server times the two separately for
 // Server-Timing, converts the result to snake_case, and mirrors routes marked `peer` under
 // /peer (read-only). Results are returned in the engine's camelCase.

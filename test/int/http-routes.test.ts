@@ -1,5 +1,5 @@
 // Route by route over a real server on an ephemeral loopback port: every shape and status
-// code SPEC.md's HTTP section promises, in snake_case.
+// code docs/http.md promises, in snake_case.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
