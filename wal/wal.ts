@@ -88,8 +88,9 @@ export class Wal {
   /**
    * Appends one record holding `count` events starting at `firstSeq` (must be lastSeq + 1).
    * The record is written to the OS before this returns, so the caller may apply the
-   * events at once; the promise resolves when it is durable per the durability mode,
-   * and rejects with BATCH_TOO_LARGE (nothing written), WAL_CLOSED or WAL_IO.
+   * events at once; the promise resolves when it is durable per the durability mode.
+   * Throws (synchronously, nothing written) BATCH_TOO_LARGE, WAL_CLOSED or WAL_IO; the
+   * promise rejects with WAL_IO when the fsync fails.
    */
   append(firstSeq: number, count: number, payload: Uint8Array): Promise<void> {
     return this.writer.append(firstSeq, count, payload);

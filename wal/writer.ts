@@ -41,7 +41,7 @@ export class WalWriter {
   private syncing: { promise: Promise<void>; handle: FileHandle } | null = null;
   /** Handles of sealed segments whose close waits for the fsync in flight on them. */
   private readonly retired: FileHandle[] = [];
-  private failure: MnemoError<'WAL_IO'> | null = null;
+  private failure: MnemoError<'WAL_IO' | 'DISK_FULL'> | null = null;
   private closed = false;
   private readonly timer: NodeJS.Timeout | null = null;
   fsyncs = 0;
@@ -68,20 +68,20 @@ export class WalWriter {
     return this.active.lastSeq;
   }
 
-  /** Writes the frame before returning; the promise resolves when it is durable per the durability mode. */
+  /**
+   * Writes the frame before returning; the promise resolves when it is durable per the durability
+   * mode. Anything that stops the frame from being written (closed, an earlier failure, a batch
+   * over the limits, a failed write or rotation) throws here, synchronously, so a caller that
+   * applies after this returns never applies a batch the log does not hold.
+   */
   append(firstSeq: number, count: number, payload: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(mnemoError('WAL_CLOSED', {}));
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (payload.length > batchBytesMax) return Promise.reject(mnemoError('BATCH_TOO_LARGE', { size: payload.length, max: batchBytesMax, unit: 'bytes' }));
-    if (count > batchEventsMax) return Promise.reject(mnemoError('BATCH_TOO_LARGE', { size: count, max: batchEventsMax, unit: 'events' }));
+    this.checkOpen();
+    if (payload.length > batchBytesMax) throw mnemoError('BATCH_TOO_LARGE', { size: payload.length, max: batchBytesMax, unit: 'bytes' });
+    if (count > batchEventsMax) throw mnemoError('BATCH_TOO_LARGE', { size: count, max: batchEventsMax, unit: 'events' });
     assert(Number.isSafeInteger(count) && count >= 1, `append of ${count} events`);
     assert(payload.length >= 1, 'append of an empty payload');
     assert(firstSeq === this.lastSeq + 1, `append at seq ${firstSeq}, but the log ends at seq ${this.lastSeq}`);
-    try {
-      this.writeFrame(firstSeq, count, payload);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    this.writeFrame(firstSeq, count, payload);
     if (this.options.durability !== 'fsync') return Promise.resolve();
     return this.waitDurable(this.lastSeq);
   }
@@ -149,9 +149,10 @@ export class WalWriter {
    * Never retry a failed fsync (PostgreSQL's lesson: the kernel may have dropped the
    * dirty pages and a second fsync would "succeed"). The log stops accepting appends.
    */
-  private fail(op: string, e: unknown): MnemoError<'WAL_IO'> {
+  private fail(op: string, e: unknown): MnemoError<'WAL_IO' | 'DISK_FULL'> {
     if (this.failure === null) {
-      this.failure = mnemoError('WAL_IO', { op, reason: e instanceof Error ? e.message : String(e) }, { cause: e });
+      const details = { op, reason: e instanceof Error ? e.message : String(e) };
+      this.failure = (e as NodeJS.ErrnoException).code === 'ENOSPC' ? mnemoError('DISK_FULL', details, { cause: e }) : mnemoError('WAL_IO', details, { cause: e });
     }
     const failure = this.failure;
     for (const waiter of this.waiters.splice(0)) waiter.reject(failure);

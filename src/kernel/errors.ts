@@ -15,6 +15,7 @@ export const errorCatalogue = {
   WAL_LOCKED: { status: 503, message: (d: { dir: string; pid?: number }) => `data dir ${d.dir} is locked by another writer${d.pid ? ` (pid ${d.pid})` : ''}; close it first` },
   WAL_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the write-ahead log is closed' },
   WAL_IO: { status: 503, message: (d: { op: string; reason: string }) => `write-ahead log ${d.op} failed: ${d.reason}; no later append is accepted until the engine is reopened` },
+  DISK_FULL: { status: 507, message: (d: { op: string; reason: string }) => `the disk is full: write-ahead log ${d.op} failed (${d.reason}); the failed batch was not applied, and no later append is accepted until space is freed and the engine is reopened` },
   CHECKPOINT_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `checkpoint ${d.file} is damaged: ${d.reason}` },
   PARQUET_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `Parquet file ${d.file} is damaged: ${d.reason}` },
   ENGINE_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the engine is closed' },

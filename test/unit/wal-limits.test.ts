@@ -9,6 +9,16 @@ import { isMnemoError } from '../../src/kernel/errors.js';
 import { batchBytesMax, batchEventsMax } from '../../src/kernel/limits.js';
 import { openWal } from '../../wal/wal.js';
 
+/** What `body` throws synchronously (the log refuses before writing), or undefined. */
+function thrownBy(body: () => unknown): unknown {
+  try {
+    body();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('WAL limits', () => {
   let dir: string;
   beforeEach(async () => {
@@ -26,7 +36,7 @@ describe('WAL limits', () => {
 
   it('given a payload over batchBytesMax, when appended, then BATCH_TOO_LARGE and nothing is written', async () => {
     const wal = await openWal({ dir, durability: 'fsync' });
-    const error = await wal.append(1, 1, new Uint8Array(batchBytesMax + 1)).catch((e: unknown) => e);
+    const error = thrownBy(() => wal.append(1, 1, new Uint8Array(batchBytesMax + 1)));
     expect(isMnemoError(error, 'BATCH_TOO_LARGE')).toBe(true);
     expect((error as { details: unknown }).details).toEqual({ size: batchBytesMax + 1, max: batchBytesMax, unit: 'bytes' });
     expect(wal.lastSeq).toBe(0);
@@ -36,7 +46,7 @@ describe('WAL limits', () => {
 
   it('given more than batchEventsMax events, when appended, then BATCH_TOO_LARGE and nothing is written', async () => {
     const wal = await openWal({ dir, durability: 'none' });
-    const error = await wal.append(1, batchEventsMax + 1, encodePayload([1])).catch((e: unknown) => e);
+    const error = thrownBy(() => wal.append(1, batchEventsMax + 1, encodePayload([1])));
     expect(isMnemoError(error, 'BATCH_TOO_LARGE')).toBe(true);
     expect(await walBytes()).toBe(0);
     await wal.close();
@@ -46,7 +56,7 @@ describe('WAL limits', () => {
     const wal = await openWal({ dir, durability: 'fsync' });
     await wal.append(1, 1, encodePayload([{ a: 1 }]));
     await wal.close();
-    const error = await wal.append(2, 1, encodePayload([{ a: 2 }])).catch((e: unknown) => e);
+    const error = thrownBy(() => wal.append(2, 1, encodePayload([{ a: 2 }])));
     expect(isMnemoError(error, 'WAL_CLOSED')).toBe(true);
   });
 

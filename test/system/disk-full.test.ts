@@ -1,0 +1,76 @@
+// A full disk, for real: the data dir is a small tmpfs (needs root). A batch whose WAL write fails
+// with ENOSPC must change nothing a reader can see, every later write is refused with 507, and a
+// reopen finds exactly the acknowledged batches.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { openTunedEngine } from '../../src/admin.js';
+import { isMnemoError } from '../../src/index.js';
+
+const mounts: string[] = [];
+afterEach(() => {
+  for (const dir of mounts.splice(0)) {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function smallDisk(bytes: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir]);
+  mounts.push(dir);
+  return dir;
+}
+
+const quiet = { onWarning: () => {}, checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false } as const;
+/** Bounded: a 1 MiB disk fills long before this many batches of ~25 KiB. */
+const batchesMax = 200;
+
+describe('a full disk', () => {
+  it('given a 1 MiB tmpfs, when batches are appended until the disk is full, then the failed batch is invisible, later writes get 507, and a reopen holds exactly the acknowledged batches', async () => {
+    const dataDir = join(smallDisk(1024 * 1024), 'data');
+    const db = await openTunedEngine({ dataDir, durability: 'fsync', ...quiet });
+    const acknowledged: string[] = [];
+    let failedIds: string[] = [];
+    let failure: unknown;
+    for (let b = 0; b < batchesMax && failure === undefined; b++) {
+      const ids = Array.from({ length: 50 }, (_, i) => `node:doc:${b}-${i}`);
+      const batch = ids.map((id) => ({ type: 'prime.node.created', payload: { id, type: 'doc', properties: { body: 'x'.repeat(500) } } }));
+      try {
+        await db.append(batch);
+        acknowledged.push(...ids);
+      } catch (e) {
+        failure = e;
+        failedIds = ids;
+      }
+    }
+    expect(isMnemoError(failure, 'DISK_FULL'), String(failure)).toBe(true);
+    expect((failure as { status: number }).status).toBe(507);
+    // Nothing of the failed batch is visible; the counts agree with the log.
+    for (const id of failedIds) expect(db.getNode(id)).toBeNull();
+    expect(db.stats().totalNodes).toBe(acknowledged.length);
+    expect(db.stats().lastSeq).toBe(acknowledged.length);
+    // Writes stay refused (never a retried fsync or a half-known log).
+    const later = await db.addNode({ type: 'doc', properties: {} }).catch((e: unknown) => e);
+    expect(isMnemoError(later, 'DISK_FULL')).toBe(true);
+    expect(db.getNode(acknowledged[0]!)).not.toBeNull();
+    await db.close();
+
+    // Reopen a copy on a disk with room: exactly the acknowledged nodes.
+    const copy = mkdtempSync(join(tmpdir(), 'mnemo-full-copy-'));
+    try {
+      cpSync(dataDir, join(copy, 'data'), { recursive: true });
+      const reopened = await openTunedEngine({ dataDir: join(copy, 'data'), durability: 'fsync', ...quiet });
+      expect(reopened.stats().totalNodes).toBe(acknowledged.length);
+      expect(reopened.getNode(acknowledged[acknowledged.length - 1]!)).not.toBeNull();
+      for (const id of failedIds) expect(reopened.getNode(id)).toBeNull();
+      await reopened.close();
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
