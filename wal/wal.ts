@@ -27,6 +27,8 @@ export interface WalOptions {
   durability: Durability;
   /** `interval` mode: fsync period in ms; default fsyncIntervalMsDefault (100). */
   fsyncIntervalMs?: number;
+  /** `fsync` mode: 'group' (default, fsync on the thread pool, shared by concurrent appends) or 'inline' (fsync before append returns). */
+  commit?: 'group' | 'inline';
   /** Rotate once the active segment would pass this many bytes; default segmentBytesMax (64 MiB). Small values are for tests. */
   segmentBytesMax?: number;
   /** Move damaged segments aside instead of refusing to open. */
@@ -50,6 +52,7 @@ export async function openWal(options: WalOptions): Promise<Wal> {
         dir: options.dir,
         durability: options.durability,
         fsyncIntervalMs: options.fsyncIntervalMs ?? fsyncIntervalMsDefault,
+        commit: options.commit ?? 'group',
         segmentBytesMax: options.segmentBytesMax ?? segmentBytesMaxDefault,
       },
       recovered.segments,

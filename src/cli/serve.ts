@@ -18,7 +18,8 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo serve: ${options}`);
     return 2;
   }
-  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability });
+  // Inline commit: see EngineOptions.commit (uWebSockets.js does not answer requests pipelined behind a pending one).
+  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, commit: 'inline' });
   await engine.whenIndexed();
   let server;
   try {

@@ -106,6 +106,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       dir: walDir,
       durability: options.durability ?? 'fsync',
       fsyncIntervalMs: options.fsyncIntervalMs,
+      commit: options.commit,
       repair: options.repair,
       // Open replays from the newest checkpoint: the log before it need not be read now.
       coveredThrough: listCheckpoints(join(dataDir, checkpointsDirName))[0]?.seq ?? 0,

@@ -152,6 +152,9 @@ class MnemoHttpServer implements HttpServer {
         });
       });
     }
+    // A response sent from inside uWebSockets.js's own callback (an inline-commit write whose body
+    // just arrived) sits in its cork buffer until that callback returns: let it reach the socket.
+    await new Promise((resolve) => setImmediate(resolve));
     // Keep-alive connections would otherwise hold the process open. The binary has close();
     // this republish's type declarations predate it.
     (this.app as TemplatedApp & { close(): void }).close();

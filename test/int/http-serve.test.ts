@@ -46,6 +46,22 @@ function givenServe(...flags: string[]): Promise<Serving> {
 }
 
 describe('mnemo serve', () => {
+  it('given durability fsync, when writes and a read are pipelined on one connection, then every request gets its answer, in order', async () => {
+    const serving = await givenServe('--durability', 'fsync');
+    try {
+      const post = (id: string): string => {
+        const body = JSON.stringify({ type: 'person', id, properties: { name: id } });
+        return `POST /api/v1/prime/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      };
+      const get = 'GET /api/v1/prime/nodes/node:person:p1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+      const replies = await pipelined(serving.port, post('node:person:p1') + post('node:person:p2') + get, 3);
+      expect(replies).toEqual([201, 201, 200]);
+    } finally {
+      serving.child.kill('SIGTERM');
+      await serving.exited;
+    }
+  });
+
   it('given a write, when SIGTERM, then it exits 0 and a restart serves the write', async () => {
     const first = await givenServe('--durability', 'fsync');
     const created = await call(first.url, 'POST', '/api/v1/prime/nodes', { body: { type: 'keeper', id: 'node:keeper:1' } });
@@ -98,3 +114,24 @@ describe('mnemo serve', () => {
     expect(stderr).toContain('--durability');
   });
 });
+
+/** Sends `bytes` in one write on one connection and collects the status lines of `expected` answers (or fewer, if the server closes). */
+function pipelined(port: number, bytes: string, expected: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    const statuses = (): number[] => [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(statuses());
+    };
+    const timer = setTimeout(done, 5_000);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (statuses().length >= expected && received.endsWith('}')) done();
+    });
+    socket.on('close', done);
+    socket.write(bytes);
+  });
+}
