@@ -38,6 +38,14 @@ export const topKMax = 1000;
 export const httpEventsBodyBytesMax = 16 * MiB;
 /** HTTP request body on every other route: one node, edge or vector is far below this. */
 export const httpBodyBytesMax = 1 * MiB;
+/**
+ * A body over its route's cap is still read (and dropped) up to this many bytes before the 413 is
+ * sent, so a client that writes its whole body before reading (Node's fetch) sees the 413 instead of
+ * a reset connection (a lingering close, as nginx does). Past it the connection is closed at once.
+ */
+export const httpRefusedBodyDrainBytesMax = 64 * MiB;
+/** …and for at most this long without a byte arriving (a client that announced more than it sends). */
+export const httpRefusedBodyDrainIdleMs = 1_000;
 /** JSON/msgpack nesting in a request body: an event wraps properties (≤ propertiesDepthMax) in three levels; deeper is refused before parsing. */
 export const httpBodyDepthMax = propertiesDepthMax + 8;
 /** Per-client token bucket: sustained requests per second, and the burst a client may spend at once. Generous: it stops runaway peers, not users. */

@@ -1,8 +1,9 @@
 // Request bodies: read in chunks with a size cap, then decoded as JSON or msgpack.
 //
 // uWebSockets.js hands each chunk as an ArrayBuffer that is neutered when the callback
-// returns, so every chunk is copied. A body over its cap is refused with 413 as soon as
-// Content-Length announces it or the bytes received pass it, without reading the rest.
+// returns, so every chunk is copied. A body over its cap is refused with 413: its bytes are read and
+// dropped up to httpRefusedBodyDrainBytesMax first (a lingering close), so the client, which may be
+// writing the whole body before it reads, gets to read the answer; past that bound, at once.
 
 import { TextDecoder } from 'node:util';
 import type { HttpResponse } from 'uWebSockets.js';
@@ -18,22 +19,37 @@ export type BodyResult = { ok: true; bytes: Buffer } | { ok: false; refusal: Ref
  * route handler (before any await), after onAborted is registered.
  */
 export function readBody(res: HttpResponse, contentLength: string, capBytes: number, done: (result: BodyResult) => void): void {
-  if (contentLength !== '') {
-    const announced = Number(contentLength);
-    if (Number.isFinite(announced) && announced > capBytes) {
-      done({ ok: false, refusal: tooLarge(announced, capBytes) });
-      return;
-    }
+  const announced = contentLength === '' ? Number.NaN : Number(contentLength);
+  if (announced > limits.httpRefusedBodyDrainBytesMax) {
+    done({ ok: false, refusal: tooLarge(announced, capBytes) });
+    return;
   }
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
+  let refusal: Refusal | null = null;
+  let idle: NodeJS.Timeout | undefined;
+  const refuse = (): void => {
+    clearTimeout(idle);
+    if (finished || refusal === null) return;
+    finished = true;
+    done({ ok: false, refusal });
+  };
+  const startDraining = (why: Refusal): void => {
+    refusal ??= why;
+    clearTimeout(idle);
+    idle = setTimeout(refuse, limits.httpRefusedBodyDrainIdleMs);
+    idle.unref();
+  };
+  if (announced > capBytes) startDraining(tooLarge(announced, capBytes));
   res.onData((chunk, isLast) => {
     if (finished) return;
     received += chunk.byteLength;
-    if (received > capBytes) {
-      finished = true;
-      done({ ok: false, refusal: tooLarge(received, capBytes) });
+    if (received > capBytes) startDraining(tooLarge(received, capBytes));
+    if (refusal !== null) {
+      // Drain: drop the bytes, answer once the body has ended (or the drain bound is passed).
+      if (isLast || received > limits.httpRefusedBodyDrainBytesMax) refuse();
+      else startDraining(refusal);
       return;
     }
     // Buffer.from(ArrayBuffer) would share the memory uWS is about to neuter; copy it.

@@ -46,6 +46,22 @@ function givenServe(...flags: string[]): Promise<Serving> {
 }
 
 describe('mnemo serve', () => {
+  it('given 20 MiB sent by fetch to /nodes and 17 MiB to /events, then fetch reads a 413 naming the cap (never a reset)', async () => {
+    const serving = await givenServe();
+    try {
+      for (const [path, mib] of [['/api/v1/prime/nodes', 20], ['/api/v1/events', 17]] as const) {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const response = await fetch(`${serving.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(mib * 1024 * 1024) });
+          expect(response.status).toBe(413);
+          expect(((await response.json()) as { code: string }).code).toBe('BODY_TOO_LARGE');
+        }
+      }
+    } finally {
+      serving.child.kill('SIGTERM');
+      await serving.exited;
+    }
+  });
+
   it('given durability fsync, when writes and a read are pipelined on one connection, then every request gets its answer, in order', async () => {
     const serving = await givenServe('--durability', 'fsync');
     try {
