@@ -4,6 +4,7 @@
 // OS before `append` returns (apply-before-fsync), and only the fsync is slow
 // enough to be worth taking off the event loop.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import { mnemoError } from '../kernel/errors.js';
 
@@ -93,8 +94,15 @@ export const nodeFiles: FileLayer = {
  * clear error, not "EEXIST: mkdir".
  */
 export function ensureDataDir(dir: string): void {
-  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
-    throw mnemoError('VALIDATION_FAILED', { field: 'dataDir', reason: `${dir} exists and is not a directory; give a directory (or a path that does not exist yet)` });
+  // The nearest existing ancestor (or the dir itself) must be a directory.
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (fs.existsSync(at)) {
+      if (!fs.statSync(at).isDirectory()) {
+        throw mnemoError('VALIDATION_FAILED', { field: 'dataDir', reason: `${at} exists and is not a directory; give a directory (or a path that does not exist yet)` });
+      }
+      break;
+    }
+    if (path.dirname(at) === at) break;
   }
   fs.mkdirSync(dir, { recursive: true });
 }
