@@ -55,5 +55,15 @@ export const httpRateLimitBurst = 20_000;
 export const httpRateLimitClientsMax = 10_000;
 /** How long shutdown waits for in-flight requests before closing the engine anyway. */
 export const httpShutdownGraceMs = 10_000;
+/**
+ * Load shedding (src/server/load-shedder.ts): past this much time serving requests in one
+ * event-loop turn, further requests in that turn get 503 and their connection closed, so a flood
+ * of pipelined requests cannot hold the loop (and /health) for seconds. 20 ms is ~400 reads.
+ */
+export const httpTurnBudgetMs = 20;
+/** Requests outliving their handler (bodies arriving, writes awaiting durability) at once; more get 503. */
+export const httpInFlightMax = 4_096;
+/** Retry-After on a shed request, in ms (sent rounded up to whole seconds). */
+export const httpShedRetryAfterMs = 1_000;
 /** Live vectors per data dir: 16.7M x 384-d float32 is ~26 GiB before the graph, more than one machine of this class holds; validation rejects a store beyond it. */
 export const vectorsMax = 16_777_216;

@@ -16,6 +16,7 @@ import { bodyFormatOf, decodeBody, readBody } from './body.js';
 import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
 import { metricsContentType, renderMetrics } from './metrics.js';
+import { LoadShedder } from './load-shedder.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
@@ -95,6 +96,7 @@ class MnemoHttpServer implements HttpServer {
   private listenSocket: us_listen_socket | null = null;
   private readonly latency = new LatencyRecorder();
   private readonly limiter: RateLimiter;
+  private readonly shedder = new LoadShedder();
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly context: RouteContext;
   private readonly startedMs = Date.now();
@@ -185,6 +187,11 @@ class MnemoHttpServer implements HttpServer {
       this.refuse(exchange, refusal);
       return;
     }
+    const overload = url === '/health' ? null : this.shedder.admit(this.active);
+    if (overload !== null) {
+      this.refuse(exchange, overload, true);
+      return;
+    }
     if (route === notFoundRoute) {
       this.refuse(exchange, new MnemoError('ROUTE_NOT_FOUND', { method: req.getMethod().toUpperCase(), path: url }));
       return;
@@ -267,7 +274,7 @@ class MnemoHttpServer implements HttpServer {
   }
 
   private refuse(exchange: Exchange, refusal: Refusal, closeConnection = false): void {
-    const headers = isMnemoError(refusal, 'RATE_LIMITED') ? { 'Retry-After': String(Math.ceil(refusal.details.retryAfterMs / 1000)) } : undefined;
+    const headers = isMnemoError(refusal, 'RATE_LIMITED') || isMnemoError(refusal, 'OVERLOADED') ? { 'Retry-After': String(Math.ceil(refusal.details.retryAfterMs / 1000)) } : undefined;
     this.write(exchange, refusal.status, jsonContentType, errorJson(refusal), 0, headers, closeConnection);
   }
 
@@ -323,7 +330,7 @@ class MnemoHttpServer implements HttpServer {
     return {
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external },
       uptimeS: Math.round((Date.now() - this.startedMs) / 1000),
-      http: { requests: this.requests, inFlight: this.active },
+      http: { requests: this.requests, inFlight: this.active, shed: this.shedder.shedTotal },
       latencyUs: this.latency.summaries(),
     };
   }

@@ -1,0 +1,46 @@
+// Overload sheds, it does not queue. uWebSockets.js parses every request a connection has
+// pipelined in one read before it returns to the event loop, so 100 clients pipelining thousands
+// of requests each could hold the loop for seconds and starve everyone (/health included). Two
+// bounds keep the loop turning:
+// - a turn budget: once the requests served in one event-loop turn have taken httpTurnBudgetMs,
+//   each further request in that turn is answered 503 with Retry-After and its connection closed
+//   (closing drops whatever else that connection pipelined, unparsed);
+// - an in-flight bound: requests outlive their handler (bodies arriving, writes awaiting fsync)
+//   up to httpInFlightMax at once, and bodies being read up to httpInFlightBodyBytesMax.
+// /health is never shed: it is how an operator (or a load balancer) sees the server is alive.
+
+import { performance } from 'node:perf_hooks';
+
+import { MnemoError, limits } from '../index.js';
+import type { Refusal } from './exposure.js';
+
+export class LoadShedder {
+  private turnStartMs = -1;
+  private resetScheduled = false;
+  private readonly resetTurn = (): void => {
+    this.turnStartMs = -1;
+    this.resetScheduled = false;
+  };
+  shedTotal = 0;
+
+  /** Null when the request may be served; else the 503 to answer (its connection is closed). */
+  admit(inFlight: number): Refusal | null {
+    const now = performance.now();
+    if (this.turnStartMs < 0) {
+      this.turnStartMs = now;
+      if (!this.resetScheduled) {
+        this.resetScheduled = true;
+        setImmediate(this.resetTurn);
+      }
+    } else if (now - this.turnStartMs > limits.httpTurnBudgetMs) {
+      return this.shed('the server has spent its time for this turn on other requests');
+    }
+    if (inFlight >= limits.httpInFlightMax) return this.shed(`${inFlight} requests are in flight (the limit is ${limits.httpInFlightMax})`);
+    return null;
+  }
+
+  private shed(reason: string): Refusal {
+    this.shedTotal++;
+    return new MnemoError('OVERLOADED', { reason, retryAfterMs: limits.httpShedRetryAfterMs });
+  }
+}
