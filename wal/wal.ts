@@ -122,6 +122,11 @@ export class Wal {
     this.files.fsyncDir(dirname(segment.path));
   }
 
+  /** After a write failed (its partial frame cut off), whether the disk takes data again; true when appends may resume. See WalWriter.tryRecover. */
+  tryRecover(): boolean {
+    return this.writer.tryRecover();
+  }
+
   flush(): Promise<void> {
     return this.writer.flush();
   }

@@ -3,7 +3,7 @@
 // arrives meanwhile is covered by the next one.
 import { join } from 'node:path';
 import { assert, mnemoError, type MnemoError } from '../src/kernel/errors.js';
-import { batchBytesMax, batchEventsMax } from '../src/kernel/limits.js';
+import { batchBytesMax, batchEventsMax, walProbeBytes } from '../src/kernel/limits.js';
 import type { FileHandle, FileLayer } from '../src/storage/files.js';
 import { encodeHeader } from './record.js';
 import type { SegmentInfo } from './reader.js';
@@ -43,6 +43,8 @@ export class WalWriter {
   /** Handles of sealed segments whose close waits for the fsync in flight on them. */
   private readonly retired: FileHandle[] = [];
   private failure: MnemoError<'WAL_IO' | 'DISK_FULL'> | null = null;
+  /** The failure was a write whose partial frame was cut off again: the log is whole, and writes may resume once the disk takes data. */
+  private recoverable = false;
   private closed = false;
   private readonly timer: NodeJS.Timeout | null = null;
   fsyncs = 0;
@@ -97,12 +99,18 @@ export class WalWriter {
       this.files.write(this.active.handle, [header, payload], start);
     } catch (e) {
       // Cut a partial frame off so the file ends on a whole record; if even that fails, recovery will see a torn tail.
+      let cut = false;
       try {
         this.files.truncate(this.active.handle, start);
+        cut = true;
       } catch {
         // the failure below is what the caller needs to see
       }
-      throw this.fail('write', e);
+      // Recoverable only if no earlier append was still waiting for its fsync (fail() rejects those).
+      const quiet = this.waiters.length === 0 && this.syncing === null;
+      const failure = this.fail('write', e);
+      this.recoverable = cut && quiet;
+      throw failure;
     }
     this.active.bytes += frameBytes;
     this.active.lastSeq = firstSeq + count - 1;
@@ -166,13 +174,46 @@ export class WalWriter {
    * dirty pages and a second fsync would "succeed"). The log stops accepting appends.
    */
   private fail(op: string, e: unknown): MnemoError<'WAL_IO' | 'DISK_FULL'> {
-    if (this.failure === null) {
+    if (this.failure === null || this.recoverable) {
+      this.recoverable = false;
       const details = { op, reason: e instanceof Error ? e.message : String(e) };
       this.failure = (e as NodeJS.ErrnoException).code === 'ENOSPC' ? mnemoError('DISK_FULL', details, { cause: e }) : mnemoError('WAL_IO', details, { cause: e });
     }
     const failure = this.failure;
     for (const waiter of this.waiters.splice(0)) waiter.reject(failure);
     return failure;
+  }
+
+  /**
+   * After a failed write whose partial frame was cut off (a full disk, typically), probes whether
+   * the disk takes data again: writes walProbeBytes to a temp file in the log's dir, fsyncs and
+   * removes it. On success the log accepts appends again and this returns true. A failed fsync is
+   * never recoverable (the kernel may have dropped the pages it could not write).
+   */
+  tryRecover(): boolean {
+    if (this.failure === null) return true;
+    if (!this.recoverable || this.closed) return false;
+    const probe = join(this.options.dir, 'probe.tmp');
+    try {
+      try {
+        this.files.unlink(probe);
+      } catch {
+        // not there: the usual case
+      }
+      const handle = this.files.createNew(probe);
+      try {
+        this.files.write(handle, [new Uint8Array(walProbeBytes)], 0);
+        this.files.fdatasyncSync(handle);
+      } finally {
+        this.files.close(handle);
+        this.files.unlink(probe);
+      }
+    } catch {
+      return false;
+    }
+    this.failure = null;
+    this.recoverable = false;
+    return true;
   }
 
   private createSegment(firstSeq: number): ActiveSegment {

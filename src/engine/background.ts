@@ -52,6 +52,8 @@ export interface BackgroundDeps {
   syncsToDisk: boolean;
   /** False once the engine is closed or its writes failed: nothing more is started. */
   active: () => boolean;
+  /** Called by the timer while writes are refused: tries to resume them (see WritePath.tryRecover). */
+  recover: () => void;
   warn: (message: string) => void;
 }
 
@@ -84,6 +86,7 @@ export class Background {
   /** The periodic checkpoint (by time) and compaction poll. */
   start(): void {
     this.timer = setInterval(() => {
+      this.deps.recover();
       if (!this.deps.active()) return;
       const now = Date.now();
       if (this.everyMs > 0 && this.deps.wal.lastSeq > this.checkpointSeq && now - this.lastCheckpointAt >= this.everyMs) this.checkpointInBackground();

@@ -68,6 +68,10 @@ export class Engine extends EngineReads implements MnemoEngine {
       tuning: options,
       syncsToDisk: (options.durability ?? 'fsync') !== 'none',
       active: () => !this.closed && !this.writes.failed,
+      recover: () => {
+        if (this.closed || !this.writes.failed) return;
+        if (this.writes.tryRecover()) warn('writes resumed: the disk takes data again');
+      },
       warn,
     });
     const view: StateView = {
@@ -255,7 +259,13 @@ export class Engine extends EngineReads implements MnemoEngine {
       wal: this.wal.stats(),
       checkpoint: this.background.stats(),
       compaction: this.compactor.stats(),
+      writes: { accepting: !this.writes.failed && !this.closed, reason: this.writes.failureReason },
     };
+  }
+
+  health(): { status: 'ok' | 'degraded'; reason?: string } {
+    const reason = this.writes.failureReason;
+    return reason === null ? { status: 'ok' } : { status: 'degraded', reason };
   }
 
   /** Canonical hashes of every projection, for tests comparing live and replayed state. */

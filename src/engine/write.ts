@@ -52,6 +52,22 @@ export class WritePath {
     return this.failure !== null;
   }
 
+  /** Why writes are refused now, or null. */
+  get failureReason(): string | null {
+    return this.failure?.message ?? null;
+  }
+
+  /**
+   * After a failure: writes resume only if the log says it is whole and the disk takes data again
+   * (a write refused on a full disk, nothing applied). Returns whether writes are accepted now.
+   */
+  tryRecover(): boolean {
+    if (this.failure === null) return true;
+    if (!this.deps.wal.tryRecover()) return false;
+    this.failure = null;
+    return true;
+  }
+
   /**
    * Validates, logs and applies a batch, all synchronously (so no other append comes between), and
    * returns the events as logged and the promise of their durability. Whatever node-state

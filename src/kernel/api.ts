@@ -153,6 +153,8 @@ export interface MnemoEngine {
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;
+  /** Cheap: 'degraded' while writes are refused (a full disk, a failed fsync), with the reason. */
+  health(): { status: 'ok' | 'degraded'; reason?: string };
 
   whenIndexed(): Promise<void>;
   checkpoint(): Promise<CheckpointResult>;

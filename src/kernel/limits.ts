@@ -38,6 +38,8 @@ export const topKMax = 1000;
 export const httpEventsBodyBytesMax = 16 * MiB;
 /** HTTP request body on every other route: one node, edge or vector is far below this. */
 export const httpBodyBytesMax = 1 * MiB;
+/** After a write failed on a full disk, the log probes with a file this large (written, fsynced, removed) before it takes appends again. */
+export const walProbeBytes = 1 * MiB;
 /**
  * A body over its route's cap is still read (and dropped) up to this many bytes before the 413 is
  * sent, so a client that writes its whole body before reading (Node's fetch) sees the 413 instead of

@@ -281,7 +281,8 @@ class MnemoHttpServer implements HttpServer {
   /** A MnemoError is the caller's condition (its own status); anything else is a bug: 500, logged, process alive. */
   private fail(exchange: Exchange, e: unknown): void {
     if (isMnemoError(e)) {
-      this.write(exchange, e.status, jsonContentType, errorJson(e), 0);
+      // A full disk is probed every second (the engine resumes writes by itself): say when to retry.
+      this.write(exchange, e.status, jsonContentType, errorJson(e), 0, isMnemoError(e, 'DISK_FULL') ? { 'Retry-After': '1' } : undefined);
       return;
     }
     console.error(`mnemo: internal error serving ${exchange.operation}:`, e);
@@ -361,7 +362,7 @@ const healthRoute: Route = {
   pattern: '/health',
   operation: 'health',
   parse: () => undefined,
-  run: () => ({ status: 'ok' }),
+  run: ({ engine }) => engine.health(),
 };
 
 /** Every unmatched method and path: admitted like any route, then a JSON 404 naming what was asked for. */

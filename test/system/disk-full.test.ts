@@ -19,6 +19,10 @@ afterEach(() => {
   }
 });
 
+function mountOf(path: string): string {
+  return mounts.find((dir) => path.startsWith(dir))!;
+}
+
 function smallDisk(bytes: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'mnemo-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir]);
@@ -31,9 +35,10 @@ const quiet = { onWarning: () => {}, checkpointEveryEvents: 0, checkpointEveryMs
 const batchesMax = 200;
 
 describe('a full disk', () => {
-  it('given a 1 MiB tmpfs, when batches are appended until the disk is full, then the failed batch is invisible, later writes get 507, and a reopen holds exactly the acknowledged batches', async () => {
+  it('given a 1 MiB tmpfs, when batches are appended until the disk is full, then the failed batch is invisible, later writes get 507 while health says degraded, writes resume by themselves once space returns, and a reopen holds exactly the acknowledged batches', async () => {
     const dataDir = join(smallDisk(1024 * 1024), 'data');
-    const db = await openTunedEngine({ dataDir, durability: 'fsync', ...quiet });
+    // Background work on (the timer probes the disk), checkpoints off (they would need room too).
+    const db = await openTunedEngine({ dataDir, durability: 'fsync', onWarning: () => {}, checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false });
     const acknowledged: string[] = [];
     let failedIds: string[] = [];
     let failure: unknown;
@@ -58,6 +63,16 @@ describe('a full disk', () => {
     const later = await db.addNode({ type: 'doc', properties: {} }).catch((e: unknown) => e);
     expect(isMnemoError(later, 'DISK_FULL')).toBe(true);
     expect(db.getNode(acknowledged[0]!)).not.toBeNull();
+    expect(db.health().status).toBe('degraded');
+
+    // Space comes back (the tmpfs grows): writes resume without a restart, within a few probes.
+    execFileSync('mount', ['-o', 'remount,size=4m', mountOf(dataDir)]);
+    const resumedBy = Date.now() + 5_000;
+    while (db.health().status !== 'ok' && Date.now() < resumedBy) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(db.health()).toEqual({ status: 'ok' });
+    const { nodeId } = await db.addNode({ type: 'doc', id: 'node:doc:after', properties: { body: 'after' } });
+    acknowledged.push(nodeId);
+    expect(db.stats().totalNodes).toBe(acknowledged.length);
     await db.close();
 
     // Reopen a copy on a disk with room: exactly the acknowledged nodes.
@@ -66,6 +81,7 @@ describe('a full disk', () => {
       cpSync(dataDir, join(copy, 'data'), { recursive: true });
       const reopened = await openTunedEngine({ dataDir: join(copy, 'data'), durability: 'fsync', ...quiet });
       expect(reopened.stats().totalNodes).toBe(acknowledged.length);
+      expect(reopened.getNode('node:doc:after')).not.toBeNull();
       expect(reopened.getNode(acknowledged[acknowledged.length - 1]!)).not.toBeNull();
       for (const id of failedIds) expect(reopened.getNode(id)).toBeNull();
       await reopened.close();
