@@ -9,7 +9,7 @@
 // abort; every write is inside res.cork().
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MnemoError, isMnemoError, limits, type MnemoEngine } from '../index.js';
 import { checkApiKey } from './auth.js';
 import { bodyFormatOf, decodeBody, readBody } from './body.js';
@@ -97,6 +97,8 @@ class MnemoHttpServer implements HttpServer {
   private readonly latency = new LatencyRecorder();
   private readonly limiter: RateLimiter;
   private readonly shedder = new LoadShedder();
+  /** Event-loop delay, sampled every 10 ms; reported and reset by each stats read (a window since the last one). */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly context: RouteContext;
   private readonly startedMs = Date.now();
@@ -106,6 +108,7 @@ class MnemoHttpServer implements HttpServer {
 
   constructor(engine: MnemoEngine, options: HttpServerOptions) {
     this.limiter = new RateLimiter(options.rateLimit);
+    this.loopDelay.enable();
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
     for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
@@ -141,6 +144,7 @@ class MnemoHttpServer implements HttpServer {
   }
 
   async close(): Promise<void> {
+    this.loopDelay.disable();
     if (this.listenSocket !== null) {
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = null;
@@ -332,8 +336,19 @@ class MnemoHttpServer implements HttpServer {
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external },
       uptimeS: Math.round((Date.now() - this.startedMs) / 1000),
       http: { requests: this.requests, inFlight: this.active, shed: this.shedder.shedTotal },
+      eventLoopLagMs: this.eventLoopLag(),
       latencyUs: this.latency.summaries(),
     };
+  }
+
+  /** p50, p99 and max event-loop delay (ms) since the previous stats read, then a new window. */
+  private eventLoopLag(): { p50: number; p99: number; max: number } {
+    const h = this.loopDelay;
+    // monitorEventLoopDelay reports ns and includes its own 10 ms sampling period.
+    const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - 10) * 100) / 100);
+    const lag = h.count === 0 ? { p50: 0, p99: 0, max: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
+    h.reset();
+    return lag;
   }
 
   private metricsRoute(): Route {

@@ -1,0 +1,230 @@
+// Soak: `npm run soak -- --minutes N`. A server (bench/support/soak-server.ts) with background
+// checkpoints and compaction takes sustained ingest and concurrent reads over HTTP for N minutes.
+// Every sampleMs it records RSS, heap, event-loop lag, file counts and the window's latencies into
+// a CSV and, at the end, an SVG chart; then it checks, after the warm-up:
+//   RSS grows < 1% an hour (least-squares slope over the samples after warm-up),
+//   event-loop lag p99 < 20 ms (the worst window), file counts bounded (WAL segments, Parquet files
+//   and checkpoints stay under fixed bounds), and no 5xx. Exit 1 when a check fails.
+// Load is bounded and paced (events/s and reads/s below), not a throughput test.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { lineChart } from './support/chart.js';
+import { compiledPath } from './support/compiled.js';
+import { percentiles } from './support/report.js';
+
+export interface SoakOptions {
+  minutes: number;
+  /** Where soak.csv and soak.svg go. */
+  outDir: string;
+  /** Events appended per second (batches of batchEvents), paced. */
+  eventsPerSecond: number;
+  /** Reads per second, spread over readers. */
+  readsPerSecond: number;
+  sampleMs: number;
+}
+
+export const soakDefaults: SoakOptions = { minutes: 5, outDir: 'bench/results/soak', eventsPerSecond: 2_000, readsPerSecond: 500, sampleMs: 5_000 };
+const batchEvents = 100;
+/** Live nodes held steady through the run. */
+const population = 20_000;
+/** Nodes deleted and created per batch (the rest of a batch updates live nodes). */
+const churnPerBatch = 10;
+const readers = 4;
+const warmupFraction = 0.2;
+const rssGrowthPerHourMax = 0.01;
+const lagP99MsMax = 20;
+const walSegmentsMax = 8;
+const parquetFilesMax = 10_000;
+const checkpointsMax = 3;
+
+interface Sample {
+  minute: number;
+  rssMb: number;
+  heapMb: number;
+  lagP99Ms: number;
+  walSegments: number;
+  parquetFiles: number;
+  checkpoints: number;
+  events: number;
+  writeP99Ms: number;
+  readP99Ms: number;
+  errors5xx: number;
+}
+
+export interface SoakResult {
+  samples: Sample[];
+  checks: Array<{ name: string; ok: boolean; value: string }>;
+  ok: boolean;
+}
+
+export async function runSoak(options: SoakOptions, log: (line: string) => void = console.log): Promise<SoakResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-soak-'));
+  const child = spawn(process.execPath, [compiledPath('bench/support/soak-server.js'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /at (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`soak server exited with ${code}`)));
+    });
+    const endAt = Date.now() + options.minutes * 60_000;
+    const window = { writes: [] as number[], reads: [] as number[], errors5xx: 0 };
+    // A steady state, so memory can be judged: a live population of `population` nodes, each batch
+    // deleting the oldest few (their edges cascade), creating as many new ones linked to a live node,
+    // and updating others. The log grows on disk; the live state does not.
+    let lo = 0;
+    let hi = 0;
+    for (; hi < population; hi += 1_000) {
+      const events = Array.from({ length: 1_000 }, (_, i) => ({ type: 'prime.node.created', payload: { id: `node:soak:${hi + i}`, type: 'soak', properties: { n: hi + i, name: `soak ${hi + i}` } } }));
+      const response = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+      if (response.status !== 200) throw new Error(`soak: the population load was refused with ${response.status}`);
+    }
+    let written = hi;
+    const live = (): number => lo + Math.floor(Math.random() * (hi - lo));
+    const writer = (async () => {
+      const pauseMs = (1000 * batchEvents) / options.eventsPerSecond;
+      while (Date.now() < endAt) {
+        const started = performance.now();
+        const events: unknown[] = [];
+        for (let i = 0; i < churnPerBatch; i++) events.push({ type: 'prime.node.deleted', payload: { id: `node:soak:${lo + i}` } });
+        lo += churnPerBatch;
+        for (let i = 0; i < churnPerBatch; i++) {
+          const n = hi + i;
+          events.push({ type: 'prime.node.created', payload: { id: `node:soak:${n}`, type: 'soak', properties: { n, name: `soak ${n}` } } });
+          events.push({ type: 'prime.edge.created', payload: { source: `node:soak:${n}`, target: `node:soak:${live()}`, relation: 'after' } });
+        }
+        hi += churnPerBatch;
+        while (events.length < batchEvents) events.push({ type: 'prime.node.updated', payload: { id: `node:soak:${live()}`, properties: { touched: Date.now() } } });
+        const response = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+        await response.arrayBuffer();
+        window.writes.push(performance.now() - started);
+        if (response.status >= 500) window.errors5xx++;
+        else if (response.status !== 200) throw new Error(`soak: a batch was refused with ${response.status}`);
+        else written += events.length;
+        await sleep(Math.max(0, pauseMs - (performance.now() - started)));
+      }
+    })();
+    const readLoop = async (reader: number): Promise<void> => {
+      const pauseMs = (1000 * readers) / options.readsPerSecond;
+      for (let i = 0; Date.now() < endAt; i++) {
+        const started = performance.now();
+        const n = live();
+        const path = (i + reader) % 3 === 0 ? `/api/v1/prime/nodes/node:soak:${n}` : (i + reader) % 3 === 1 ? `/api/v1/prime/nodes/node:soak:${n}/neighbors` : '/health';
+        const response = await fetch(`${url}${path}`);
+        await response.arrayBuffer();
+        window.reads.push(performance.now() - started);
+        if (response.status >= 500) window.errors5xx++;
+        await sleep(Math.max(0, pauseMs - (performance.now() - started)));
+      }
+    };
+    const reading = Promise.all(Array.from({ length: readers }, (_, r) => readLoop(r)));
+    const samples: Sample[] = [];
+    const startedAt = Date.now();
+    while (Date.now() < endAt) {
+      await sleep(Math.min(options.sampleMs, Math.max(0, endAt - Date.now())));
+      const stats = (await (await fetch(`${url}/api/v1/prime/stats`)).json()) as Record<string, any>;
+      samples.push({
+        minute: (Date.now() - startedAt) / 60_000,
+        rssMb: stats.memory.rss_bytes / 2 ** 20,
+        heapMb: stats.memory.heap_used_bytes / 2 ** 20,
+        lagP99Ms: stats.event_loop_lag_ms.p99,
+        walSegments: stats.wal.segments,
+        parquetFiles: stats.compaction.parquet_files,
+        checkpoints: existsSync(join(dataDir, 'checkpoints')) ? readdirSync(join(dataDir, 'checkpoints')).length : 0,
+        events: stats.last_seq,
+        writeP99Ms: window.writes.length > 0 ? percentiles(window.writes).p99 : 0,
+        readP99Ms: window.reads.length > 0 ? percentiles(window.reads).p99 : 0,
+        errors5xx: window.errors5xx,
+      });
+      const s = samples[samples.length - 1]!;
+      log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
+      window.writes = [];
+      window.reads = [];
+      window.errors5xx = 0;
+    }
+    await Promise.all([writer, reading]);
+    const result = judge(samples);
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, 'soak.csv'), toCsv(samples));
+    writeFileSync(join(options.outDir, 'soak.svg'), chart(samples));
+    return result;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function judge(samples: Sample[]): SoakResult {
+  const after = samples.slice(Math.floor(samples.length * warmupFraction));
+  const hours = after.map((s) => s.minute / 60);
+  const rss = after.map((s) => s.rssMb);
+  const slope = slopeOf(hours, rss); // MB per hour
+  const meanRss = rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length);
+  const growth = meanRss > 0 ? slope / meanRss : 0;
+  const worstLag = Math.max(0, ...after.map((s) => s.lagP99Ms));
+  const maxWal = Math.max(0, ...samples.map((s) => s.walSegments));
+  const maxParquet = Math.max(0, ...samples.map((s) => s.parquetFiles));
+  const maxCheckpoints = Math.max(0, ...samples.map((s) => s.checkpoints));
+  const errors = samples.reduce((n, s) => n + s.errors5xx, 0);
+  const checks = [
+    { name: `RSS growth after warm-up < ${rssGrowthPerHourMax * 100}%/hour`, ok: growth < rssGrowthPerHourMax, value: `${(growth * 100).toFixed(2)}%/hour (${slope.toFixed(1)} MB/hour over ${after.length} samples)` },
+    { name: `event-loop lag p99 < ${lagP99MsMax} ms`, ok: worstLag < lagP99MsMax, value: `worst window ${worstLag} ms` },
+    { name: 'file counts bounded', ok: maxWal <= walSegmentsMax && maxParquet <= parquetFilesMax && maxCheckpoints <= checkpointsMax, value: `max ${maxWal} WAL segments, ${maxParquet} Parquet files, ${maxCheckpoints} checkpoint dirs` },
+    { name: 'no 5xx', ok: errors === 0, value: `${errors}` },
+  ];
+  return { samples, checks, ok: checks.every((c) => c.ok) };
+}
+
+/** Least-squares slope of y over x. */
+function slopeOf(x: number[], y: number[]): number {
+  const n = x.length;
+  if (n < 2) return 0;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (x[i]! - mx) * (y[i]! - my);
+    den += (x[i]! - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+function toCsv(samples: Sample[]): string {
+  const columns = Object.keys(samples[0] ?? { minute: 0 }) as Array<keyof Sample>;
+  return [columns.join(','), ...samples.map((s) => columns.map((c) => String(s[c])).join(','))].join('\n') + '\n';
+}
+
+function chart(samples: Sample[]): string {
+  const series = (name: string, pick: (s: Sample) => number) => ({ name, points: samples.map((s) => ({ x: s.minute, y: pick(s) })) });
+  return lineChart({
+    title: 'Soak: memory, event-loop lag and latency over time',
+    xLabel: 'minutes',
+    yLabel: 'MB / ms',
+    series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { minutes: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const minutes = values.minutes === undefined ? soakDefaults.minutes : Number(values.minutes);
+  if (!(minutes > 0)) throw new Error(`--minutes: expected a positive number, got '${values.minutes}'`);
+  const result = await runSoak({ ...soakDefaults, minutes, outDir: values.out ?? soakDefaults.outDir });
+  for (const check of result.checks) console.log(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.value}`);
+  process.exitCode = result.ok ? 0 : 1;
+}
+
+if (process.argv[1]?.endsWith('soak.js')) await main();
