@@ -27,7 +27,7 @@ import type {
 import { mnemoError } from '../kernel/errors.js';
 import type { StoredEvent } from '../kernel/events.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
-import { limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
+import { efOption, limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
 import { recall } from '../query/recall.js';
 import type { EventLog, HistoricalState, TimeTravel } from './history.js';
 
@@ -101,8 +101,9 @@ export class EngineReads {
     return { edges: nodes, ...paging };
   }
 
-  similar(query: { id: string } | { vector: number[] | Float32Array }, options: { topK?: number; type?: string } = {}): SimilarHit[] {
+  similar(query: { id: string } | { vector: number[] | Float32Array }, options: { topK?: number; type?: string; ef?: number } = {}): SimilarHit[] {
     const topK = topKOption(options.topK, 5);
+    const ef = efOption(options.ef);
     let vector: Float32Array | readonly number[];
     let exclude: string | undefined;
     if ('id' in query && typeof query.id === 'string') {
@@ -118,7 +119,7 @@ export class EngineReads {
       exclude === undefined && type === undefined
         ? undefined
         : (id: string) => id !== exclude && (type === undefined || this.nodes.typeOfNode(id) === type);
-    const hits: SimilarHit[] = this.vectors.search(vector, topK, accept);
+    const hits: SimilarHit[] = this.vectors.search(vector, topK, accept, ef);
     for (const hit of hits) {
       const text = this.vectors.textOf(hit.id);
       if (text !== undefined) hit.text = text;

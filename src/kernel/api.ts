@@ -86,6 +86,8 @@ export interface RecallHit {
 }
 
 export interface RecallOptions {
+  /** The vector seeds' HNSW candidate list, as in `similar`. */
+  ef?: number;
   vector?: number[] | Float32Array;
   text?: string;
   type?: string;
@@ -147,7 +149,8 @@ export interface MnemoEngine {
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
-  similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string }): SimilarHit[];
+  /** `ef`: this query's HNSW candidate list (default 64, at least topK): higher finds more of the true nearest, slower. */
+  similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string; ef?: number }): SimilarHit[];
   searchText(query: string, options?: { topK?: number; type?: string }): TextHit[];
   recall(options: RecallOptions): RecallHit[];
   history(entityId: string): StoredEvent[];

@@ -33,6 +33,8 @@ export const pageLimitDefault = 50;
 export const traversalDepthMax = 8;
 /** topK for similar/recall. */
 export const topKMax = 1000;
+/** A query's HNSW candidate list (`ef`) may not exceed this: past it a query costs milliseconds. */
+export const efSearchMax = 4_096;
 
 /** HTTP request body for `POST /api/v1/events`: one full batch (batchBytesMax) plus JSON overhead would exceed it, so batches near the cap go as msgpack. */
 export const httpEventsBodyBytesMax = 16 * MiB;

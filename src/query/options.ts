@@ -2,7 +2,7 @@
 // option, never a silent clamp (a caller asking for limit 10,000 should learn the limit is 500).
 
 import { mnemoError } from '../kernel/errors.js';
-import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
+import { efSearchMax, pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
 
 export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -23,6 +23,11 @@ export function offsetOption(value: unknown): number {
 
 export function depthOption(value: unknown, fallback: number): number {
   return intOption(value, 'depth', 1, traversalDepthMax, fallback);
+}
+
+/** A query's HNSW candidate list size, or undefined for the index's default. */
+export function efOption(value: unknown): number | undefined {
+  return value === undefined ? undefined : intOption(value, 'ef', 1, efSearchMax, 0);
 }
 
 export function topKOption(value: unknown, fallback: number): number {

@@ -8,7 +8,7 @@ import type { NodeState } from '../../projections/node-state.js';
 import type { TextIndex } from '../../projections/text-index.js';
 import type { VectorIndex } from '../../projections/vector-index.js';
 import type { GraphQueries } from './graph.js';
-import { depthOption, topKOption, vectorOption } from './options.js';
+import { depthOption, efOption, topKOption, vectorOption } from './options.js';
 
 const similarityWeight = 0.5;
 const proximityWeight = 0.3;
@@ -47,7 +47,7 @@ export function recall(options: RecallOptions, sources: RecallSources): RecallHi
   if (query === undefined && text === undefined) {
     throw mnemoError('VALIDATION_FAILED', { field: 'vector', reason: 'recall needs a vector or a non-empty text' });
   }
-  const seeds = seedsOf(query, text, 2 * topK, sources);
+  const seeds = seedsOf(query, text, 2 * topK, sources, efOption(options.ef));
   const hops = expand(seeds, depth, sources);
   const similarityTo = query === undefined ? undefined : sources.vectors.scorer(query);
   const hits: RecallHit[] = [];
@@ -75,8 +75,8 @@ function score(id: string, node: NodeRecord | null, hopCount: number, similarity
  * (so the best lexical match has 1). Both: the two rankings fused by reciprocal rank fusion, over
  * the best possible fused score (first in both lists), so relevance stays in [0, 1].
  */
-function seedsOf(query: Float32Array | readonly number[] | undefined, text: string | undefined, count: number, sources: RecallSources): Map<string, Seed> {
-  const semantic = query === undefined ? [] : sources.vectors.search(query, count);
+function seedsOf(query: Float32Array | readonly number[] | undefined, text: string | undefined, count: number, sources: RecallSources, ef: number | undefined): Map<string, Seed> {
+  const semantic = query === undefined ? [] : sources.vectors.search(query, count, undefined, ef);
   const lexical = text === undefined ? [] : sources.texts.search(text, count);
   const seeds = new Map<string, Seed>();
   if (text === undefined) {
