@@ -104,10 +104,10 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         hi += churnPerBatch;
         while (events.length < batchEvents) events.push({ type: 'prime.node.updated', payload: { id: `node:soak:${live()}`, properties: { touched: Date.now() } } });
         const response = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-        await response.arrayBuffer();
+        const body = await response.arrayBuffer();
         window.writes.push(performance.now() - started);
         if (response.status >= 500) window.errors5xx++;
-        else if (response.status !== 200) throw new Error(`soak: a batch was refused with ${response.status}`);
+        else if (response.status !== 200) throw new Error(`soak: a batch was refused with ${response.status}: ${Buffer.from(body).toString()}`);
         else written += events.length;
         await sleep(Math.max(0, pauseMs - (performance.now() - started)));
       }

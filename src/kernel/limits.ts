@@ -60,11 +60,14 @@ export const httpRateLimitClientsMax = 10_000;
 /** How long shutdown waits for in-flight requests before closing the engine anyway. */
 export const httpShutdownGraceMs = 10_000;
 /**
- * Load shedding (src/server/load-shedder.ts): past this much time serving requests in one
- * event-loop turn, further requests in that turn get 503 and their connection closed, so a flood
- * of pipelined requests cannot hold the loop (and /health) for seconds. 20 ms is ~400 reads.
+ * Load shedding (src/server/load-shedder.ts): past this many requests, or this much time, serving
+ * requests in one event-loop turn, further requests in that turn get 503 and their connection
+ * closed, so a flood of pipelined requests cannot hold the loop (and /health) for seconds. Clients
+ * that wait for each answer bring at most one request per connection to a turn, so only
+ * pipelining floods reach 1,000; a turn of 100 ms is ten times a slow batch write on a busy machine.
  */
-export const httpTurnBudgetMs = 20;
+export const httpTurnRequestsMax = 1_000;
+export const httpTurnBudgetMs = 100;
 /** Requests outliving their handler (bodies arriving, writes awaiting durability) at once; more get 503. */
 export const httpInFlightMax = 4_096;
 /** Retry-After on a shed request, in ms (sent rounded up to whole seconds). */

@@ -2,11 +2,11 @@
 // pipelined in one read before it returns to the event loop, so 100 clients pipelining thousands
 // of requests each could hold the loop for seconds and starve everyone (/health included). Two
 // bounds keep the loop turning:
-// - a turn budget: once the requests served in one event-loop turn have taken httpTurnBudgetMs,
-//   each further request in that turn is answered 503 with Retry-After and its connection closed
-//   (closing drops whatever else that connection pipelined, unparsed);
+// - a turn budget: once one event-loop turn has served httpTurnRequestsMax requests or spent
+//   httpTurnBudgetMs on them, each further request in that turn is answered 503 with Retry-After
+//   and its connection closed (which soon ends that connection's pipeline);
 // - an in-flight bound: requests outlive their handler (bodies arriving, writes awaiting fsync)
-//   up to httpInFlightMax at once, and bodies being read up to httpInFlightBodyBytesMax.
+//   up to httpInFlightMax at once.
 // /health is never shed: it is how an operator (or a load balancer) sees the server is alive.
 
 import { performance } from 'node:perf_hooks';
@@ -16,9 +16,11 @@ import type { Refusal } from './exposure.js';
 
 export class LoadShedder {
   private turnStartMs = -1;
+  private turnRequests = 0;
   private resetScheduled = false;
   private readonly resetTurn = (): void => {
     this.turnStartMs = -1;
+    this.turnRequests = 0;
     this.resetScheduled = false;
   };
   shedTotal = 0;
@@ -32,7 +34,7 @@ export class LoadShedder {
         this.resetScheduled = true;
         setImmediate(this.resetTurn);
       }
-    } else if (now - this.turnStartMs > limits.httpTurnBudgetMs) {
+    } else if (++this.turnRequests > limits.httpTurnRequestsMax || now - this.turnStartMs > limits.httpTurnBudgetMs) {
       return this.shed('the server has spent its time for this turn on other requests');
     }
     if (inFlight >= limits.httpInFlightMax) return this.shed(`${inFlight} requests are in flight (the limit is ${limits.httpInFlightMax})`);
