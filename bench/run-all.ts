@@ -232,8 +232,19 @@ export function writeReport(run: RunResult, root: string, force: boolean): { jso
   const mdPath = join(root, 'BENCHMARKS.md');
   const existingIsFull = existsSync(mdPath) && readFileSync(mdPath, 'utf8').startsWith(fullMarker);
   if (run.quick && existingIsFull && !force) return { json, markdown: null };
-  writeFileSync(mdPath, renderReport(run, charts));
+  writeFileSync(mdPath, renderReport(run, charts) + handWritten(mdPath));
   return { json, markdown: mdPath };
+}
+
+/** Marks where the hand-written part of BENCHMARKS.md begins: a regeneration keeps it as it is. */
+export const handWrittenMarker = '<!-- hand-written below this line';
+
+/** The hand-written tail of an existing BENCHMARKS.md (from its marker on), or nothing. */
+function handWritten(mdPath: string): string {
+  if (!existsSync(mdPath)) return '';
+  const text = readFileSync(mdPath, 'utf8');
+  const at = text.indexOf(handWrittenMarker);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
 }
 
 /** Numbers saved as JSON null (NaN, ∞) come back as NaN. */

@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { barChart, lineChart, shortNumber } from '../../bench/support/chart.js';
 import { timeAlternatingUs } from '../../bench/support/report.js';
-import { renderReport, type RunResult } from '../../bench/run-all.js';
+import { handWrittenMarker, renderReport, writeReport, type RunResult } from '../../bench/run-all.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/engine.js';
 import type { QuestionResult } from '../../bench/support/question.js';
 
 const question: QuestionResult = {
@@ -73,5 +76,25 @@ describe('timeAlternatingUs', () => {
     for (const subject of ['a', 'b']) expect(calls.filter(([s]) => s === subject).map(([, i]) => i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     // Blocks of 3 (25 / 10 rounded up): a 0-2, b 0-2, a 3-5, …
     expect(calls.slice(0, 7)).toEqual([['a', 0], ['a', 1], ['a', 2], ['b', 0], ['b', 1], ['b', 2], ['a', 3]]);
+  });
+
+  it('given a BENCHMARKS.md with a hand-written part below the marker, when the report is written again, then that part is kept as it was', async () => {
+    const root = await tempDir('mnemo-bench-report-');
+    mkdirSync(join(root, 'bench'), { recursive: true });
+    const handWritten = `${handWrittenMarker}: carry this part over -->\n\n## Measurements behind the design\n\nA note.\n`;
+    writeFileSync(join(root, 'BENCHMARKS.md'), `old generated part\n\n${handWritten}`);
+    const run: RunResult = {
+      quick: false,
+      machine: { cores: 2, cpu: 'Test CPU', node: 'v20', os: 'Linux', memoryGiB: 24, loadAtStart: 1, date: '2026-01-01' },
+      sizes: { neighborsNodes: [], neighborsQueries: 0, knnVectors: [], knnDim: 0, knnQueries: 0, ingestEvents: [], restartEvents: [] },
+      seconds: 60,
+      peakRssMiB: 100,
+      questions: [question],
+    };
+    writeReport(run, root, false);
+    const md = readFileSync(join(root, 'BENCHMARKS.md'), 'utf8');
+    expect(md).not.toContain('old generated part');
+    expect(md).toContain('2 cores, Test CPU');
+    expect(md.endsWith(handWritten)).toBe(true);
   });
 });
