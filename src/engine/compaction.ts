@@ -20,8 +20,8 @@
 // Parquet could differ from one from the WAL. Each payload is its own msgpack document (no shared
 // record structures), so any Parquet tool can hand one cell to any msgpack decoder.
 //
-// Writer: hyparquet-writer, chosen over parquetjs-lite by measurement (see the README section on
-// compaction). Reader: hyparquet's column decoder, driven synchronously here, because reads in
+// Writer: hyparquet-writer, chosen over parquetjs-lite by measurement (see BENCHMARKS.md,
+// Parquet writer). Reader: hyparquet's column decoder, driven synchronously here, because reads in
 // mnemo are synchronous (getNode/neighbors with asOf, history) and hyparquet's top-level API is async.
 
 import { crc32 } from 'node:zlib';
