@@ -51,6 +51,11 @@ async function seed(): Promise<Seeded> {
   await post(`${prime}/edges`, { source: charles, target: engine, relation: 'works_on' });
   await post(`${prime}/vectors`, { id: note, vector: [0.1, 0.7, 0.2], text: 'notes on graph search with HNSW' });
   const stats = (await call(url, 'GET', `${prime}/stats`)).json as { last_seq: number };
+  // Two hops from Ada, reached only by expanding Charles: drawn after the second click.
+  const difference = await node('project', { name: 'Difference Engine' });
+  const society = await node('society', { name: 'Royal Society' });
+  await post(`${prime}/edges`, { source: charles, target: difference, relation: 'designed' });
+  await post(`${prime}/edges`, { source: charles, target: society, relation: 'member_of' });
   const response = await call(url, 'PATCH', `${prime}/nodes/${encodeURIComponent(ada)}`, { body: { properties: { role: 'programmer' } } });
   expect(response.status).toBe(200);
   return { ada, engine, note, charles, beforeUpdate: stats.last_seq };
@@ -113,7 +118,7 @@ describe('the web inspector in chromium', () => {
     const { page, problems, requested } = await openPage('/');
     try {
       expect(new URL(page.url()).pathname).toBe('/ui');
-      await page.getByRole('link', { name: /person 2/ }).waitFor({ timeout: viewTimeoutMs });
+      await page.getByRole('link', { name: /^person 2$/ }).waitFor({ timeout: viewTimeoutMs });
       expect(problems).toEqual([]);
       expectOnlySameOrigin(requested);
     } finally {
@@ -172,6 +177,12 @@ describe('the web inspector in chromium', () => {
       await neighbours.getByText('Charles Babbage').waitFor({ timeout: viewTimeoutMs });
       expect(await drawnNodeIds(page)).toContain(seeded.charles);
       expect(await page.getByTestId('drawn-count').textContent()).toContain('4 nodes drawn');
+
+      await clickGraphNode(page, seeded.charles);
+
+      await neighbours.getByText('Difference Engine').waitFor({ timeout: viewTimeoutMs });
+      expect(await neighbours.textContent()).toContain('Royal Society');
+      expect(await page.getByTestId('drawn-count').textContent()).toContain('6 nodes drawn');
       await page.screenshot({ path: join(artifacts, 'inspector-node.png') });
       expect(problems).toEqual([]);
       expectOnlySameOrigin(requested);

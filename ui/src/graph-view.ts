@@ -103,6 +103,16 @@ export class GraphView {
     });
   }
 
+  /** Fits everything into view when something drawn lies outside it (a new ring off screen). */
+  fitIfHidden(): void {
+    const view = this.cy.extent();
+    const hidden = this.cy.nodes().toArray().some((n) => {
+      const p = n.position();
+      return p.x < view.x1 || p.x > view.x2 || p.y < view.y1 || p.y > view.y2;
+    });
+    if (hidden) this.fit();
+  }
+
   /** Fits everything drawn into view. */
   fit(): void {
     this.cy.fit(undefined, 40);

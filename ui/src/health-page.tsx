@@ -112,9 +112,13 @@ function ratePerSecond(counter: (stats: Stats) => number | undefined): SeriesSpe
   };
 }
 
+/** The inspector's own page and asset loads are not the memory's workload; the table still lists them. */
+const ownOperationPrefix = 'inspector.';
+
 function busiestOperations(stats: Stats | undefined): string[] {
   const latency = stats?.latency_us ?? {};
   return Object.keys(latency)
+    .filter((operation) => !operation.startsWith(ownOperationPrefix))
     .sort((a, b) => latency[b]!.count - latency[a]!.count || a.localeCompare(b))
     .slice(0, latencyOperationsMax)
     .sort();
@@ -148,7 +152,8 @@ function LiveChart({ title, samples, series, format, logScale = false }: { title
       height: chartHeightPx,
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, ...(s.dash === undefined ? {} : { dash: s.dash }), value: (_u: uPlot, v: number | null) => (v == null ? '–' : format(v)) }))],
       scales: { x: { time: true }, y: logScale ? { distr: 3 } : {} },
-      axes: [{}, { values: (_u, ticks) => ticks.map((v) => format(v)), size: 70 }],
+      // A log axis ticks every 1..9 of each decade; only the decades get a label, or they overlap.
+      axes: [{}, { values: (_u, ticks) => ticks.map((v) => (!logScale || isDecade(v) ? format(v) : '')), size: 70 }],
       legend: { live: false },
     };
     const created = new uPlot(options, dataOf(samples, series), box.current);
@@ -172,6 +177,11 @@ function LiveChart({ title, samples, series, format, logScale = false }: { title
       <div ref={box} />
     </figure>
   );
+}
+
+function isDecade(value: number): boolean {
+  const exponent = Math.log10(value);
+  return Math.abs(exponent - Math.round(exponent)) < 1e-9;
 }
 
 function dataOf(samples: Sample[], series: SeriesSpec[]): AlignedData {

@@ -79,7 +79,13 @@ function NodeAt({ id, asOf, loaded }: { id: string; asOf: number | null; loaded:
       busy.current = true;
       current
         .expand(target)
-        .then(() => redraw(current), (e: unknown) => setGraphError(messageOf(e)))
+        .then(
+          () => {
+            redraw(current);
+            view.current?.fitIfHidden();
+          },
+          (e: unknown) => setGraphError(messageOf(e)),
+        )
         .finally(() => (busy.current = false));
     },
     [redraw],
@@ -204,7 +210,7 @@ function NodeAt({ id, asOf, loaded }: { id: string; asOf: number | null; loaded:
           {model !== null && <NeighbourList model={model} asOf={asOf} onExpand={expand} />}
           {record !== null && <PropertiesTable node={record} />}
           <VectorText history={loaded.history} asOf={asOf} />
-          <Timeline history={loaded.history} asOf={asOf} onPick={(seq) => navigate({ page: 'node', id, asOf: seq }, true)} />
+          <Timeline history={loaded.history} asOf={asOf} names={model} onPick={(seq) => navigate({ page: 'node', id, asOf: seq }, true)} />
         </aside>
       </div>
     </div>
@@ -331,7 +337,11 @@ function VectorText({ history, asOf }: { history: HistoryEvent[]; asOf: number |
   );
 }
 
-function Timeline({ history, asOf, onPick }: { history: HistoryEvent[]; asOf: number | null; onPick: (seq: number) => void }) {
+function Timeline({ history, asOf, names, onPick }: { history: HistoryEvent[]; asOf: number | null; names: Neighbourhood | null; onPick: (seq: number) => void }) {
+  const nameOfId = (id: Json | undefined): string => {
+    const drawn = typeof id === 'string' ? names?.nodes.get(id) : undefined;
+    return drawn === undefined ? String(id) : nameOf(drawn.record);
+  };
   const shown = history.slice(-timelineRowsMax).reverse();
   return (
     <section>
@@ -342,7 +352,7 @@ function Timeline({ history, asOf, onPick }: { history: HistoryEvent[]; asOf: nu
             <button type="button" class="link" onClick={() => onPick(event.seq)} title="see the memory as of this event">
               seq {event.seq}
             </button>{' '}
-            <span class="muted">{formatTime(event.ts)}</span> <strong>{event.type.replace(/^prime\./, '')}</strong> {summary(event)}
+            <span class="muted">{formatTime(event.ts)}</span> <strong>{event.type.replace(/^prime\./, '')}</strong> {summary(event, nameOfId)}
           </li>
         ))}
       </ol>
@@ -351,14 +361,14 @@ function Timeline({ history, asOf, onPick }: { history: HistoryEvent[]; asOf: nu
   );
 }
 
-function summary(event: HistoryEvent): string {
+function summary(event: HistoryEvent, nameOfId: (id: Json | undefined) => string): string {
   const p = event.payload;
   switch (event.type) {
     case 'prime.node.created':
     case 'prime.node.updated':
       return typeof p.properties === 'object' && p.properties !== null ? compact(p.properties) : '';
     case 'prime.edge.created':
-      return `${String(p.source)} —${String(p.relation)}→ ${String(p.target)}`;
+      return `${nameOfId(p.source)} —${String(p.relation)}→ ${nameOfId(p.target)}`;
     case 'prime.vector.stored':
       return typeof p.text === 'string' ? `“${p.text}”` : '';
     default:
