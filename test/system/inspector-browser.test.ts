@@ -18,6 +18,10 @@ const artifacts = join(process.cwd(), 'test', 'system', 'artifacts');
 const prime = '/api/v1/prime';
 /** How long a view may take to show what the test waits for. */
 const viewTimeoutMs = 15_000;
+/** Neighbours of the hub in the large-memory test: more than the graph ever draws. */
+const hubNeighbours = 400;
+/** Animation frames timed while panning the full graph. */
+const panFrames = 60;
 
 interface Seeded {
   ada: string;
@@ -184,6 +188,9 @@ describe('the web inspector in chromium', () => {
       expect(await neighbours.textContent()).toContain('Royal Society');
       expect(await page.getByTestId('drawn-count').textContent()).toContain('6 nodes drawn');
       await page.screenshot({ path: join(artifacts, 'inspector-node.png') });
+
+      await doubleClickGraphNode(page, seeded.note);
+      await expect.poll(() => page.getByTestId('node-name').textContent(), { timeout: viewTimeoutMs }).toBe('HNSW notes');
       expect(problems).toEqual([]);
       expectOnlySameOrigin(requested);
     } finally {
@@ -230,6 +237,39 @@ describe('the web inspector in chromium', () => {
     }
   });
 
+  it('given a hub of 400 neighbours, when it is opened and "draw more" is pressed until full, then 20 are fetched at a time and never more than 150 drawn', async () => {
+    const hub = 'node:hub:big';
+    const events: unknown[] = [{ type: 'prime.node.created', payload: { id: hub, type: 'hub', properties: { name: 'The hub' } } }];
+    for (let i = 0; i < hubNeighbours; i++) {
+      events.push({ type: 'prime.node.created', payload: { id: `node:leaf:${i}`, type: 'leaf', properties: { name: `leaf ${i}` } } });
+      events.push({ type: 'prime.edge.created', payload: { id: `edge:hub-${i}`, source: hub, target: `node:leaf:${i}`, relation: 'has' } });
+    }
+    await post('/api/v1/events', events);
+    const { page, problems, requested } = await openPage(`/ui#/node/${encodeURIComponent(hub)}`);
+    try {
+      const drawn = page.getByTestId('drawn-count');
+      await expect.poll(() => drawn.textContent(), { timeout: viewTimeoutMs }).toContain('21 nodes drawn');
+      for (let press = 0; press < 10 && !(await page.getByText('The graph is full').isVisible()); press++) {
+        const before = await drawn.textContent();
+        await page.getByRole('button', { name: 'draw more' }).click();
+        await expect.poll(() => drawn.textContent(), { timeout: viewTimeoutMs }).not.toBe(before);
+      }
+      expect(await drawn.textContent()).toContain('150 nodes drawn');
+      expect((await drawnNodeIds(page)).length).toBe(150);
+      expect(await page.getByText('The graph is full').isVisible()).toBe(true);
+      const neighbourReads = requested.filter((address) => address.includes('/neighbors'));
+      expect(neighbourReads.length).toBeGreaterThan(7);
+      for (const address of neighbourReads) expect(new URL(address).searchParams.get('limit'), address).toBe('20');
+
+      const frames = await panFrameTimes(page, panFrames);
+      console.log(`inspector: panning ${panFrames} frames over 150 nodes: frame interval median ${frames.median.toFixed(1)} ms, p99 ${frames.p99.toFixed(1)} ms`);
+      await page.screenshot({ path: join(artifacts, 'inspector-hub.png') });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('when the health view is open, then its charts are drawn and follow new writes, one poll at a time', async () => {
     const { page, problems, requested } = await openPage('/ui#/health');
     try {
@@ -262,6 +302,16 @@ async function drawnNodeIds(page: Page): Promise<string[]> {
 
 /** Clicks where Cytoscape drew the node: a real mouse click on the canvas, not a call into the page. */
 async function clickGraphNode(page: Page, id: string): Promise<void> {
+  const point = await graphNodePoint(page, id);
+  await page.mouse.click(point.x, point.y);
+}
+
+async function doubleClickGraphNode(page: Page, id: string): Promise<void> {
+  const point = await graphNodePoint(page, id);
+  await page.mouse.dblclick(point.x, point.y);
+}
+
+async function graphNodePoint(page: Page, id: string): Promise<{ x: number; y: number }> {
   const point = await page.evaluate((nodeId) => {
     const graph = window.mnemoInspector?.graph;
     if (graph === undefined) throw new Error('no graph drawn');
@@ -269,5 +319,26 @@ async function clickGraphNode(page: Page, id: string): Promise<void> {
     const box = graph.container()!.getBoundingClientRect();
     return { x: box.left + position.x, y: box.top + position.y };
   }, id);
-  await page.mouse.click(point.x, point.y);
+  return point;
+}
+
+/** Pans the graph a little every animation frame and returns the intervals between frames. */
+async function panFrameTimes(page: Page, frames: number): Promise<{ median: number; p99: number }> {
+  const intervals = await page.evaluate(
+    (count) =>
+      new Promise<number[]>((resolve) => {
+        const graph = window.mnemoInspector!.graph;
+        const times: number[] = [];
+        const step = (now: number) => {
+          times.push(now);
+          graph.panBy({ x: 3, y: 1 });
+          if (times.length <= count) requestAnimationFrame(step);
+          else resolve(times.slice(1).map((t, i) => t - times[i]!));
+        };
+        requestAnimationFrame(step);
+      }),
+    frames,
+  );
+  const sorted = [...intervals].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! };
 }

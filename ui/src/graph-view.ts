@@ -12,6 +12,8 @@ const labelCharsMax = 28;
 /** Ring radius around a parent: a base plus a little per neighbour so labels do not collide. */
 const ringRadiusBasePx = 140;
 const ringRadiusPerNodePx = 6;
+/** Two taps on one node within this are a double click (the usual desktop setting is ~500 ms). */
+const doubleTapMs = 400;
 
 export interface GraphEvents {
   expand(id: string): void;
@@ -65,8 +67,17 @@ export class GraphView {
         },
       ],
     });
-    this.cy.on('tap', 'node', (event) => events.expand(event.target.id() as string));
-    this.cy.on('dbltap', 'node', (event) => events.open(event.target.id() as string));
+    // Cytoscape's own dbltap fires for two quick taps on different nodes too; a double click
+    // here is two taps on the same node.
+    let lastTap = { id: '', atMs: 0 };
+    this.cy.on('tap', 'node', (event) => {
+      const id = event.target.id() as string;
+      const atMs = performance.now();
+      const double = lastTap.id === id && atMs - lastTap.atMs < doubleTapMs;
+      lastTap = { id, atMs };
+      if (double) events.open(id);
+      else events.expand(id);
+    });
   }
 
   /** Makes the drawing match `model`: removes what left it, adds and places what is new. */
