@@ -263,6 +263,7 @@ describe('the web inspector in chromium', () => {
 
       const frames = await panFrameTimes(page, panFrames);
       console.log(`inspector: panning ${panFrames} frames over 150 nodes: frame interval median ${frames.median.toFixed(1)} ms, p99 ${frames.p99.toFixed(1)} ms`);
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(artifacts, 'inspector-hub.png') });
       expect(problems).toEqual([]);
     } finally {

@@ -12,6 +12,8 @@ const labelCharsMax = 28;
 /** Ring radius around a parent: a base plus a little per neighbour so labels do not collide. */
 const ringRadiusBasePx = 140;
 const ringRadiusPerNodePx = 6;
+/** Each further page of a node's neighbours goes on a ring this much further out. */
+const ringGapPx = 90;
 /** Two taps on one node within this are a double click (the usual desktop setting is ~500 ms). */
 const doubleTapMs = 400;
 
@@ -22,6 +24,9 @@ export interface GraphEvents {
 
 export class GraphView {
   readonly cy: Core;
+  /** Pages of neighbours already placed around each node, so the next page gets the next ring out. */
+  private readonly rings = new Map<string, number>();
+  private drawn: Neighbourhood | null = null;
 
   constructor(container: HTMLElement, events: GraphEvents) {
     this.cy = cytoscape({
@@ -82,6 +87,8 @@ export class GraphView {
 
   /** Makes the drawing match `model`: removes what left it, adds and places what is new. */
   draw(model: Neighbourhood): void {
+    if (model !== this.drawn) this.rings.clear();
+    this.drawn = model;
     const wanted = new Set<string>([...model.nodes.keys(), ...[...model.edges.values()].map((e) => `edge:${e.key}`)]);
     this.cy.batch(() => {
       this.cy.elements().forEach((element) => {
@@ -99,9 +106,10 @@ export class GraphView {
         added.push({
           group: 'nodes',
           data: { id: node.record.id, label: shorten(nameOf(node.record)), colour: colourOf(node.record.domain) },
-          position: this.ringPosition(model, node.parent, index, byParent.get(parentKey) ?? 1),
+          position: this.ringPosition(model, node.parent, index, byParent.get(parentKey) ?? 1, this.rings.get(parentKey) ?? 0),
         });
       }
+      for (const parentKey of byParent.keys()) this.rings.set(parentKey, (this.rings.get(parentKey) ?? 0) + 1);
       this.cy.add(added);
       for (const edge of model.edges.values()) {
         if (!this.cy.getElementById(`edge:${edge.key}`).empty()) continue;
@@ -133,20 +141,22 @@ export class GraphView {
     this.cy.destroy();
   }
 
-  private ringPosition(model: Neighbourhood, parentId: string | undefined, index: number, count: number): { x: number; y: number } {
+  private ringPosition(model: Neighbourhood, parentId: string | undefined, index: number, count: number, ring: number): { x: number; y: number } {
     if (parentId === undefined) return { x: 0, y: 0 };
     const parent = this.cy.getElementById(parentId);
     const centre = parent.empty() ? { x: 0, y: 0 } : parent.position();
-    const radius = ringRadiusBasePx + ringRadiusPerNodePx * count;
+    const radius = ringRadiusBasePx + ringRadiusPerNodePx * count + ringGapPx * ring;
+    // Successive rings are turned by half a step so their labels interleave instead of lining up.
+    const turn = ring % 2 === 0 ? 0 : 0.5;
     // Around the open node: a full circle. Around anyone else: a half circle facing away from
     // the open node, so the new ring does not fall on the old one.
     const focus = this.cy.getElementById(model.focus.id);
     if (parentId === model.focus.id || focus.empty()) {
-      const angle = (2 * Math.PI * index) / count - Math.PI / 2;
+      const angle = (2 * Math.PI * (index + turn)) / count - Math.PI / 2;
       return { x: centre.x + radius * Math.cos(angle), y: centre.y + radius * Math.sin(angle) };
     }
     const away = Math.atan2(centre.y - focus.position().y, centre.x - focus.position().x);
-    const angle = away - Math.PI / 2 + (Math.PI * (index + 0.5)) / count;
+    const angle = away - Math.PI / 2 + (Math.PI * (index + 0.5 + turn / 2)) / count;
     return { x: centre.x + radius * Math.cos(angle), y: centre.y + radius * Math.sin(angle) };
   }
 }
