@@ -3,6 +3,9 @@
 // `/graph.html` redirect to /ui. Like every route they pass the server's admission first, so the
 // page is served to loopback callers only. The page itself talks to the ordinary HTTP API.
 //
+// With MNEMO_API_KEY set these files are served without the key (they hold no data); the page
+// asks for the key and sends it with every API call.
+//
 // Caching: `npm run build` names every asset after a hash of its content, so an asset is sent
 // `immutable` with a year's max-age and a new build is new names; the page that names them is
 // small (~1 KB) and is sent `no-cache`, so a browser always picks up the current build.
@@ -38,6 +41,11 @@ interface BuiltInspector {
   page: Uint8Array;
   /** Asset file name → its response; only names the build wrote are ever served (no paths). */
   assets: Map<string, RawResult>;
+}
+
+/** The page, its assets and the redirects to it: files without data, served without the API key. */
+export function isInspectorFile(url: string): boolean {
+  return url === inspectorPath || url === `${inspectorPath}/` || url.startsWith(`${inspectorPath}/assets/`) || url === '/' || url === '/graph.html';
 }
 
 /** The directory `npm run build` writes the inspector to: `dist/ui` under the package root. */

@@ -61,6 +61,27 @@ describe('the inspector from loopback', () => {
   });
 });
 
+describe('the inspector with MNEMO_API_KEY set', () => {
+  let given: GivenServer;
+  beforeAll(async () => {
+    given = await givenServer({ extraRoutes: inspectorRoutes(builtDir) });
+    process.env.MNEMO_API_KEY = 'inspector-key';
+  });
+  afterAll(async () => {
+    delete process.env.MNEMO_API_KEY;
+    await given.close();
+  });
+
+  it('when the page and its assets are asked for without the key, then they are served (they hold no data), and the API still wants the key', async () => {
+    const page = await call(given.url, 'GET', '/ui');
+    expect(page.status).toBe(200);
+    for (const path of [...page.text.matchAll(/\/ui\/assets\/[^"]+/g)].map((m) => m[0])) expect((await call(given.url, 'GET', path)).status, path).toBe(200);
+    expect((await fetch(`${given.url}/`, { redirect: 'manual' })).status).toBe(302);
+    expect((await call(given.url, 'GET', '/api/v1/prime/stats')).status).toBe(401);
+    expect((await call(given.url, 'GET', '/api/v1/prime/stats', { headers: { authorization: 'Bearer inspector-key' } })).status).toBe(200);
+  });
+});
+
 describe('the inspector never built', () => {
   it('when /ui is asked for, then 503 saying which command builds it', async () => {
     const emptyDir = await mkdtemp(join(tmpdir(), 'mnemo-no-ui-'));

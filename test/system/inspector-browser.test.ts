@@ -66,9 +66,15 @@ async function seed(): Promise<Seeded> {
 }
 
 function startServe(): Promise<string> {
-  child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--port', '0', '--durability', 'none'], { env: { ...process.env, MNEMO_API_KEY: '' } });
+  const serving = spawnServe(dataDir, '');
+  child = serving.child;
+  return serving.url;
+}
+
+function spawnServe(dir: string, apiKey: string): { child: ChildProcessWithoutNullStreams; url: Promise<string> } {
+  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dir, '--port', '0', '--durability', 'none'], { env: { ...process.env, MNEMO_API_KEY: apiKey } });
   let output = '';
-  return new Promise((resolve, reject) => {
+  const url = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -77,10 +83,18 @@ function startServe(): Promise<string> {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`mnemo serve exited with ${code}:\n${output}`)));
   });
+  return { child, url };
+}
+
+async function stopServe(serving: ChildProcessWithoutNullStreams): Promise<void> {
+  if (serving.exitCode !== null) return;
+  const exited = new Promise((resolve) => serving.on('exit', resolve));
+  serving.kill('SIGTERM');
+  await exited;
 }
 
 /** A fresh page that records console errors, page errors and every URL it requests. */
-async function openPage(path: string): Promise<{ page: Page; problems: string[]; requested: string[] }> {
+async function openPage(path: string, origin = url): Promise<{ page: Page; problems: string[]; requested: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const problems: string[] = [];
   const requested: string[] = [];
@@ -89,7 +103,7 @@ async function openPage(path: string): Promise<{ page: Page; problems: string[];
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('request', (request) => requested.push(request.url()));
-  await page.goto(`${url}${path}`);
+  await page.goto(`${origin}${path}`);
   return { page, problems, requested };
 }
 
@@ -109,11 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child !== undefined && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  if (child !== undefined) await stopServe(child);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -293,6 +303,32 @@ describe('the web inspector in chromium', () => {
       expectOnlySameOrigin(requested);
     } finally {
       await page.close();
+    }
+  });
+});
+
+describe('the web inspector on a server with MNEMO_API_KEY', () => {
+  it('when the page gets a 401, then it asks for the key, and with it the health view fills', async () => {
+    const keyedDir = await mkdtemp(join(tmpdir(), 'mnemo-inspector-key-'));
+    const serving = spawnServe(keyedDir, 'inspector-test-key');
+    try {
+      const origin = await serving.url;
+      const { page, problems } = await openPage('/ui#/health', origin);
+      try {
+        const keyInput = page.getByTestId('api-key');
+        await keyInput.waitFor({ timeout: viewTimeoutMs });
+        await keyInput.fill('inspector-test-key');
+        await page.getByRole('button', { name: 'use it' }).click();
+        await expect.poll(async () => Number(await page.getByTestId('health-status').getAttribute('data-samples')), { timeout: viewTimeoutMs }).toBeGreaterThanOrEqual(1);
+        expect(await keyInput.count()).toBe(0);
+        // The browser logs the refused calls made before the key was given; nothing else.
+        for (const problem of problems) expect(problem).toMatch(/401/);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await stopServe(serving.child);
+      await rm(keyedDir, { recursive: true, force: true });
     }
   });
 });

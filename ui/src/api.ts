@@ -92,12 +92,29 @@ export class ApiError extends Error {
 
 const prime = '/api/v1/prime';
 
+/**
+ * Where the page keeps the server's API key (MNEMO_API_KEY) once the reader gave it: this tab
+ * only, gone when it closes. The content policy lets no other script run in the page to read it.
+ */
+const apiKeyStorageKey = 'mnemo.apiKey';
+/** Dispatched on window when the server wants a key the page does not have (or has wrong). */
+export const unauthorizedEvent = 'mnemo:unauthorized';
+
+export function setApiKey(key: string): void {
+  sessionStorage.setItem(apiKeyStorageKey, key);
+}
+
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) } });
+  const key = sessionStorage.getItem(apiKeyStorageKey);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(path, { ...init, headers });
   const text = await response.text();
   const body = text === '' ? null : (JSON.parse(text) as unknown);
   if (!response.ok) {
     const error = (body ?? {}) as { error?: string; code?: string };
+    if (response.status === 401) window.dispatchEvent(new Event(unauthorizedEvent));
     throw new ApiError(response.status, error.code ?? 'HTTP', error.error ?? `${response.status} ${response.statusText}`);
   }
   return body as T;

@@ -1,6 +1,8 @@
 // The web inspector: one page, three views chosen by the URL's fragment (search, a node, health).
 
 import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { setApiKey, unauthorizedEvent } from './api.js';
 import { HealthPage } from './health-page.js';
 import { NodePage } from './node-page.js';
 import { hrefOf, useView } from './route.js';
@@ -9,8 +11,15 @@ import './styles.css';
 
 function App() {
   const view = useView();
+  const [needsKey, setNeedsKey] = useState(false);
+  useEffect(() => {
+    const ask = () => setNeedsKey(true);
+    window.addEventListener(unauthorizedEvent, ask);
+    return () => window.removeEventListener(unauthorizedEvent, ask);
+  }, []);
   return (
     <>
+      {needsKey && <KeyForm />}
       <nav class="top">
         <a class="brand" href="#/">
           mnemo inspector
@@ -28,6 +37,25 @@ function App() {
         {view.page === 'health' && <HealthPage />}
       </main>
     </>
+  );
+}
+
+/** Shown when the server answers 401: it was started with MNEMO_API_KEY. */
+function KeyForm() {
+  const [key, setKey] = useState('');
+  return (
+    <form
+      class="key-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setApiKey(key.trim());
+        location.reload();
+      }}
+    >
+      This server needs its API key (it was started with MNEMO_API_KEY).{' '}
+      <input type="password" value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} aria-label="API key" data-testid="api-key" autocomplete="off" />{' '}
+      <button type="submit">use it</button> <span class="muted">kept in this tab only</span>
+    </form>
   );
 }
 
