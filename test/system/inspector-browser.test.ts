@@ -197,12 +197,32 @@ describe('the web inspector in chromium', () => {
       await neighbours.getByText('Difference Engine').waitFor({ timeout: viewTimeoutMs });
       expect(await neighbours.textContent()).toContain('Royal Society');
       expect(await page.getByTestId('drawn-count').textContent()).toContain('6 nodes drawn');
+      // Edges of expanded nodes carry their relation names too, not only the open node's.
+      expect((await drawnEdgeLabels(page)).sort()).toEqual(['designed', 'member_of', 'works_on', 'works_on', 'wrote']);
       await page.screenshot({ path: join(artifacts, 'inspector-node.png') });
 
       await doubleClickGraphNode(page, seeded.note);
       await expect.poll(() => page.getByTestId('node-name').textContent(), { timeout: viewTimeoutMs }).toBe('HNSW notes');
       expect(problems).toEqual([]);
       expectOnlySameOrigin(requested);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('when a relation is chosen, then only the neighbours through it are drawn and listed', async () => {
+    const { page, problems } = await openPage(`/ui#/node/${encodeURIComponent(seeded.ada)}`);
+    try {
+      const neighbours = page.getByTestId('neighbours');
+      await neighbours.getByText('Analytical Engine').waitFor({ timeout: viewTimeoutMs });
+
+      await page.getByTestId('relation-filter').selectOption('wrote');
+
+      await expect.poll(async () => (await drawnNodeIds(page)).sort(), { timeout: viewTimeoutMs }).toEqual([seeded.ada, seeded.note].sort());
+      expect(await neighbours.textContent()).toContain('HNSW notes');
+      expect(await neighbours.textContent()).not.toContain('Analytical Engine');
+      expect(await drawnEdgeLabels(page)).toEqual(['wrote']);
+      expect(problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -332,6 +352,10 @@ describe('the web inspector on a server with MNEMO_API_KEY', () => {
     }
   });
 });
+
+async function drawnEdgeLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => window.mnemoInspector?.graph.edges().map((e) => e.data('label') as string) ?? []);
+}
 
 async function drawnNodeIds(page: Page): Promise<string[]> {
   return page.evaluate(() => window.mnemoInspector?.graph.nodes().map((n) => n.id()) ?? []);

@@ -12,6 +12,13 @@ import { api, type HistoryEvent, type NodeRecord } from './api.js';
 export const graphNodesMax = 150;
 /** Neighbours fetched per direction per expansion; the rest wait behind "more". */
 export const neighboursPageSize = 20;
+/**
+ * Relations asked about when naming the edges of an expanded node (one small neighbours read
+ * per relation and direction). The open node's history names its own edges exactly, but reading
+ * a history scans the whole log (~5 µs an event: half a second at 100k events), too slow for
+ * every click; these reads take microseconds each on the server.
+ */
+export const relationLabelQueriesMax = 8;
 
 export type Direction = 'out' | 'in';
 
@@ -70,6 +77,8 @@ export class Neighbourhood {
     readonly asOf: number | null,
     readonly relation: string,
     focusEdges: readonly LiveEdge[],
+    /** The memory's relations, most used first: the ones asked about when naming edges. */
+    private readonly relations: readonly string[] = [],
   ) {
     for (const edge of focusEdges) {
       if (relation !== '' && edge.relation !== relation) continue;
@@ -117,7 +126,24 @@ export class Neighbourhood {
         this.link(source, target);
       }
     }
+    if (id !== this.focus.id && this.relation === '') await this.nameEdges(id, pages, signal);
     return true;
+  }
+
+  /** Asks, per relation, which of the neighbours just drawn are linked to `id` by it. */
+  private async nameEdges(id: string, pages: ReadonlyArray<{ direction: Direction; page: { nodes: NodeRecord[]; offset: number } }>, signal?: AbortSignal): Promise<void> {
+    const asked = pages.filter(({ page }) => page.nodes.length > 0).flatMap(({ direction, page }) =>
+      this.relations.slice(0, relationLabelQueriesMax).map(async (relation) => {
+        const found = await api.neighbors(id, { direction, relation, limit: neighboursPageSize, offset: 0, asOf: this.asOf ?? undefined }, signal);
+        return { direction, relation, ids: found.nodes.map((n) => n.id) };
+      }),
+    );
+    for (const { direction, relation, ids } of await Promise.all(asked)) {
+      for (const other of ids) {
+        const edge = this.edges.get(direction === 'out' ? pairKey(id, other) : pairKey(other, id));
+        if (edge !== undefined && !edge.relations.includes(relation)) edge.relations.push(relation);
+      }
+    }
   }
 
   /** Neighbours the server has for `id` but the page has not drawn (across directions). */

@@ -23,7 +23,10 @@ declare global {
 interface Loaded {
   history: HistoryEvent[];
   lastSeq: number;
+  /** Every relation the memory has or the node's history names, sorted by name (the filter menu). */
   relations: string[];
+  /** The memory's relations, most used first. */
+  busiestRelations: string[];
 }
 
 export function NodePage({ id, asOf }: { id: string; asOf: number | null }) {
@@ -37,7 +40,10 @@ export function NodePage({ id, asOf }: { id: string; asOf: number | null }) {
       ([history, stats]) => {
         const relations = new Set(Object.keys(stats.edges_by_relation));
         for (const edge of edgesFromHistory(history.events, null)) relations.add(edge.relation);
-        setLoaded({ history: history.events, lastSeq: stats.last_seq, relations: [...relations].sort() });
+        const busiestRelations = Object.entries(stats.edges_by_relation)
+          .sort(([, a], [, b]) => b - a)
+          .map(([relation]) => relation);
+        setLoaded({ history: history.events, lastSeq: stats.last_seq, relations: [...relations].sort(), busiestRelations });
       },
       (e: unknown) => {
         if (!isAbort(e)) setError(messageOf(e));
@@ -109,7 +115,7 @@ function NodeAt({ id, asOf, loaded }: { id: string; asOf: number | null; loaded:
     api.node(id, asOf ?? undefined, abort.signal).then(
       async (record) => {
         setNode(record);
-        const next = new Neighbourhood(record, asOf, relation, edgesFromHistory(loaded.history, asOf));
+        const next = new Neighbourhood(record, asOf, relation, edgesFromHistory(loaded.history, asOf), loaded.busiestRelations);
         modelRef.current = next;
         busy.current = true;
         try {
