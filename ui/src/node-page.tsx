@@ -259,6 +259,7 @@ function NeighbourList({ model, asOf, onExpand }: { model: Neighbourhood; asOf: 
     }
     return labels.join(' · ');
   };
+  const viaName = (parent: string | undefined): string => nameOf(parent === undefined ? null : model.nodes.get(parent)?.record, parent ?? '');
   const hidden = model.hiddenCount(focus);
   return (
     <section>
@@ -268,7 +269,7 @@ function NeighbourList({ model, asOf, onExpand }: { model: Neighbourhood; asOf: 
         {drawn.map((n) => (
           <li>
             <span class="dot" style={{ background: colourOf(n.record.domain) }} />
-            <a href={nodeHref(n.record.id, asOf)}>{nameOf(n.record)}</a> <span class="muted">{n.hop === 1 ? directRelations(n.record.id) : `${n.hop} hops`}</span>
+            <a href={nodeHref(n.record.id, asOf)}>{nameOf(n.record)}</a> <span class="muted">{n.hop === 1 ? directRelations(n.record.id) : `${n.hop} hops, via ${viaName(n.parent)}`}</span>
             {model.canExpand(n.record.id) && (
               <button type="button" class="link" onClick={() => onExpand(n.record.id)}>
                 expand

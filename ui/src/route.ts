@@ -17,7 +17,7 @@ export function parseHash(hash: string): View {
   const params = new URLSearchParams(search);
   if (path.startsWith('/node/')) {
     const asOf = Number(params.get('as_of'));
-    return { page: 'node', id: decodeURIComponent(path.slice('/node/'.length)), asOf: params.has('as_of') && Number.isInteger(asOf) && asOf > 0 ? asOf : null };
+    return { page: 'node', id: decodeOrRaw(path.slice('/node/'.length)), asOf: params.has('as_of') && Number.isInteger(asOf) && asOf > 0 ? asOf : null };
   }
   if (path === '/health') return { page: 'health' };
   const mode = params.get('mode') as SearchMode | null;
@@ -59,4 +59,13 @@ export function useView(): View {
 function splitOnce(text: string, separator: string): [string, string] {
   const at = text.indexOf(separator);
   return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** A hand-typed address may hold a lone `%`; it is then taken as it is rather than breaking the page. */
+function decodeOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
