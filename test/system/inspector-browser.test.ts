@@ -243,6 +243,7 @@ describe('the web inspector in chromium', () => {
       expect(await page.getByTestId('diff').textContent()).toContain('1 updated');
       // The neighbourhood is redrawn as of that point too: Ada's edges existed already.
       expect(await page.getByTestId('neighbours').textContent()).toContain('Analytical Engine');
+      await page.screenshot({ path: join(artifacts, 'inspector-as-of.png') });
 
       await page.getByRole('button', { name: 'now' }).click();
       await properties.getByText('programmer').waitFor({ timeout: viewTimeoutMs });
