@@ -22,7 +22,7 @@ function digest(value: string): Buffer {
 export function checkApiKey(url: string, authorization: string): Refusal | null {
   // Read per request, like MNEMO_PEER_ENABLED, so a key can be set or rotated by restarting nothing.
   const expected = process.env[apiKeyVariable];
-  // The inspector's page and scripts hold no data (the page asks for the key before any API call), and a browser following a link sends no bearer.
+  // The inspector's page and scripts hold no data, and a browser following a link sends no bearer; the page asks for the key once the API refuses it.
   if (expected === undefined || expected === '' || url === '/health' || isInspectorFile(url)) return null;
   const match = /^Bearer\s+(.+)$/i.exec(authorization);
   const presented = match?.[1]?.trim() ?? '';
