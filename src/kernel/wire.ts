@@ -103,5 +103,7 @@ export class RawResult {
     readonly contentType: string,
     readonly body: string | Uint8Array,
     readonly status = 200,
+    /** Extra response headers (caching, redirects). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {}
 }

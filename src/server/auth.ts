@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MnemoError } from '../index.js';
 import type { Refusal } from './exposure.js';
+import { isInspectorFile } from './inspector.js';
 
 export const apiKeyVariable = 'MNEMO_API_KEY';
 
@@ -21,7 +22,8 @@ function digest(value: string): Buffer {
 export function checkApiKey(url: string, authorization: string): Refusal | null {
   // Read per request, like MNEMO_PEER_ENABLED, so a key can be set or rotated by restarting nothing.
   const expected = process.env[apiKeyVariable];
-  if (expected === undefined || expected === '' || url === '/health') return null;
+  // The inspector's page and scripts hold no data, and a browser following a link sends no bearer; the page asks for the key once the API refuses it.
+  if (expected === undefined || expected === '' || url === '/health' || isInspectorFile(url)) return null;
   const match = /^Bearer\s+(.+)$/i.exec(authorization);
   const presented = match?.[1]?.trim() ?? '';
   if (presented !== '' && timingSafeEqual(digest(presented), digest(expected))) return null;

@@ -55,6 +55,7 @@ const statusLines: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
   202: '202 Accepted',
+  302: '302 Found',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -269,7 +270,7 @@ class MnemoHttpServer implements HttpServer {
 
   private sendResult(exchange: Exchange, route: Route, value: unknown): void {
     if (value instanceof RawResult) {
-      this.write(exchange, value.status, value.contentType, value.body, 0);
+      this.write(exchange, value.status, value.contentType, value.body, 0, value.headers);
       return;
     }
     const started = performance.now();
