@@ -19,6 +19,7 @@ import {
 } from './checkpoint.js';
 import { compactionPollMs, type Compactor } from './compaction.js';
 import type { CheckpointResult } from '../kernel/api.js';
+import type { FileLayer } from '../storage/files.js';
 
 /** Engine options beyond the public EngineOptions: the checkpoint policy and storage knobs. */
 export interface EngineTuning {
@@ -30,6 +31,12 @@ export interface EngineTuning {
   backgroundCompaction?: boolean;
   /** WAL segment size before rotation; default segmentBytesMax (64 MiB). Small values are for tests and benchmarks. */
   segmentBytesMax?: number;
+  /**
+   * The file layer the WAL and compaction write through; default the real disk. Tests pass a layer
+   * that stops the process at a chosen step (compaction then runs on the calling thread: a layer
+   * cannot cross into a worker).
+   */
+  files?: FileLayer;
 }
 
 export interface CheckpointStats {
