@@ -5,7 +5,10 @@ import { parquetMetadata, parquetRead, type FileMetaData } from 'hyparquet';
 
 import { rowCrc } from './format.js';
 
-/** The decoded columns of one file, in file order. Structured-cloneable (it crosses the worker boundary). */
+/**
+ * The decoded columns of one file, in file order. Structured-cloneable (it crosses the worker
+ * boundary), and cheap to clone: numbers and vectors travel as a few typed arrays, not one object a row.
+ */
 export interface DecodedColumns {
   rows: number;
   kv: Record<string, string>;
@@ -15,8 +18,11 @@ export interface DecodedColumns {
   entityId: string[];
   /** JSON text (format 2) or msgpack bytes (format 1). */
   payload: Array<string | Uint8Array>;
-  /** Per row, the stored vector or null; all null in format 1 files (vectors are inside the payload). */
-  vector: Array<Float32Array | null>;
+  /** Every stored vector's values, back to back; row i's are vectorValues[vectorStart[i] .. vectorStart[i + 1]). */
+  vectorValues: Float32Array;
+  vectorStart: Int32Array;
+  /** 1 where the row has a vector (a row may store an empty one only in principle: mnemo rejects those). Format 1 rows never do: their vectors are inside the payload. */
+  hasVector: Uint8Array;
 }
 
 export type DecodeReply = { ok: true; columns: DecodedColumns } | { ok: false; reason: string };
@@ -53,23 +59,50 @@ export async function decodeParquetFile(bytes: Uint8Array): Promise<DecodeReply>
   } catch (e) {
     return { ok: false, reason: `does not decode: ${(e as Error).message}` };
   }
-  const flat = new Map<string, unknown[]>();
-  for (const [name, parts] of chunks) {
-    const values: unknown[] = [];
-    for (const part of parts.sort((a, b) => a.rowStart - b.rowStart)) for (let i = 0; i < part.data.length; i++) values.push(part.data[i]);
-    if (values.length !== rows) return { ok: false, reason: `column ${name} has ${values.length} values for ${rows} rows` };
-    flat.set(name, values);
-  }
   const decoded: DecodedColumns = {
     rows,
     kv: footer.kv,
-    seq: Float64Array.from(flat.get('seq')!, Number),
-    ts: Float64Array.from(flat.get('ts')!, Number),
-    type: flat.get('type') as string[],
-    entityId: flat.get('entity_id') as string[],
-    payload: flat.get('payload') as Array<string | Uint8Array>,
-    vector: (flat.get('vector') ?? new Array(rows).fill(null)).map((v) => (v === null || v === undefined ? null : Float32Array.from(v as number[]))),
+    seq: new Float64Array(rows),
+    ts: new Float64Array(rows),
+    type: new Array<string>(rows),
+    entityId: new Array<string>(rows),
+    payload: new Array<string | Uint8Array>(rows),
+    vectorValues: new Float32Array(0),
+    vectorStart: new Int32Array(rows + 1),
+    hasVector: new Uint8Array(rows),
   };
+  const vectors: Array<ArrayLike<number> | null | undefined> = new Array(rows);
+  const targets: Record<string, { set: (at: number, value: unknown) => void }> = {
+    seq: { set: (at, v) => (decoded.seq[at] = Number(v)) },
+    ts: { set: (at, v) => (decoded.ts[at] = Number(v)) },
+    type: { set: (at, v) => (decoded.type[at] = v as string) },
+    entity_id: { set: (at, v) => (decoded.entityId[at] = v as string) },
+    payload: { set: (at, v) => (decoded.payload[at] = v as string | Uint8Array) },
+    vector: { set: (at, v) => (vectors[at] = v as ArrayLike<number> | null) },
+  };
+  for (const [name, parts] of chunks) {
+    const target = targets[name]!;
+    let filled = 0;
+    for (const part of parts) {
+      if (part.rowStart < 0 || part.rowStart + part.data.length > rows) return { ok: false, reason: `column ${name} has rows past the ${rows} the footer counts` };
+      for (let i = 0; i < part.data.length; i++) target.set(part.rowStart + i, part.data[i]);
+      filled += part.data.length;
+    }
+    if (filled !== rows) return { ok: false, reason: `column ${name} has ${filled} values for ${rows} rows` };
+  }
+  let floats = 0;
+  for (let i = 0; i < rows; i++) floats += vectors[i]?.length ?? 0;
+  decoded.vectorValues = new Float32Array(floats);
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    decoded.vectorStart[i] = at;
+    const vector = vectors[i];
+    if (vector === null || vector === undefined) continue;
+    decoded.hasVector[i] = 1;
+    decoded.vectorValues.set(vector, at);
+    at += vector.length;
+  }
+  decoded.vectorStart[rows] = at;
   const problem = checkContent(decoded);
   return problem === null ? { ok: true, columns: decoded } : { ok: false, reason: problem };
 }
@@ -79,6 +112,14 @@ function checkContent(c: DecodedColumns): string | null {
   const expected = c.kv['mnemo.content_crc32'];
   if (expected === undefined) return null;
   let crc = 0;
-  for (let i = 0; i < c.rows; i++) crc = rowCrc(crc, c.seq[i]!, c.ts[i]!, c.type[i]!, c.entityId[i]!, c.payload[i]!, c.vector[i]!);
+  for (let i = 0; i < c.rows; i++) crc = rowCrc(crc, c.seq[i]!, c.ts[i]!, c.type[i]!, c.entityId[i]!, c.payload[i]!, vectorOf(c, i, false));
   return String(crc) === expected ? null : `content checksum ${crc} differs from the footer's ${expected}`;
+}
+
+/** Row i's vector: a copy (`copy`, so each event owns its vector, as from the WAL) or a view, or null. */
+export function vectorOf(c: DecodedColumns, i: number, copy: boolean): Float32Array | null {
+  if (c.hasVector[i] !== 1) return null;
+  const start = c.vectorStart[i]!;
+  const end = c.vectorStart[i + 1]!;
+  return copy ? c.vectorValues.slice(start, end) : c.vectorValues.subarray(start, end);
 }

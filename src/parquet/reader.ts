@@ -8,7 +8,7 @@ import { createSyncFn } from 'synckit';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { compiledModule } from '../kernel/compiled.js';
 import type { StoredEvent } from '../kernel/events.js';
-import type { DecodedColumns, DecodeReply } from './decode.js';
+import { vectorOf, type DecodedColumns, type DecodeReply } from './decode.js';
 import { corrupt, eventOfRow, type EventRow } from './format.js';
 
 /** Longest a decode may take before the read fails, in ms: a 64 MiB segment's file decodes in about a second. */
@@ -36,7 +36,7 @@ export function readParquetColumns(path: string, files: FileLayer = nodeFiles): 
 }
 
 export function rowAt(c: DecodedColumns, i: number): EventRow {
-  return { seq: c.seq[i]!, ts: c.ts[i]!, type: c.type[i]!, entityId: c.entityId[i]!, payload: c.payload[i]!, vector: c.vector[i]! };
+  return { seq: c.seq[i]!, ts: c.ts[i]!, type: c.type[i]!, entityId: c.entityId[i]!, payload: c.payload[i]!, vector: vectorOf(c, i, true) };
 }
 
 /** The event of row `i`; PARQUET_CORRUPT if its payload does not decode. */
