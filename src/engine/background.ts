@@ -145,12 +145,12 @@ export class Background {
     // and no append can run between these calls (appends apply synchronously too). The vector
     // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
     const root = join(this.deps.dataDir, checkpointsDirName);
-    const dir = prepareCheckpointDir(root, seq);
+    const dir = prepareCheckpointDir(root, seq, this.deps.tuning.files);
     const saving = registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
     const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
     // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
     if (this.deps.syncsToDisk) await wal.flush();
-    const written = await writeCheckpoint(root, seq, parts, dir);
+    const written = await writeCheckpoint(root, seq, parts, dir, this.deps.tuning.files);
     if (seq > this.checkpointSeq) {
       this.checkpointSeq = seq;
       this.lastCheckpointAt = Date.now();

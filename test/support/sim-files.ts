@@ -61,14 +61,27 @@ export class SimFiles implements FileLayer {
     return handle;
   }
 
+  /** Directories are durable once made (a simplification: the writers under test fsync their parent anyway). */
   mkdirp(dir: string): void {
-    this.dirs.add(dir);
+    for (let at = dir; at !== '' && at !== '/' && at !== '.'; at = at.slice(0, Math.max(at.lastIndexOf('/'), 0))) this.dirs.add(at);
   }
 
   list(dir: string): string[] {
     if (!this.dirs.has(dir)) throw errno('ENOENT', dir);
     const prefix = `${dir}/`;
-    return [...this.files.keys()].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length));
+    const names = [...this.files.keys(), ...this.dirs].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length));
+    return [...new Set(names)];
+  }
+
+  exists(path: string): boolean {
+    return this.files.has(path) || this.dirs.has(path);
+  }
+
+  removeTree(path: string): void {
+    const prefix = `${path}/`;
+    this.files.delete(path);
+    for (const p of [...this.files.keys()]) if (p.startsWith(prefix)) this.files.delete(p);
+    for (const d of [...this.dirs]) if (d === path || d.startsWith(prefix)) this.dirs.delete(d);
   }
 
   createNew(path: string): FileHandle {
@@ -154,9 +167,25 @@ export class SimFiles implements FileLayer {
   }
 
   rename(from: string, to: string): void {
+    if (this.dirs.has(from)) return this.renameDir(from, to);
     const file = this.file(from);
     this.files.delete(from);
     this.files.set(to, file);
+  }
+
+  private renameDir(from: string, to: string): void {
+    if (this.dirs.has(to)) throw errno('ENOTEMPTY', to);
+    const prefix = `${from}/`;
+    for (const [p, file] of [...this.files]) {
+      if (!p.startsWith(prefix)) continue;
+      this.files.delete(p);
+      this.files.set(to + p.slice(from.length), file);
+    }
+    for (const d of [...this.dirs]) {
+      if (d !== from && !d.startsWith(prefix)) continue;
+      this.dirs.delete(d);
+      this.dirs.add(to + d.slice(from.length));
+    }
   }
 
   unlink(path: string): void {
@@ -205,6 +234,7 @@ export class SimFiles implements FileLayer {
       const written = file.data.slice(0, file.length);
       const after = afterCut(written, file.durable, random, variant);
       disk.setFile(path, after);
+      disk.mkdirp(path.slice(0, path.lastIndexOf('/')));
       if (after.length !== file.durable.length || written.length !== file.durable.length) damage.push({ path, written, after });
     }
     return { disk, damage };
