@@ -37,6 +37,8 @@ export class SimFiles implements FileLayer {
   /** Directory entries as the last fsyncDir left them: a creation or rename not yet fsynced is lost at a cut. */
   private durableNames = new Map<string, SimFile>();
   private readonly dirs = new Set<string>();
+  /** Directories as the last fsyncDir left them: a mkdir or a directory rename not yet fsynced is lost at a cut. */
+  private durableDirs = new Set<string>();
   private readonly handles = new Map<FileHandle, SimFile>();
   private nextHandle = 3;
   /** After a power cut the old machine is gone: its pending fsyncs never complete. */
@@ -61,7 +63,6 @@ export class SimFiles implements FileLayer {
     return handle;
   }
 
-  /** Directories are durable once made (a simplification: the writers under test fsync their parent anyway). */
   mkdirp(dir: string): void {
     for (let at = dir; at !== '' && at !== '/' && at !== '.'; at = at.slice(0, Math.max(at.lastIndexOf('/'), 0))) this.dirs.add(at);
   }
@@ -195,6 +196,7 @@ export class SimFiles implements FileLayer {
 
   fsyncDir(_dir: string): void {
     this.durableNames = new Map(this.files);
+    this.durableDirs = new Set(this.dirs);
   }
 
   /** Replaces one file's bytes outright (for corruption tests); the new content counts as durable. */
@@ -213,7 +215,8 @@ export class SimFiles implements FileLayer {
   /** A copy of the disk as it is now, everything durable (for corruption tests that reopen many variants). */
   clone(): SimFiles {
     const copy = new SimFiles();
-    for (const dir of this.dirs) copy.dirs.add(dir);
+    for (const dir of this.dirs) copy.mkdirp(dir);
+    copy.durableDirs = new Set(copy.dirs);
     for (const [path, file] of this.files) copy.setFile(path, file.data.slice(0, file.length));
     return copy;
   }
@@ -228,7 +231,7 @@ export class SimFiles implements FileLayer {
     this.dead = true;
     const disk = new SimFiles();
     const damage: CutDamage[] = [];
-    for (const dir of this.dirs) disk.dirs.add(dir);
+    for (const dir of this.durableDirs) disk.mkdirp(dir);
     for (const [path, file] of this.durableNames) {
       if (forget.includes(path)) continue;
       const written = file.data.slice(0, file.length);
@@ -237,6 +240,7 @@ export class SimFiles implements FileLayer {
       disk.mkdirp(path.slice(0, path.lastIndexOf('/')));
       if (after.length !== file.durable.length || written.length !== file.durable.length) damage.push({ path, written, after });
     }
+    disk.durableDirs = new Set(disk.dirs);
     return { disk, damage };
   }
 }
