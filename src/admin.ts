@@ -8,11 +8,16 @@ import { join } from 'node:path';
 import { verifyWal, type VerifyResult } from '../wal/wal.js';
 import { Engine, type EngineTuning } from './engine/engine.js';
 import { checkpointsDirName, verifyCheckpoints, type CheckpointVerifyResult } from './engine/checkpoint.js';
-import { parquetDirName, readParquetEvents, verifyParquetDir, writeEventsParquet, type ParquetVerifyResult } from './engine/compaction.js';
+import { parquetDirName, verifyParquetDir, type ParquetVerifyResult } from './engine/compaction.js';
 import type { EngineOptions } from './kernel/api.js';
+import type { StoredEvent } from './kernel/events.js';
+import { readParquetEvents } from './parquet/reader.js';
+import { writeEventsParquet } from './parquet/writer.js';
+import { publishAtomically, tempSuffix } from './storage/atomic.js';
+import { nodeFiles, type FileLayer } from './storage/files.js';
 
 export { Engine, type EngineTuning } from './engine/engine.js';
-export { readParquetEvents, writeEventsParquet };
+export { readParquetEvents, writeEventsParquet, publishAtomically };
 export type { VerifyResult, CheckpointVerifyResult, ParquetVerifyResult };
 
 /** Opens an engine with tuning (checkpoint policy, background compaction, segment size): for tools, tests and benchmarks. */
@@ -40,4 +45,20 @@ export async function verifyDataDir(dataDir: string): Promise<DataDirVerifyResul
   const parquetDir = join(dataDir, parquetDirName);
   const checkpointsDir = join(dataDir, checkpointsDirName);
   return { wal: await verifyWal(walDir), walDir, parquet: verifyParquetDir(parquetDir), parquetDir, checkpoints: verifyCheckpoints(checkpointsDir), checkpointsDir };
+}
+
+/**
+ * Writes `events` to the Parquet file `out` atomically: a temp file beside it, then fsync, rename
+ * and a directory fsync, so a reader never sees half a file. Returns the rows written.
+ */
+export function exportParquetFile(events: Iterable<StoredEvent>, out: string, files: FileLayer = nodeFiles): number {
+  const temp = out + tempSuffix;
+  try {
+    files.unlink(temp);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const { rows } = writeEventsParquet(temp, events, files);
+  publishAtomically(temp, out, files);
+  return rows;
 }

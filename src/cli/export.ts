@@ -1,16 +1,16 @@
 // `mnemo export --format jsonl|parquet|arrow [--out FILE] [--data-dir DIR]`: every event, in seq
 // order, from Parquet and the WAL.
 //   jsonl    one `{seq, ts, type, payload}` per line (vectors as number arrays); stdout unless --out
-//   parquet  the compaction schema (src/engine/compaction.ts): payload as msgpack; `mnemo import` reads it
+//   parquet  the compaction schema (src/parquet/format.ts): payload as JSON text, vectors as a float list; `mnemo import` reads it
 //   arrow    Arrow IPC file: seq Int64, ts Int64 (ms), type Utf8, entity_id Utf8, payload Utf8 (JSON),
 //            JSON because Arrow consumers (pandas, DuckDB, polars) read it without a msgpack decoder
-import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { Int64, RecordBatch, RecordBatchFileWriter, Utf8, vectorFromArray, makeData, Struct, Field, Schema } from 'apache-arrow';
 
 import type { StoredEvent } from '../index.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
-import { openForOperator, writeEventsParquet } from '../admin.js';
+import { exportParquetFile, openForOperator, publishAtomically } from '../admin.js';
 
 /** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
 const arrowBatchRows = 65_536;
@@ -63,16 +63,13 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
   if (temp !== undefined) {
     sink.end();
     await finished(sink);
-    renameSync(temp, out!);
+    publishAtomically(temp, out!);
   }
   return count;
 }
 
 function exportParquet(events: Iterable<StoredEvent>, out: string): number {
-  const temp = `${out}.tmp`;
-  const { rows } = writeEventsParquet(temp, events);
-  renameSync(temp, out);
-  return rows;
+  return exportParquetFile(events, out);
 }
 
 async function exportArrow(events: Iterable<StoredEvent>, out: string): Promise<number> {
@@ -103,7 +100,7 @@ async function exportArrow(events: Iterable<StoredEvent>, out: string): Promise<
   flush();
   writer.finish();
   await finished(piped);
-  renameSync(temp, out);
+  publishAtomically(temp, out);
   return count;
 }
 

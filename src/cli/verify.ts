@@ -24,6 +24,8 @@ function reportStores({ parquet, parquetDir, checkpoints, checkpointsDir }: Data
   const parquetEnd = parquet.rows === 0 ? 0 : parquet.rows;
   console.log(`parquet ${parquetDir}: ${parquet.files} files, ${parquet.rows} events${parquet.rows > 0 ? `, seq 1..${parquetEnd}` : ''}`);
   for (const problem of parquet.problems) console.log(`  damaged: ${problem.file}: ${problem.reason}`);
+  // Not damage: a compaction stopped before its rename, and its events are still in the WAL.
+  for (const orphan of parquet.orphans) console.log(`  orphan: ${orphan}, left by a compaction that did not finish (harmless: its events are in the WAL; open removes it)`);
   let chained = true;
   if (walFirstSeq !== null && parquet.problems.length === 0 && walFirstSeq > parquetEnd + 1) {
     console.log(`  missing: events ${parquetEnd + 1}..${walFirstSeq - 1} are in neither Parquet nor the WAL`);

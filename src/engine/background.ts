@@ -19,6 +19,7 @@ import {
 } from './checkpoint.js';
 import { compactionPollMs, type Compactor } from './compaction.js';
 import type { CheckpointResult } from '../kernel/api.js';
+import type { FileLayer } from '../storage/files.js';
 
 /** Engine options beyond the public EngineOptions: the checkpoint policy and storage knobs. */
 export interface EngineTuning {
@@ -30,6 +31,12 @@ export interface EngineTuning {
   backgroundCompaction?: boolean;
   /** WAL segment size before rotation; default segmentBytesMax (64 MiB). Small values are for tests and benchmarks. */
   segmentBytesMax?: number;
+  /**
+   * The file layer the WAL and compaction write through; default the real disk. Tests pass a layer
+   * that stops the process at a chosen step (compaction then runs on the calling thread: a layer
+   * cannot cross into a worker).
+   */
+  files?: FileLayer;
 }
 
 export interface CheckpointStats {
@@ -141,12 +148,12 @@ export class Background {
     // and no append can run between these calls (appends apply synchronously too). The vector
     // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
     const root = join(this.deps.dataDir, checkpointsDirName);
-    const dir = prepareCheckpointDir(root, seq);
+    const dir = prepareCheckpointDir(root, seq, this.deps.tuning.files);
     const saving = registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
     const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
     // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
     if (this.deps.syncsToDisk) await wal.flush();
-    const written = await writeCheckpoint(root, seq, parts, dir);
+    const written = await writeCheckpoint(root, seq, parts, dir, this.deps.tuning.files);
     if (seq > this.checkpointSeq) {
       this.checkpointSeq = seq;
       this.lastCheckpointAt = Date.now();

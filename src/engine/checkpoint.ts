@@ -10,12 +10,10 @@
 // `.tmp` directory that is ignored and removed. Reading checks the manifest checksum, the format, and every file's length and crc32
 // before any projection sees a byte.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { nodeFiles } from '../storage/files.js';
+import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { mnemoError } from '../kernel/errors.js';
 
 export const checkpointsDirName = 'checkpoints';
@@ -97,23 +95,36 @@ function checkpointDirName(seq: number): string {
 }
 
 /** Finished checkpoints, newest first. */
-export function listCheckpoints(root: string): CheckpointEntry[] {
-  if (!existsSync(root)) return [];
+export function listCheckpoints(root: string, files: FileLayer = nodeFiles): CheckpointEntry[] {
+  if (!files.exists(root)) return [];
   const entries: CheckpointEntry[] = [];
-  for (const name of readdirSync(root)) {
+  for (const name of files.list(root)) {
     if (!/^\d{20}$/.test(name)) continue;
     entries.push({ seq: Number(name), dir: join(root, name) });
   }
   return entries.sort((a, b) => b.seq - a.seq);
 }
 
-async function writeFileDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx');
+/**
+ * Bytes written between yields to the event loop: a checkpoint part can be hundreds of MB, and the
+ * FileLayer's writes are synchronous, so a part is written in slices to keep appends and reads served.
+ */
+const writeSliceBytes = 8 << 20;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function writeFileDurably(path: string, bytes: Uint8Array, files: FileLayer): Promise<void> {
+  const handle = files.createNew(path);
   try {
-    await handle.writeFile(bytes);
-    await handle.sync();
+    for (let at = 0; at < bytes.byteLength; at += writeSliceBytes) {
+      files.write(handle, [bytes.subarray(at, Math.min(at + writeSliceBytes, bytes.byteLength))], at);
+      if (at + writeSliceBytes < bytes.byteLength) await yieldToEventLoop();
+    }
+    await files.fdatasync(handle);
   } finally {
-    await handle.close();
+    files.close(handle);
   }
 }
 
@@ -122,13 +133,13 @@ async function writeFileDurably(path: string, bytes: Uint8Array): Promise<void> 
  * sidecar files into it while saving), or returns null when a checkpoint at `seq` already exists.
  * Synchronous, so a caller can take every projection's snapshot at one seq with no await between.
  */
-export function prepareCheckpointDir(root: string, seq: number): string | null {
-  mkdirSync(root, { recursive: true });
+export function prepareCheckpointDir(root: string, seq: number, files: FileLayer = nodeFiles): string | null {
+  files.mkdirp(root);
   const finalDir = join(root, checkpointDirName(seq));
-  if (existsSync(finalDir)) return null;
+  if (files.exists(finalDir)) return null;
   const tempDir = finalDir + tempSuffix;
-  rmSync(tempDir, { recursive: true, force: true });
-  mkdirSync(tempDir);
+  files.removeTree(tempDir);
+  files.mkdirp(tempDir);
   return tempDir;
 }
 
@@ -138,57 +149,64 @@ export function prepareCheckpointDir(root: string, seq: number): string | null {
  * wrote into the directory as a sidecar (fsynced and checksummed), writes the manifest, fsyncs and
  * renames; then prunes to checkpointsKept.
  */
-export async function writeCheckpoint(root: string, seq: number, parts: ReadonlyArray<{ name: string; bytes: Uint8Array }>, tempDir: string | null): Promise<WrittenCheckpoint> {
+export async function writeCheckpoint(
+  root: string,
+  seq: number,
+  parts: ReadonlyArray<{ name: string; bytes: Uint8Array }>,
+  tempDir: string | null,
+  files: FileLayer = nodeFiles,
+): Promise<WrittenCheckpoint> {
   const started = performance.now();
   const finalDir = join(root, checkpointDirName(seq));
   let total = 0;
   if (tempDir !== null) {
-    const files: ManifestFile[] = [];
-    const sidecars = readdirSync(tempDir);
-    for (const file of sidecars) {
-      const handle = await open(join(tempDir, file), 'r+');
+    const entries: ManifestFile[] = [];
+    for (const file of files.list(tempDir)) {
+      const path = join(tempDir, file);
+      const handle = files.openExisting(path);
       try {
-        await handle.sync();
-        const bytes = await handle.readFile();
-        files.push({ name: file, file, bytes: bytes.byteLength, crc32: checksumOf(bytes), sidecar: true });
-        total += bytes.byteLength;
+        await files.fdatasync(handle);
       } finally {
-        await handle.close();
+        files.close(handle);
       }
+      const bytes = files.readFile(path);
+      entries.push({ name: file, file, bytes: bytes.byteLength, crc32: checksumOf(bytes), sidecar: true });
+      total += bytes.byteLength;
     }
     for (const { name, bytes } of parts) {
       const file = `${name}.bin`;
-      await writeFileDurably(join(tempDir, file), bytes);
-      files.push({ name, file, bytes: bytes.byteLength, crc32: checksumOf(bytes) });
+      await writeFileDurably(join(tempDir, file), bytes, files);
+      entries.push({ name, file, bytes: bytes.byteLength, crc32: checksumOf(bytes) });
       total += bytes.byteLength;
     }
-    const body: ManifestBody = { format: checkpointFormatVersion, seq, createdAt: Date.now(), files };
+    const body: ManifestBody = { format: checkpointFormatVersion, seq, createdAt: Date.now(), files: entries };
     const manifest = JSON.stringify({ ...body, checksum: checksumOf(JSON.stringify(body)) }, null, 1);
-    await writeFileDurably(join(tempDir, manifestFile), Buffer.from(manifest));
-    nodeFiles.fsyncDir(tempDir);
-    await rename(tempDir, finalDir);
-    nodeFiles.fsyncDir(root);
+    // Written last: a directory whose manifest is whole holds every part it lists, fsynced.
+    await writeFileDurably(join(tempDir, manifestFile), Buffer.from(manifest), files);
+    files.fsyncDir(tempDir);
+    files.rename(tempDir, finalDir);
+    files.fsyncDir(root);
   }
-  pruneCheckpoints(root, checkpointsKept);
+  pruneCheckpoints(root, checkpointsKept, files);
   return { seq, dir: finalDir, bytes: total, ms: performance.now() - started };
 }
 
 /** Keeps the `keep` newest checkpoints; removes older ones and any unfinished `.tmp` directory. */
-export function pruneCheckpoints(root: string, keep: number): void {
-  if (!existsSync(root)) return;
-  for (const name of readdirSync(root)) if (name.endsWith(tempSuffix)) rmSync(join(root, name), { recursive: true, force: true });
-  for (const old of listCheckpoints(root).slice(keep)) rmSync(old.dir, { recursive: true, force: true });
+export function pruneCheckpoints(root: string, keep: number, files: FileLayer = nodeFiles): void {
+  if (!files.exists(root)) return;
+  for (const name of files.list(root)) if (name.endsWith(tempSuffix)) files.removeTree(join(root, name));
+  for (const old of listCheckpoints(root, files).slice(keep)) files.removeTree(old.dir);
 }
 
 function corrupt(dir: string, reason: string): never {
   throw mnemoError('CHECKPOINT_CORRUPT', { file: dir, reason });
 }
 
-function readManifest(dir: string): ManifestBody {
+function readManifest(dir: string, files: FileLayer): ManifestBody {
   const path = join(dir, manifestFile);
   let parsed: ManifestBody & { checksum?: unknown };
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as ManifestBody & { checksum?: unknown };
+    parsed = JSON.parse(Buffer.from(files.readFile(path)).toString('utf8')) as ManifestBody & { checksum?: unknown };
   } catch (e) {
     corrupt(dir, `${manifestFile} is missing or not JSON: ${(e as Error).message}`);
   }
@@ -201,26 +219,26 @@ function readManifest(dir: string): ManifestBody {
 }
 
 /** Reads and checks a whole checkpoint (manifest checksum, format, every file's length and crc32). Throws CHECKPOINT_CORRUPT. */
-export function readCheckpoint(dir: string): LoadedCheckpoint {
-  const manifest = readManifest(dir);
-  return { seq: manifest.seq, dir, createdAt: manifest.createdAt, parts: readParts(dir, manifest.files) };
+export function readCheckpoint(dir: string, files: FileLayer = nodeFiles): LoadedCheckpoint {
+  const manifest = readManifest(dir, files);
+  return { seq: manifest.seq, dir, createdAt: manifest.createdAt, parts: readParts(dir, manifest.files, files) };
 }
 
 /** Only the named projections' files of a checkpoint (time travel needs node state and adjacency, not the vector index), each checked. */
-export function readCheckpointParts(dir: string, names: readonly string[]): Map<string, Uint8Array> {
-  const manifest = readManifest(dir);
+export function readCheckpointParts(dir: string, names: readonly string[], files: FileLayer = nodeFiles): Map<string, Uint8Array> {
+  const manifest = readManifest(dir, files);
   const wanted = manifest.files.filter((f) => names.includes(f.name));
   if (wanted.length !== names.length) corrupt(dir, `lacks one of ${names.join(', ')}`);
-  return readParts(dir, wanted);
+  return readParts(dir, wanted, files);
 }
 
-function readParts(dir: string, entries: readonly ManifestFile[]): Map<string, Uint8Array> {
+function readParts(dir: string, entries: readonly ManifestFile[], files: FileLayer): Map<string, Uint8Array> {
   const parts = new Map<string, Uint8Array>();
   for (const entry of entries) {
     const path = join(dir, entry.file);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = files.readFile(path);
     } catch (e) {
       corrupt(dir, `${entry.file} cannot be read: ${(e as Error).message}`);
     }
@@ -237,10 +255,10 @@ export interface CheckpointVerifyResult {
 }
 
 /** For `mnemo verify`: reads every checkpoint whole. */
-export function verifyCheckpoints(root: string): CheckpointVerifyResult {
-  const checkpoints = listCheckpoints(root).map(({ seq, dir }) => {
+export function verifyCheckpoints(root: string, files: FileLayer = nodeFiles): CheckpointVerifyResult {
+  const checkpoints = listCheckpoints(root, files).map(({ seq, dir }) => {
     try {
-      readCheckpoint(dir);
+      readCheckpoint(dir, files);
       return { seq, dir, ok: true };
     } catch (e) {
       return { seq, dir, ok: false, reason: (e as Error).message };

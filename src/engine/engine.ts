@@ -37,7 +37,7 @@ export class Engine extends EngineReads implements MnemoEngine {
 
   private constructor(dataDir: string, wal: Wal, options: EngineOptions & EngineTuning, parquetFiles: ParquetFileInfo[], warn: (message: string) => void) {
     const registry = new ProjectionRegistry({ vector: { dim: options.vector?.dim, space: options.vector?.space } });
-    const compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn);
+    const compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn, options.files);
     const log = new EventLog(wal, () => compactor.files);
     const seqTime = registry.byName['seq-time'];
     let live: () => HistoricalState = () => {
@@ -115,11 +115,12 @@ export class Engine extends EngineReads implements MnemoEngine {
       // Open replays from the newest checkpoint: the log before it need not be read now.
       coveredThrough: listCheckpoints(join(dataDir, checkpointsDirName))[0]?.seq ?? 0,
       ...(options.segmentBytesMax !== undefined ? { segmentBytesMax: options.segmentBytesMax } : {}),
+      ...(options.files !== undefined ? { files: options.files } : {}),
     });
     const warn = options.onWarning ?? ((message: string) => console.warn(`mnemo: ${message}`));
     reportRecovery(wal, warn);
     try {
-      const parquetFiles = recoverParquetDir(join(dataDir, parquetDirName), wal.firstSeq, warn);
+      const parquetFiles = recoverParquetDir(join(dataDir, parquetDirName), wal.firstSeq, warn, options.files);
       const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquetFiles, warn);
       engine.background.start();
       return engine;

@@ -6,8 +6,6 @@
 // recent states are cached, and a cached state earlier than the wanted seq is rolled forward
 // instead of rebuilt, so stepping through history costs only the events stepped over.
 
-import { readFileSync } from 'node:fs';
-
 import type { Wal } from '../../wal/wal.js';
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
@@ -15,7 +13,8 @@ import { ProjectionRegistry, type ProjectionName } from '../../projections/regis
 import type { SeqTimeIndex } from '../../projections/seq-time.js';
 import type { AsOf, DiffResult } from '../kernel/api.js';
 import { readCheckpointParts, type CheckpointEntry } from './checkpoint.js';
-import { decodePayload, readParquetColumns, readParquetEvents, type EventColumns, type ParquetFileInfo } from './compaction.js';
+import type { ParquetFileInfo } from '../parquet/format.js';
+import { eventAt, readParquetColumns, readParquetEvents } from '../parquet/reader.js';
 import { assert, mnemoError } from '../kernel/errors.js';
 import { eventFromLog } from '../kernel/event-codec.js';
 import type { StoredEvent } from '../kernel/events.js';
@@ -104,14 +103,13 @@ export class EventLog {
 }
 
 function scanParquetFor(path: string, entityId: string, touching: Set<string>, consider: (event: StoredEvent) => void): void {
-  const columns = readParquetColumns(readFileSync(path), path, ['seq', 'ts', 'type', 'entity_id', 'payload']) as EventColumns;
-  for (let i = 0; i < columns.seq.length; i++) {
-    const type = columns.type[i]!;
-    if (!touching.has(columns.entityId[i]!) && type !== 'prime.edge.created') continue;
-    const cell = columns.payload[i]!;
-    const payload = (typeof cell === 'string' ? JSON.parse(cell) : decodePayload(cell)) as { source?: string; target?: string };
+  const columns = readParquetColumns(path);
+  for (let i = 0; i < columns.rows; i++) {
+    if (!touching.has(columns.entityId[i]!) && columns.type[i] !== 'prime.edge.created') continue;
+    const event = eventAt(path, columns, i);
+    const payload = event.payload as { source?: string; target?: string };
     if (!touching.has(columns.entityId[i]!) && payload.source !== entityId && payload.target !== entityId) continue;
-    consider({ seq: columns.seq[i]!, ts: columns.ts[i]!, type, payload } as StoredEvent);
+    consider(event);
   }
 }
 

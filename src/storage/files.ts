@@ -12,8 +12,10 @@ export type FileHandle = number;
 
 export interface FileLayer {
   mkdirp(dir: string): void;
-  /** File names (not paths) in `dir`. */
+  /** Names (not paths) in `dir`: files and subdirectories. Throws (code ENOENT) if `dir` does not exist. */
   list(dir: string): string[];
+  /** Whether a file or directory exists at `path`. */
+  exists(path: string): boolean;
   /** Creates a new empty file for reading and writing; fails (code EEXIST) if it exists. */
   createNew(path: string): FileHandle;
   /** Opens an existing file for reading and positional writing, keeping its content. */
@@ -28,8 +30,11 @@ export interface FileLayer {
   readFile(path: string): Uint8Array;
   /** Creates `path` holding `data`, failing (code EEXIST) if it exists. Used for the LOCK file. */
   writeFileExclusive(path: string, data: Uint8Array): void;
+  /** Renames a file, or a directory with everything in it. */
   rename(from: string, to: string): void;
   unlink(path: string): void;
+  /** Removes a file or a directory with everything in it; nothing if there is none. */
+  removeTree(path: string): void;
   /** Makes creations, renames and removals in `dir` durable. */
   fsyncDir(dir: string): void;
 }
@@ -58,6 +63,7 @@ function writeAll(handle: FileHandle, chunks: readonly Uint8Array[], position: n
 export const nodeFiles: FileLayer = {
   mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
   list: (dir) => fs.readdirSync(dir),
+  exists: (path) => fs.existsSync(path),
   createNew: (path) => fs.openSync(path, 'wx+'),
   openExisting: (path) => fs.openSync(path, 'r+'),
   write: writeAll,
@@ -79,6 +85,7 @@ export const nodeFiles: FileLayer = {
   },
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
+  removeTree: (path) => fs.rmSync(path, { recursive: true, force: true }),
   fsyncDir: (dir) => {
     const handle = fs.openSync(dir, 'r');
     try {

@@ -61,6 +61,28 @@ describe('mnemo checkpoint, compact, verify, stats', () => {
   });
 });
 
+describe('after an interrupted compaction and a restart', () => {
+  it('given a compacted data dir holding an orphaned .tmp, when verified, then the orphan is reported as such and verify exits 0', async () => {
+    const { dataDir } = await givenDataDir(100);
+    expect(mnemo('compact', '--data-dir', dataDir).status).toBe(0);
+    const orphan = join(dataDir, 'parquet', `${'9'.repeat(20)}-${'9'.repeat(20)}.parquet.tmp`);
+    writeFileSync(orphan, 'half a file');
+    const verify = mnemo('verify', '--data-dir', dataDir);
+    expect(verify.status, verify.stdout).toBe(0);
+    expect(verify.stdout).toContain(`orphan: ${orphan}`);
+    expect(verify.stdout).not.toContain('damaged');
+  });
+
+  it('given a compacted data dir, when reopened, then stats count the earlier compaction run and its segments', async () => {
+    const { dataDir } = await givenDataDir(100);
+    expect(mnemo('compact', '--data-dir', dataDir).status).toBe(0);
+    const { compaction } = statsOf(dataDir) as unknown as { compaction: { parquetFiles: number; runs: number; segmentsCompacted: number } };
+    expect(compaction.parquetFiles).toBe(1);
+    expect(compaction.runs).toBe(1);
+    expect(compaction.segmentsCompacted).toBe(1);
+  });
+});
+
 describe('mnemo export and import', () => {
   for (const format of ['jsonl', 'parquet'] as const) {
     it(`given a data dir, when exported as ${format} and imported into an empty one, then the counts are the same`, async () => {

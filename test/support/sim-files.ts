@@ -37,6 +37,8 @@ export class SimFiles implements FileLayer {
   /** Directory entries as the last fsyncDir left them: a creation or rename not yet fsynced is lost at a cut. */
   private durableNames = new Map<string, SimFile>();
   private readonly dirs = new Set<string>();
+  /** Directories as the last fsyncDir left them: a mkdir or a directory rename not yet fsynced is lost at a cut. */
+  private durableDirs = new Set<string>();
   private readonly handles = new Map<FileHandle, SimFile>();
   private nextHandle = 3;
   /** After a power cut the old machine is gone: its pending fsyncs never complete. */
@@ -62,13 +64,25 @@ export class SimFiles implements FileLayer {
   }
 
   mkdirp(dir: string): void {
-    this.dirs.add(dir);
+    for (let at = dir; at !== '' && at !== '/' && at !== '.'; at = at.slice(0, Math.max(at.lastIndexOf('/'), 0))) this.dirs.add(at);
   }
 
   list(dir: string): string[] {
     if (!this.dirs.has(dir)) throw errno('ENOENT', dir);
     const prefix = `${dir}/`;
-    return [...this.files.keys()].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length));
+    const names = [...this.files.keys(), ...this.dirs].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length));
+    return [...new Set(names)];
+  }
+
+  exists(path: string): boolean {
+    return this.files.has(path) || this.dirs.has(path);
+  }
+
+  removeTree(path: string): void {
+    const prefix = `${path}/`;
+    this.files.delete(path);
+    for (const p of [...this.files.keys()]) if (p.startsWith(prefix)) this.files.delete(p);
+    for (const d of [...this.dirs]) if (d === path || d.startsWith(prefix)) this.dirs.delete(d);
   }
 
   createNew(path: string): FileHandle {
@@ -154,9 +168,25 @@ export class SimFiles implements FileLayer {
   }
 
   rename(from: string, to: string): void {
+    if (this.dirs.has(from)) return this.renameDir(from, to);
     const file = this.file(from);
     this.files.delete(from);
     this.files.set(to, file);
+  }
+
+  private renameDir(from: string, to: string): void {
+    if (this.dirs.has(to)) throw errno('ENOTEMPTY', to);
+    const prefix = `${from}/`;
+    for (const [p, file] of [...this.files]) {
+      if (!p.startsWith(prefix)) continue;
+      this.files.delete(p);
+      this.files.set(to + p.slice(from.length), file);
+    }
+    for (const d of [...this.dirs]) {
+      if (d !== from && !d.startsWith(prefix)) continue;
+      this.dirs.delete(d);
+      this.dirs.add(to + d.slice(from.length));
+    }
   }
 
   unlink(path: string): void {
@@ -166,6 +196,7 @@ export class SimFiles implements FileLayer {
 
   fsyncDir(_dir: string): void {
     this.durableNames = new Map(this.files);
+    this.durableDirs = new Set(this.dirs);
   }
 
   /** Replaces one file's bytes outright (for corruption tests); the new content counts as durable. */
@@ -184,7 +215,8 @@ export class SimFiles implements FileLayer {
   /** A copy of the disk as it is now, everything durable (for corruption tests that reopen many variants). */
   clone(): SimFiles {
     const copy = new SimFiles();
-    for (const dir of this.dirs) copy.dirs.add(dir);
+    for (const dir of this.dirs) copy.mkdirp(dir);
+    copy.durableDirs = new Set(copy.dirs);
     for (const [path, file] of this.files) copy.setFile(path, file.data.slice(0, file.length));
     return copy;
   }
@@ -199,14 +231,16 @@ export class SimFiles implements FileLayer {
     this.dead = true;
     const disk = new SimFiles();
     const damage: CutDamage[] = [];
-    for (const dir of this.dirs) disk.dirs.add(dir);
+    for (const dir of this.durableDirs) disk.mkdirp(dir);
     for (const [path, file] of this.durableNames) {
       if (forget.includes(path)) continue;
       const written = file.data.slice(0, file.length);
       const after = afterCut(written, file.durable, random, variant);
       disk.setFile(path, after);
+      disk.mkdirp(path.slice(0, path.lastIndexOf('/')));
       if (after.length !== file.durable.length || written.length !== file.durable.length) damage.push({ path, written, after });
     }
+    disk.durableDirs = new Set(disk.dirs);
     return { disk, damage };
   }
 }
