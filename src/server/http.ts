@@ -125,9 +125,11 @@ class MnemoHttpServer implements HttpServer {
 
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      // Exclusive: uWebSockets.js otherwise sets SO_REUSEPORT, and a second server on the same
+      // port (another data dir) would start and take half the connections.
+      listenExclusive(this.app, host, port, (socket) => {
         if (socket === false) {
-          reject(new Error(`cannot listen on ${host}:${port} (address in use, or not an address of this machine)`));
+          reject(new Error(`cannot listen on port ${port} of ${host}: the port is in use (another mnemo serve?) or ${host} is not an address of this machine; choose another with --port or MNEMO_PORT`));
           return;
         }
         this.listenSocket = socket;
@@ -338,6 +340,16 @@ class MnemoHttpServer implements HttpServer {
       },
     };
   }
+}
+
+/** uWebSockets.js's LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
+const listenExclusivePort = 1;
+
+type ListenCallback = (socket: us_listen_socket | false) => void;
+
+/** `app.listen(host, port, options, cb)`: the binary takes it; this republish's type declarations lack the overload. */
+function listenExclusive(app: TemplatedApp, host: string, port: number, callback: ListenCallback): void {
+  (app as unknown as { listen(host: string, port: number, options: number, cb: ListenCallback): void }).listen(host, port, listenExclusivePort, callback);
 }
 
 const emptyQuery = new URLSearchParams();
