@@ -11,18 +11,13 @@ import { Int64, RecordBatch, RecordBatchFileWriter, Utf8, vectorFromArray, makeD
 import type { StoredEvent } from '../index.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
 import { openForOperator, writeEventsParquet } from '../admin.js';
+import type { ExportFormat } from './export-formats.js';
 
 /** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
 const arrowBatchRows = 65_536;
-const formats = ['jsonl', 'parquet', 'arrow'] as const;
-type Format = (typeof formats)[number];
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const format = flagString(args, 'format') as Format | undefined;
-  if (format === undefined || !formats.includes(format)) {
-    console.error(`mnemo export: --format must be one of ${formats.join(', ')}`);
-    return 2;
-  }
+  const format = flagString(args, 'format') as ExportFormat; // required and checked by its declaration
   const out = flagString(args, 'out');
   if (out === undefined && format !== 'jsonl') {
     console.error(`mnemo export: --out FILE is needed for --format ${format}`);

@@ -26,13 +26,10 @@ interface Numbered {
 export class ImportError extends Error {}
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const file = args.positionals[0];
-  if (file === undefined) {
-    console.error('mnemo import: usage: mnemo import FILE [--data-dir DIR]');
-    return 2;
-  }
-  const engine = await openForOperator(dataDirOf(args));
+  const file = args.positionals[0]!; // required by its declaration in commands.ts
+  // Before the data dir is opened, so a missing file leaves nothing to release.
   const progress = new Progress(statSync(file).size);
+  const engine = await openForOperator(dataDirOf(args));
   try {
     const imported = isParquet(file) ? await importParquet(engine, file, progress) : await importJsonl(engine, file, progress);
     progress.done();
