@@ -49,11 +49,25 @@ export function eventJson(event: StoredEvent): string {
 async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefined): Promise<number> {
   const temp = out === undefined ? undefined : `${out}.tmp`;
   const sink: WriteStream | NodeJS.WriteStream = temp === undefined ? process.stdout : createWriteStream(temp);
+  // A reader that stops early (`| head`) closes the pipe: the next write fails with EPIPE, which
+  // ends the export quietly; any other write error ends it loudly. Either way run() closes the engine.
+  let failure: Error | undefined;
+  let readerGone = false;
+  sink.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') readerGone = true;
+    else failure ??= e;
+  });
   let count = 0;
   for (const event of events) {
+    if (readerGone || failure !== undefined) break;
     count++;
     // Respect backpressure: a large export must not buffer the whole history in memory.
-    if (!sink.write(`${eventJson(event)}\n`)) await new Promise<void>((resolve) => (sink as NodeJS.WritableStream).once('drain', () => resolve()));
+    if (!sink.write(`${eventJson(event)}\n`)) await drainedOrFailed(sink);
+  }
+  if (failure !== undefined) throw failure;
+  if (readerGone) {
+    console.error(`mnemo export: the reader closed the output after ${count} events; stopped`);
+    return count;
   }
   if (temp !== undefined) {
     sink.end();
@@ -61,6 +75,21 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
     renameSync(temp, out!);
   }
   return count;
+}
+
+/** Resolves when the sink drains, fails, or closes (the error itself reaches the sink's own listener). */
+function drainedOrFailed(sink: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('error', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.once('drain', done);
+    sink.once('error', done);
+    sink.once('close', done);
+  });
 }
 
 function exportParquet(events: Iterable<StoredEvent>, out: string): number {
