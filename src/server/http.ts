@@ -1,5 +1,5 @@
-// The HTTP server: uWebSockets.js routes over the public engine API (SPEC.md, HTTP and
-// Exposure). Each request goes: admit (Host/Origin, exposure, rate limit, auth) → read the
+// The HTTP server: uWebSockets.js routes over the public engine API (see docs for the routes
+// and the exposure model). Each request goes: admit (Host/Origin, exposure, rate limit, auth) → read the
 // body if the route takes one → parse → run → serialize, with the three phases reported in
 // Server-Timing and the whole recorded in a per-operation latency histogram.
 //
@@ -15,7 +15,7 @@ import { checkApiKey } from './auth.js';
 import { bodyFormatOf, decodeBody, readBody } from './body.js';
 import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
-import { metricsContentType, renderMetrics } from './metrics.js';
+import { ServerMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
@@ -94,6 +94,7 @@ class MnemoHttpServer implements HttpServer {
   private readonly app: TemplatedApp = uWS.App();
   private listenSocket: us_listen_socket | null = null;
   private readonly latency = new LatencyRecorder();
+  private readonly metrics: ServerMetrics;
   private readonly limiter: RateLimiter;
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly context: RouteContext;
@@ -106,6 +107,7 @@ class MnemoHttpServer implements HttpServer {
     this.limiter = new RateLimiter(options.rateLimit);
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
+    this.metrics = new ServerMetrics(() => engine.stats(), () => this.active);
     for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
       this.app[route.method](route.pattern, this.handlerFor(route));
       if (route.peer === true) this.app[route.method](`/peer${route.pattern}`, this.handlerFor(route));
@@ -300,7 +302,9 @@ class MnemoHttpServer implements HttpServer {
       if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
       res.end(body, closeConnection);
     });
-    this.latency.record(exchange.operation, (performance.now() - exchange.startMs) * 1000);
+    const elapsedMs = performance.now() - exchange.startMs;
+    this.latency.record(exchange.operation, elapsedMs * 1000);
+    this.metrics.observe(exchange.operation, status, elapsedMs / 1000);
     this.finish(exchange);
   }
 
@@ -333,11 +337,7 @@ class MnemoHttpServer implements HttpServer {
       pattern: '/metrics',
       operation: 'metrics',
       parse: () => undefined,
-      run: ({ engine }) => {
-        const stats = { ...engine.stats(), ...this.serverStats() };
-        delete stats.latencyUs; // exported as histograms instead
-        return new RawResult(metricsContentType, renderMetrics(stats, this.latency));
-      },
+      run: async () => new RawResult(this.metrics.contentType, await this.metrics.render()),
     };
   }
 }
