@@ -4,6 +4,7 @@
 // the command runs.
 import { dataDirFlag, durabilityFlag, oneOf, tcpPort, type Flag } from './args.js';
 import { exportFormats } from './export-formats.js';
+import { logLevels } from './log-levels.js';
 
 export interface Command {
   readonly name: string;
@@ -26,6 +27,15 @@ const allowedHostFlag: Flag = {
   valueName: 'NAME',
   help: 'a host name accepted in Host and Origin besides IP literals and localhost (repeatable; the variable takes a comma-separated list)',
 };
+const logLevelFlag: Flag = {
+  name: 'log-level',
+  env: 'MNEMO_LOG_LEVEL',
+  kind: 'string',
+  valueName: 'LEVEL',
+  help: `${logLevels.join(', ')}; debug logs one JSON line per request to stderr (never bodies, queries or headers)`,
+  default: 'info',
+  check: oneOf(logLevels),
+};
 const formatFlag: Flag = { name: 'format', env: 'MNEMO_EXPORT_FORMAT', kind: 'string', valueName: 'FORMAT', help: exportFormats.join(', '), required: true, check: oneOf(exportFormats) };
 const outFlag: Flag = { name: 'out', env: 'MNEMO_EXPORT_OUT', kind: 'string', valueName: 'FILE', help: 'write here (written whole, then renamed into place); jsonl goes to stdout without it' };
 
@@ -34,7 +44,7 @@ export const commands: readonly Command[] = [
     name: 'serve',
     summary: 'serve the HTTP API (and MCP at POST /mcp) until SIGINT or SIGTERM',
     positionals: [],
-    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag],
+    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag],
     details: 'On SIGINT or SIGTERM it stops accepting, finishes in-flight requests, checkpoints and exits 0.',
   },
   { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag] },

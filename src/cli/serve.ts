@@ -9,6 +9,8 @@ import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoute } from '../mcp/route.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagList, flagString, type ParsedArgs } from './args.js';
+import { serverLog } from './log.js';
+import type { LogLevel } from './log-levels.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
   const options = readOptions(args);
@@ -16,7 +18,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   await engine.whenIndexed();
   let server;
   try {
-    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: [mcpRoute(packageVersion())] });
+    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: [mcpRoute(packageVersion())], log: serverLog(options.logLevel) });
   } catch (e) {
     await engine.close();
     throw e;
@@ -50,6 +52,7 @@ interface ServeOptions {
   port: number;
   durability: Durability;
   allowedHosts: string[];
+  logLevel: LogLevel;
 }
 
 /** The options, already checked against their declarations in commands.ts. */
@@ -60,5 +63,6 @@ function readOptions(args: ParsedArgs): ServeOptions {
     port: Number(flagString(args, 'port') ?? defaultPort),
     durability: (flagString(args, 'durability') ?? 'fsync') as Durability,
     allowedHosts: flagList(args, 'allowed-host'),
+    logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
   };
 }

@@ -16,6 +16,7 @@ import { bodyFormatOf, decodeBody, readBody } from './body.js';
 import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
 import { ServerMetrics } from './metrics.js';
+import { stderrLog, type ServerLog } from './log.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   rateLimit?: RateLimitOptions;
   /** More routes (the CLI mounts MCP's POST /mcp here), served with the same admission, timing and error handling. */
   extraRoutes?: readonly Route[];
+  /** Request lines and internal errors; default: internal errors to stderr, no request lines. */
+  log?: ServerLog;
 }
 
 export interface HttpServer {
@@ -80,6 +83,10 @@ interface Exchange {
   done: boolean;
   /** True once the exchange outlives its handler (counted in inFlight, onAborted registered). */
   async: boolean;
+  /** Read from the request only when the log wants request lines (the request object dies with the handler). */
+  method?: string;
+  path?: string;
+  remote?: string;
 }
 
 export async function startHttpServer(engine: MnemoEngine, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -95,6 +102,7 @@ class MnemoHttpServer implements HttpServer {
   private listenSocket: us_listen_socket | null = null;
   private readonly latency = new LatencyRecorder();
   private readonly metrics: ServerMetrics;
+  private readonly log: ServerLog;
   private readonly limiter: RateLimiter;
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly context: RouteContext;
@@ -108,6 +116,7 @@ class MnemoHttpServer implements HttpServer {
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
     this.metrics = new ServerMetrics(() => engine.stats(), () => this.active);
+    this.log = options.log ?? stderrLog;
     for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
       this.app[route.method](route.pattern, this.handlerFor(route));
       if (route.peer === true) this.app[route.method](`/peer${route.pattern}`, this.handlerFor(route));
@@ -179,6 +188,11 @@ class MnemoHttpServer implements HttpServer {
   private admitAndServe(exchange: Exchange, route: Route, req: HttpRequest, paramCount: number): void {
     const url = req.getUrl();
     const remoteAddress = Buffer.from(exchange.res.getRemoteAddressAsText()).toString('latin1');
+    if (this.log.requests) {
+      exchange.method = req.getMethod().toUpperCase();
+      exchange.path = url;
+      exchange.remote = remoteAddress;
+    }
     const refusal =
       checkExposure({ remoteAddress, url, host: req.getHeader('host'), origin: req.getHeader('origin') }, { allowedHosts: this.allowedHosts }) ??
       (url === '/health' ? null : (this.limiter.take(remoteAddress, Date.now()) ?? checkApiKey(url, req.getHeader('authorization'))));
@@ -278,7 +292,7 @@ class MnemoHttpServer implements HttpServer {
       this.write(exchange, e.status, jsonContentType, errorJson(e), 0);
       return;
     }
-    console.error(`mnemo: internal error serving ${exchange.operation}:`, e);
+    this.log.internalError(exchange.operation, e);
     this.write(exchange, 500, jsonContentType, JSON.stringify({ error: 'internal error; see the server log', code: 'INTERNAL' }), 0);
   }
 
@@ -305,6 +319,10 @@ class MnemoHttpServer implements HttpServer {
     const elapsedMs = performance.now() - exchange.startMs;
     this.latency.record(exchange.operation, elapsedMs * 1000);
     this.metrics.observe(exchange.operation, status, elapsedMs / 1000);
+    if (this.log.requests) {
+      const responseBytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      this.log.request({ method: exchange.method ?? '', path: exchange.path ?? '', operation: exchange.operation, status, durationMs: elapsedMs, remote: exchange.remote ?? '', responseBytes });
+    }
     this.finish(exchange);
   }
 

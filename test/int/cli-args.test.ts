@@ -131,3 +131,13 @@ describe('mnemo: flags from the environment', () => {
     expect(existsSync(join(root, 'elsewhere'))).toBe(false);
   });
 });
+
+describe('mnemo: every flag is documented', () => {
+  it('given the command table, then docs/operations.md names every flag and its variable', () => {
+    const operations = readFileSync('docs/operations.md', 'utf8');
+    for (const flag of commands.flatMap((c) => c.flags)) {
+      expect(operations, flag.name).toContain(`--${flag.name}`);
+      expect(operations, flag.env).toContain(flag.env);
+    }
+  });
+});
