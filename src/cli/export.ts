@@ -30,7 +30,8 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (format === 'jsonl') count = await exportJsonl(events, out);
     else if (format === 'parquet') count = exportParquet(events, out!);
     else count = await exportArrow(events, out!);
-    console.error(`mnemo export: ${count} events${out ? ` to ${out}` : ''}`);
+    // -1: the reader left early and has been told so already.
+    if (count >= 0) console.error(`mnemo export: ${count} events${out ? ` to ${out}` : ''}`);
     return 0;
   } finally {
     await engine.close();
@@ -46,6 +47,7 @@ export function eventJson(event: StoredEvent): string {
   return JSON.stringify(event, typedArraysAsArrays);
 }
 
+/** The events written, or -1 when the reader closed stdout before the end. */
 async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefined): Promise<number> {
   const temp = out === undefined ? undefined : `${out}.tmp`;
   const sink: WriteStream | NodeJS.WriteStream = temp === undefined ? process.stdout : createWriteStream(temp);
@@ -67,7 +69,7 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
   if (failure !== undefined) throw failure;
   if (readerGone) {
     console.error(`mnemo export: the reader closed the output after ${count} events; stopped`);
-    return count;
+    return -1;
   }
   if (temp !== undefined) {
     sink.end();
