@@ -12,6 +12,7 @@ import type { StoredEvent } from '../index.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
 import { openForOperator, writeEventsParquet } from '../admin.js';
 import type { ExportFormat } from './export-formats.js';
+import { interrupted } from './interrupt.js';
 
 /** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
 const arrowBatchRows = 65_536;
@@ -61,12 +62,17 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
   });
   let count = 0;
   for (const event of events) {
-    if (readerGone || failure !== undefined) break;
+    if (readerGone || failure !== undefined || interrupted.aborted) break;
     count++;
     // Respect backpressure: a large export must not buffer the whole history in memory.
     if (!sink.write(`${eventJson(event)}\n`)) await drainedOrFailed(sink);
   }
   if (failure !== undefined) throw failure;
+  if (interrupted.aborted) {
+    // A partial export: --out stays at its temp name, never renamed into place.
+    sink.destroy();
+    return -1;
+  }
   if (readerGone) {
     console.error(`mnemo export: the reader closed the output after ${count} events; stopped`);
     return -1;
@@ -79,18 +85,20 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
   return count;
 }
 
-/** Resolves when the sink drains, fails, or closes (the error itself reaches the sink's own listener). */
+/** Resolves when the sink drains, fails, closes, or a signal stops the export (the error itself reaches the sink's own listener). */
 function drainedOrFailed(sink: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       sink.off('drain', done);
       sink.off('error', done);
       sink.off('close', done);
+      interrupted.removeEventListener('abort', done);
       resolve();
     };
     sink.once('drain', done);
     sink.once('error', done);
     sink.once('close', done);
+    interrupted.addEventListener('abort', done, { once: true });
   });
 }
 

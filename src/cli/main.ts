@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { packageVersion } from '../kernel/version.js';
 import { asksForHelp, dataDirOf, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { commandHelp, commandNamed, mainHelp, type Command } from './commands.js';
+import { interrupted, interruptedExitCode, stopOnSignals } from './interrupt.js';
 
 const usageExitCode = 2;
+/** Commands that run until stopped and handle SIGINT and SIGTERM themselves. */
+const servers = new Set(['serve', 'mcp']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -46,7 +49,12 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const module = (await import(`./${command.name}.js`)) as { run: (args: ParsedArgs) => Promise<number> };
-  return module.run(args);
+  if (!servers.has(command.name)) stopOnSignals(command.name);
+  const code = await module.run(args);
+  // The job has closed the engine. Output a stalled reader never took (a full stdout pipe) would
+  // keep the process alive, so an interrupted command exits here.
+  if (interrupted.aborted) process.exit(interruptedExitCode);
+  return code;
 }
 
 /** `mnemo help [command]`. */

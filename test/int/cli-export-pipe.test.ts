@@ -1,7 +1,7 @@
 // `mnemo export --format jsonl | head -2`: head closes the pipe after two lines; the export must
 // end quietly (exit 0, nothing on stderr but its summary) and release the data dir's lock.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,5 +46,23 @@ describe('mnemo export into a pipe that closes', () => {
 
     // and the data dir opens for a writer at once
     expect(mnemo(['checkpoint', '--data-dir', dataDir]).status).toBe(0);
+  });
+
+  it('given a reader that stops reading (the pipe full), when SIGINT arrives, then export stops, exits 130 and leaves no lock', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [cliPath, 'export', '--format', 'jsonl', '--data-dir', dataDir], { env: cleanEnv() });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Read nothing: once the first chunk is there the export soon blocks on a full pipe.
+    await new Promise<void>((resolve) => child.stdout.once('readable', () => resolve()));
+    child.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    const code = await exited;
+    child.stdout.destroy();
+
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping');
+    expect(existsSync(join(dataDir, 'wal', 'LOCK'))).toBe(false);
   });
 });
