@@ -92,12 +92,12 @@ function machineSlug(m: Machine): string {
   return `${m.cores}c-${model.split('-').slice(0, 4).join('-')}`;
 }
 
-/** The repository root: the nearest ancestor holding package.json (this file runs from dist/bench). */
+/** The repository root: the nearest ancestor holding package.json and src/ (this file runs from bench/dist/bench; bench/ has a package.json of its own). */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
+  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src')))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('bench: cannot find the repository root (no package.json above this file)');
+    if (parent === dir) throw new Error('bench: cannot find the repository root (no package.json beside src/ above this file)');
     dir = parent;
   }
   return dir;

@@ -4,11 +4,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled file at `relative` under dist/ (e.g. 'src/cli/main.js'). */
+/**
+ * The compiled file at `relative` under the product's dist/ (e.g. 'src/cli/main.js'): the dist/
+ * beside src/, not bench/dist (the peer benches' build, whose nearest package.json is bench's own).
+ */
 export function compiledPath(relative: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const path = join(dir, 'dist', relative);
-    if (existsSync(path)) return path;
+    if (existsSync(path) && existsSync(join(dir, 'src'))) return path;
   }
   throw new Error(`dist/${relative} not found: run \`npm run build\` first`);
 }

@@ -1,5 +1,5 @@
 // Shared benchmark plumbing: latency percentiles, the machine line, markdown tables, result files.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,9 +84,17 @@ export function fmt(value: number, digits = 2): string {
   return value.toFixed(digits);
 }
 
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench');
+/** bench/ in the source tree: beside src/ in the nearest ancestor that has both (this file runs from dist/bench/support, bench/dist/bench/support or the source). */
+function sourceBenchDir(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'src')) && existsSync(join(dir, 'bench', 'results'))) return join(dir, 'bench');
+  }
+  throw new Error('bench: cannot find the source tree (no src/ beside bench/results/ above this file)');
+}
 
-/** Writes `bench/results/<name>.md` in the source tree (this file runs from dist/bench/support). */
+const benchDir = sourceBenchDir();
+
+/** Writes `bench/results/<name>.md` in the source tree. */
 export function writeResult(name: string, markdown: string): string {
   const path = join(benchDir, 'results', `${name}.md`);
   mkdirSync(dirname(path), { recursive: true });

@@ -11,18 +11,14 @@ import { Int64, RecordBatch, RecordBatchFileWriter, Utf8, vectorFromArray, makeD
 import type { StoredEvent } from '../index.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
 import { exportParquetFile, openForOperator, publishAtomically } from '../admin.js';
+import type { ExportFormat } from './export-formats.js';
+import { interrupted } from './interrupt.js';
 
 /** Rows per Arrow record batch: large enough to amortise per-batch overhead, small enough to stream. */
 const arrowBatchRows = 65_536;
-const formats = ['jsonl', 'parquet', 'arrow'] as const;
-type Format = (typeof formats)[number];
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const format = flagString(args, 'format') as Format | undefined;
-  if (format === undefined || !formats.includes(format)) {
-    console.error(`mnemo export: --format must be one of ${formats.join(', ')}`);
-    return 2;
-  }
+  const format = flagString(args, 'format') as ExportFormat; // required and checked by its declaration
   const out = flagString(args, 'out');
   if (out === undefined && format !== 'jsonl') {
     console.error(`mnemo export: --out FILE is needed for --format ${format}`);
@@ -35,7 +31,8 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (format === 'jsonl') count = await exportJsonl(events, out);
     else if (format === 'parquet') count = exportParquet(events, out!);
     else count = await exportArrow(events, out!);
-    console.error(`mnemo export: ${count} events${out ? ` to ${out}` : ''}`);
+    // -1: the reader left early and has been told so already.
+    if (count >= 0) console.error(`mnemo export: ${count} events${out ? ` to ${out}` : ''}`);
     return 0;
   } finally {
     await engine.close();
@@ -51,14 +48,34 @@ export function eventJson(event: StoredEvent): string {
   return JSON.stringify(event, typedArraysAsArrays);
 }
 
+/** The events written, or -1 when the reader closed stdout before the end. */
 async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefined): Promise<number> {
   const temp = out === undefined ? undefined : `${out}.tmp`;
   const sink: WriteStream | NodeJS.WriteStream = temp === undefined ? process.stdout : createWriteStream(temp);
+  // A reader that stops early (`| head`) closes the pipe: the next write fails with EPIPE, which
+  // ends the export quietly; any other write error ends it loudly. Either way run() closes the engine.
+  let failure: Error | undefined;
+  let readerGone = false;
+  sink.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') readerGone = true;
+    else failure ??= e;
+  });
   let count = 0;
   for (const event of events) {
+    if (readerGone || failure !== undefined || interrupted.aborted) break;
     count++;
     // Respect backpressure: a large export must not buffer the whole history in memory.
-    if (!sink.write(`${eventJson(event)}\n`)) await new Promise<void>((resolve) => (sink as NodeJS.WritableStream).once('drain', () => resolve()));
+    if (!sink.write(`${eventJson(event)}\n`)) await drainedOrFailed(sink);
+  }
+  if (failure !== undefined) throw failure;
+  if (interrupted.aborted) {
+    // A partial export: --out stays at its temp name, never renamed into place.
+    sink.destroy();
+    return -1;
+  }
+  if (readerGone) {
+    console.error(`mnemo export: the reader closed the output after ${count} events; stopped`);
+    return -1;
   }
   if (temp !== undefined) {
     sink.end();
@@ -66,6 +83,23 @@ async function exportJsonl(events: Iterable<StoredEvent>, out: string | undefine
     publishAtomically(temp, out!);
   }
   return count;
+}
+
+/** Resolves when the sink drains, fails, closes, or a signal stops the export (the error itself reaches the sink's own listener). */
+function drainedOrFailed(sink: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('error', done);
+      sink.off('close', done);
+      interrupted.removeEventListener('abort', done);
+      resolve();
+    };
+    sink.once('drain', done);
+    sink.once('error', done);
+    sink.once('close', done);
+    interrupted.addEventListener('abort', done, { once: true });
+  });
 }
 
 function exportParquet(events: Iterable<StoredEvent>, out: string): number {

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { isMnemoError } from '../index.js';
 import { dataDirOf, type ParsedArgs } from './args.js';
 import { openForOperator, readParquetEvents, type Engine } from '../admin.js';
+import { interrupted } from './interrupt.js';
 
 /** Events per append: large batches amortise the fsync; 1,000 stays far below batchEventsMax and batchBytesMax for typical events. */
 export const importBatchEvents = 1_000;
@@ -26,13 +27,10 @@ interface Numbered {
 export class ImportError extends Error {}
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const file = args.positionals[0];
-  if (file === undefined) {
-    console.error('mnemo import: usage: mnemo import FILE [--data-dir DIR]');
-    return 2;
-  }
-  const engine = await openForOperator(dataDirOf(args));
+  const file = args.positionals[0]!; // required by its declaration in commands.ts
+  // Before the data dir is opened, so a missing file leaves nothing to release.
   const progress = new Progress(statSync(file).size);
+  const engine = await openForOperator(dataDirOf(args));
   try {
     const imported = isParquet(file) ? await importParquet(engine, file, progress) : await importJsonl(engine, file, progress);
     progress.done();
@@ -67,6 +65,7 @@ async function importJsonl(engine: Engine, file: string, progress: Progress): Pr
   let lineNumber = 0;
   let bytes = 0;
   for await (const text of lines) {
+    if (interrupted.aborted) break;
     lineNumber++;
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
@@ -93,7 +92,7 @@ async function importParquet(engine: Engine, file: string, progress: Progress): 
   const events = readParquetEvents(file);
   const total = statSync(file).size;
   let imported = 0;
-  for (let i = 0; i < events.length; i += importBatchEvents) {
+  for (let i = 0; i < events.length && !interrupted.aborted; i += importBatchEvents) {
     const batch = events.slice(i, i + importBatchEvents).map((event, j) => ({ line: i + j + 1, event: rawEvent(event) }));
     imported += await appendBatch(engine, batch, 'row');
     progress.update(Math.round((total * (i + batch.length)) / events.length), imported);

@@ -1,4 +1,4 @@
-// `mnemo serve [--data-dir DIR] [--host 127.0.0.1] [--port 3905] [--durability fsync] [--allowed-host NAME]...`
+// `mnemo serve`: flags in commands.ts (`mnemo serve --help`).
 //
 // Opens the engine completely (log replayed, indexes loaded) before the port opens, so the
 // first request is served warm. On SIGINT/SIGTERM: stop accepting, let in-flight requests
@@ -9,22 +9,24 @@ import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoute } from '../mcp/route.js';
 import { inspectorRoutes } from '../server/inspector.js';
 import { packageVersion } from '../kernel/version.js';
-import { dataDirOf, flagString, type ParsedArgs } from './args.js';
-
-const durabilities: readonly Durability[] = ['fsync', 'interval', 'none'];
+import { dataDirOf, flagList, flagString, type ParsedArgs } from './args.js';
+import { serverLog } from './log.js';
+import type { LogLevel } from './log-levels.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const options = readOptions(args, process.argv.slice(3));
-  if (typeof options === 'string') {
-    console.error(`mnemo serve: ${options}`);
-    return 2;
-  }
+  const options = readOptions(args);
   // Inline commit: see EngineOptions.commit (uWebSockets.js does not answer requests pipelined behind a pending one).
   const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, commit: 'inline' });
   await engine.whenIndexed();
   let server;
   try {
-    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: [mcpRoute(packageVersion()), ...inspectorRoutes()] });
+    server = await startHttpServer(engine, {
+      host: options.host,
+      port: options.port,
+      allowedHosts: options.allowedHosts,
+      extraRoutes: [mcpRoute(packageVersion()), ...inspectorRoutes()],
+      log: serverLog(options.logLevel),
+    });
   } catch (e) {
     await engine.close();
     throw e;
@@ -58,25 +60,17 @@ interface ServeOptions {
   port: number;
   durability: Durability;
   allowedHosts: string[];
+  logLevel: LogLevel;
 }
 
-/** The options, or a message saying which flag is wrong. `argv` is read again for repeated --allowed-host. */
-function readOptions(args: ParsedArgs, argv: readonly string[]): ServeOptions | string {
-  const portText = flagString(args, 'port') ?? String(defaultPort);
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535)) return `--port: expected 0..65535, got '${portText}'`;
-  const durability = (flagString(args, 'durability') ?? 'fsync') as Durability;
-  if (!durabilities.includes(durability)) return `--durability: expected ${durabilities.join(', ')}, got '${durability}'`;
-  return { dataDir: dataDirOf(args), host: flagString(args, 'host') ?? defaultHost, port, durability, allowedHosts: repeatedFlag(argv, 'allowed-host') };
-}
-
-/** ParsedArgs keeps the last value of a flag; --allowed-host may be given several times. */
-function repeatedFlag(argv: readonly string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === `--${name}` && argv[i + 1] !== undefined) values.push(argv[++i]!);
-    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
-  }
-  return values;
+/** The options, already checked against their declarations in commands.ts. */
+function readOptions(args: ParsedArgs): ServeOptions {
+  return {
+    dataDir: dataDirOf(args),
+    host: flagString(args, 'host') ?? defaultHost,
+    port: Number(flagString(args, 'port') ?? defaultPort),
+    durability: (flagString(args, 'durability') ?? 'fsync') as Durability,
+    allowedHosts: flagList(args, 'allowed-host'),
+    logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
+  };
 }

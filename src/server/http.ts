@@ -15,8 +15,9 @@ import { checkApiKey } from './auth.js';
 import { bodyFormatOf, decodeBody, readBody } from './body.js';
 import { checkExposure, type Refusal } from './exposure.js';
 import { LatencyRecorder } from './latency.js';
-import { metricsContentType, renderMetrics } from './metrics.js';
 import { LoadShedder } from './load-shedder.js';
+import { ServerMetrics } from './metrics.js';
+import { stderrLog, type ServerLog } from './log.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
@@ -32,6 +33,8 @@ export interface HttpServerOptions {
   rateLimit?: RateLimitOptions;
   /** More routes (the CLI mounts MCP's POST /mcp here), served with the same admission, timing and error handling. */
   extraRoutes?: readonly Route[];
+  /** Request lines and internal errors; default: internal errors to stderr, no request lines. */
+  log?: ServerLog;
 }
 
 export interface HttpServer {
@@ -82,6 +85,10 @@ interface Exchange {
   done: boolean;
   /** True once the exchange outlives its handler (counted in inFlight, onAborted registered). */
   async: boolean;
+  /** Read from the request only when the log wants request lines (the request object dies with the handler). */
+  method?: string;
+  path?: string;
+  remote?: string;
 }
 
 export async function startHttpServer(engine: MnemoEngine, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -96,6 +103,8 @@ class MnemoHttpServer implements HttpServer {
   private readonly app: TemplatedApp = uWS.App();
   private listenSocket: us_listen_socket | null = null;
   private readonly latency = new LatencyRecorder();
+  private readonly metrics: ServerMetrics;
+  private readonly log: ServerLog;
   private readonly limiter: RateLimiter;
   private readonly shedder = new LoadShedder();
   /** Event-loop delay, sampled every 10 ms; reported and reset by each stats read (a window since the last one). */
@@ -112,6 +121,8 @@ class MnemoHttpServer implements HttpServer {
     this.loopDelay.enable();
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.context = { engine, serverStats: () => this.serverStats() };
+    this.metrics = new ServerMetrics(() => engine.stats(), () => this.active);
+    this.log = options.log ?? stderrLog;
     for (const route of [...routes, ...(options.extraRoutes ?? [])]) {
       this.app[route.method](route.pattern, this.handlerFor(route));
       if (route.peer === true) this.app[route.method](`/peer${route.pattern}`, this.handlerFor(route));
@@ -131,9 +142,11 @@ class MnemoHttpServer implements HttpServer {
 
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      // Exclusive: uWebSockets.js otherwise sets SO_REUSEPORT, and a second server on the same
+      // port (another data dir) would start and take half the connections.
+      listenExclusive(this.app, host, port, (socket) => {
         if (socket === false) {
-          reject(new Error(`cannot listen on ${host}:${port} (address in use, or not an address of this machine)`));
+          reject(new Error(`cannot listen on port ${port} of ${host}: the port is in use (another mnemo serve?) or ${host} is not an address of this machine; choose another with --port or MNEMO_PORT`));
           return;
         }
         this.listenSocket = socket;
@@ -185,6 +198,11 @@ class MnemoHttpServer implements HttpServer {
   private admitAndServe(exchange: Exchange, route: Route, req: HttpRequest, paramCount: number): void {
     const url = req.getUrl();
     const remoteAddress = Buffer.from(exchange.res.getRemoteAddressAsText()).toString('latin1');
+    if (this.log.requests) {
+      exchange.method = req.getMethod().toUpperCase();
+      exchange.path = url;
+      exchange.remote = remoteAddress;
+    }
     const refusal =
       checkExposure({ remoteAddress, url, host: req.getHeader('host'), origin: req.getHeader('origin') }, { allowedHosts: this.allowedHosts }) ??
       (url === '/health' ? null : (this.limiter.take(remoteAddress, Date.now()) ?? checkApiKey(url, req.getHeader('authorization'))));
@@ -290,7 +308,7 @@ class MnemoHttpServer implements HttpServer {
       this.write(exchange, e.status, jsonContentType, errorJson(e), 0, isMnemoError(e, 'DISK_FULL') ? { 'Retry-After': '1' } : undefined);
       return;
     }
-    console.error(`mnemo: internal error serving ${exchange.operation}:`, e);
+    this.log.internalError(exchange.operation, e);
     this.write(exchange, 500, jsonContentType, JSON.stringify({ error: 'internal error; see the server log', code: 'INTERNAL' }), 0);
   }
 
@@ -314,7 +332,13 @@ class MnemoHttpServer implements HttpServer {
       if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
       res.end(body, closeConnection);
     });
-    this.latency.record(exchange.operation, (performance.now() - exchange.startMs) * 1000);
+    const elapsedMs = performance.now() - exchange.startMs;
+    this.latency.record(exchange.operation, elapsedMs * 1000);
+    this.metrics.observe(exchange.operation, status, elapsedMs / 1000);
+    if (this.log.requests) {
+      const responseBytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      this.log.request({ method: exchange.method ?? '', path: exchange.path ?? '', operation: exchange.operation, status, durationMs: elapsedMs, remote: exchange.remote ?? '', responseBytes });
+    }
     this.finish(exchange);
   }
 
@@ -358,13 +382,19 @@ class MnemoHttpServer implements HttpServer {
       pattern: '/metrics',
       operation: 'metrics',
       parse: () => undefined,
-      run: ({ engine }) => {
-        const stats = { ...engine.stats(), ...this.serverStats() };
-        delete stats.latencyUs; // exported as histograms instead
-        return new RawResult(metricsContentType, renderMetrics(stats, this.latency));
-      },
+      run: async () => new RawResult(this.metrics.contentType, await this.metrics.render()),
     };
   }
+}
+
+/** uWebSockets.js's LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
+const listenExclusivePort = 1;
+
+type ListenCallback = (socket: us_listen_socket | false) => void;
+
+/** `app.listen(host, port, options, cb)`: the binary takes it; this republish's type declarations lack the overload. */
+function listenExclusive(app: TemplatedApp, host: string, port: number, callback: ListenCallback): void {
+  (app as unknown as { listen(host: string, port: number, options: number, cb: ListenCallback): void }).listen(host, port, listenExclusivePort, callback);
 }
 
 const emptyQuery = new URLSearchParams();

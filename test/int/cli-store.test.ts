@@ -7,6 +7,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/engine/engine.js';
+import { toSnakeCase } from '../../src/kernel/wire.js';
 import { tempDir } from '../support/engine.js';
 import { randomHistory } from '../support/history.js';
 
@@ -27,7 +28,8 @@ async function givenDataDir(steps = 300): Promise<{ dataDir: string; lastSeq: nu
   return { dataDir, lastSeq, counts: { totalNodes, totalEdges, totalVectors, nodesByType, edgesByRelation } };
 }
 
-function statsOf(dataDir: string): Record<string, unknown> & { lastSeq: number; checkpoint: { seq: number }; compaction: { parquetRows: number } } {
+/** `mnemo stats`, which prints snake_case as HTTP does. */
+function statsOf(dataDir: string): Record<string, unknown> {
   const run = mnemo('stats', '--data-dir', dataDir);
   expect(run.status, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as never;
@@ -43,7 +45,7 @@ describe('mnemo checkpoint, compact, verify, stats', () => {
     expect(compact.status, compact.stderr).toBe(0);
     expect(compact.stdout).toContain(`${lastSeq} events`);
     const stats = statsOf(dataDir);
-    expect(stats).toMatchObject({ ...counts, lastSeq, checkpoint: { seq: lastSeq }, compaction: { parquetRows: lastSeq } });
+    expect(stats).toMatchObject(toSnakeCase({ ...counts, lastSeq, checkpoint: { seq: lastSeq }, compaction: { parquetRows: lastSeq } }) as object);
 
     const verify = mnemo('verify', '--data-dir', dataDir);
     expect(verify.status, verify.stdout).toBe(0);
@@ -95,7 +97,7 @@ describe('mnemo export and import', () => {
       const target = await tempDir();
       const imported = mnemo('import', out, '--data-dir', target);
       expect(imported.status, imported.stderr).toBe(0);
-      expect(statsOf(target)).toMatchObject({ ...counts, lastSeq });
+      expect(statsOf(target)).toMatchObject(toSnakeCase({ ...counts, lastSeq }) as object);
     });
   }
 
@@ -124,7 +126,7 @@ describe('mnemo export and import', () => {
     const imported = mnemo('import', file, '--data-dir', target);
     expect(imported.status).toBe(1);
     expect(imported.stderr).toMatch(/line 1503: .*type/);
-    expect(statsOf(target)).toMatchObject({ lastSeq: 1502, totalNodes: 1502 });
+    expect(statsOf(target)).toMatchObject({ last_seq: 1502, total_nodes: 1502 });
   });
 
   it('given a JSONL file with a line that is not JSON, when imported, then the error names the line and the lines before it are in', async () => {
@@ -135,7 +137,7 @@ describe('mnemo export and import', () => {
     const imported = mnemo('import', file, '--data-dir', target);
     expect(imported.status).toBe(1);
     expect(imported.stderr).toMatch(/line 3: not JSON/);
-    expect(statsOf(target)).toMatchObject({ lastSeq: 1 });
+    expect(statsOf(target)).toMatchObject({ last_seq: 1 });
   });
 
   it('given a bad format flag, then export exits 2 naming the choices', async () => {

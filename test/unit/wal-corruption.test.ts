@@ -220,7 +220,7 @@ describe('WAL corruption in a sealed segment (real disk)', () => {
     const dataDir = join(walDir, '..');
     const walLink = join(dataDir, 'wal');
     await symlink(walDir, walLink);
-    expect(await runVerify({ flags: new Map([['data-dir', dataDir]]), positionals: [] })).toBe(1);
+    expect(await runVerify({ values: { 'data-dir': dataDir }, positionals: [] })).toBe(1);
     await rm(walLink);
 
     const wal = await openWal({ dir: walDir, durability: 'fsync', repair: true });
