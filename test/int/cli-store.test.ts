@@ -78,10 +78,11 @@ describe('after an interrupted compaction and a restart', () => {
   it('given a compacted data dir, when reopened, then stats count the earlier compaction run and its segments', async () => {
     const { dataDir } = await givenDataDir(100);
     expect(mnemo('compact', '--data-dir', dataDir).status).toBe(0);
-    const { compaction } = statsOf(dataDir) as unknown as { compaction: { parquetFiles: number; runs: number; segmentsCompacted: number } };
-    expect(compaction.parquetFiles).toBe(1);
+    // `mnemo stats` prints the HTTP stats' snake_case shape.
+    const { compaction } = statsOf(dataDir) as unknown as { compaction: { parquet_files: number; runs: number; segments_compacted: number } };
+    expect(compaction.parquet_files).toBe(1);
     expect(compaction.runs).toBe(1);
-    expect(compaction.segmentsCompacted).toBe(1);
+    expect(compaction.segments_compacted).toBe(1);
   });
 });
 

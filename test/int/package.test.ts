@@ -31,7 +31,7 @@ describe('package', () => {
     const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' })) as [{ files: { path: string }[] }];
     const files = pack.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'docs/operations.md']));
-    const unexpected = files.filter((f) => !/^(LICENSE|README\.md|package\.json|docs\/.+\.md|dist\/(src|wal|projections)\/.+\.(js|d\.ts))$/.test(f));
+    const unexpected = files.filter((f) => !/^(LICENSE|README\.md|package\.json|docs\/.+\.(md|png)|dist\/(src|wal|projections)\/.+\.(js|d\.ts)|dist\/ui\/.+)$/.test(f));
     expect(unexpected).toEqual([]);
     expect(JSON.parse(readFileSync('package.json', 'utf8'))).toMatchObject({ license: 'MIT', bin: { mnemo: './dist/src/cli/main.js' } });
     expect(readFileSync('LICENSE', 'utf8')).toMatch(/^MIT License/);
