@@ -2,6 +2,7 @@
 // option, never a silent clamp (a caller asking for limit 10,000 should learn the limit is 500).
 
 import { mnemoError } from '../kernel/errors.js';
+import { dimensionMismatch } from '../kernel/events.js';
 import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
 
 export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
@@ -41,7 +42,7 @@ export function vectorOption(value: unknown, dim: number | undefined, field: str
     throw mnemoError('VALIDATION_FAILED', { field, reason: 'expected an array of numbers' });
   }
   if (dim !== undefined && value.length !== dim) {
-    throw mnemoError('VALIDATION_FAILED', { field, reason: `expected ${dim} dimensions, got ${value.length}` });
+    throw mnemoError('VALIDATION_FAILED', { field, reason: dimensionMismatch(dim, value.length) });
   }
   for (let i = 0; i < value.length; i++) {
     const x = value[i];
