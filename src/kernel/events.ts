@@ -110,7 +110,7 @@ const generatedNodeIdOverheadChars = 'node:'.length + ':'.length + 36;
  * cause is a changed embedding model.
  */
 export function dimensionMismatch(expected: number, got: number): string {
-  return `expected ${expected} dimensions, got ${got}: the first vector stored fixed this data dir's dimension at ${expected}; use the same embedding model, or start a new data dir (--data-dir) for another`;
+  return `expected ${expected} dimensions, got ${got}: a data dir's vector dimension is fixed by its first vector (or the vector.dim option); embed with the same model, or start a new data dir (--data-dir) for another`;
 }
 
 function invalid(index: number, field: string, reason: string): MnemoError {

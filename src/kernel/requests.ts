@@ -167,7 +167,6 @@ export const neighborsArguments = body({
 /** prime_search. */
 export const searchArguments = body({
   type: nodeType('Node type to list'),
-  domain: nodeType('List a domain instead (properties.domain, else the type)').optional(),
   limit: intIn(1, pageLimitMax, `Rows to return (default 50, max ${pageLimitMax})`).optional(),
   offset: intIn(0, Number.MAX_SAFE_INTEGER, "Rows to skip: the 'next_offset' of the previous call").optional(),
   fields: fields.optional(),
