@@ -3,7 +3,7 @@
 // fields (score components, versions, paging totals) stand beside them, never instead. Results
 // stay camelCase here; the wire converter (wire.ts) writes them in snake_case.
 
-import type { EngineStats, MnemoEngine, NodeRecord, RecallHit, StoredEvent } from './api.js';
+import type { EngineStats, MnemoEngine, NodeRecord, RecallHit, SimilarHit, StoredEvent } from './api.js';
 import { pageLimitMax } from './limits.js';
 import { invalid } from './requests.js';
 
@@ -59,6 +59,11 @@ export function totalsAnswer(stats: EngineStats): { totalNodes: number; totalEdg
 export function pathAnswer(path: NodeRecord[] | null): { found: boolean; path: NodeRecord[] | null; hops: number | null; message?: string } {
   if (path === null) return { found: false, path: null, hops: null, message: 'No path found' };
   return { found: true, path, hops: path.length - 1 };
+}
+
+/** Similar hits with Prime's `text` always there (null when the vector has none). */
+export function similarRows(hits: readonly SimilarHit[]): Array<{ id: string; score: number; text: string | null }> {
+  return hits.map((hit) => ({ ...hit, text: hit.text ?? null }));
 }
 
 /** Recall hits in Prime's HTTP row shape `{id, type, score, depth}`. */

@@ -28,7 +28,7 @@ import {
   similarRequest,
   storeVectorRequest,
 } from '../kernel/requests.js';
-import { degradedNote, historyRow, pathAnswer, reachedByEdges, recallHits, recallInputOf, statsAnswer, summaryRow, typeOf, vectorRows } from '../kernel/prime-wire.js';
+import { degradedNote, historyRow, pathAnswer, reachedByEdges, recallHits, recallInputOf, similarRows, statsAnswer, summaryRow, typeOf, vectorRows } from '../kernel/prime-wire.js';
 import { toSnakeJson } from '../kernel/wire.js';
 
 interface ToolDefinition {
@@ -148,7 +148,7 @@ const tools: readonly ToolDefinition[] = [
     name: 'prime_similar',
     description: 'The stored embeddings most similar to the one stored under an id.',
     input: similarRequest,
-    run: (engine, a) => ({ results: engine.similar({ id: a.id }, withoutUndefined({ topK: a.top_k ?? 5 })) }),
+    run: (engine, a) => ({ results: similarRows(engine.similar({ id: a.id }, withoutUndefined({ topK: a.top_k ?? 5 }))) }),
   },
   {
     name: 'prime_recall',

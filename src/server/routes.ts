@@ -28,7 +28,7 @@ import {
   updateNodeRequest,
   vectorSearchRequest,
 } from '../kernel/requests.js';
-import { degradedNote, historyRow, pathAnswer, recallHits, recallInputOf, recallRows, statsAnswer, totalsAnswer, typeOf } from '../kernel/prime-wire.js';
+import { degradedNote, historyRow, pathAnswer, recallHits, recallInputOf, recallRows, similarRows, statsAnswer, totalsAnswer, typeOf } from '../kernel/prime-wire.js';
 import { pathParam } from './input.js';
 import { graphAnswer, graphPage } from './graph.js';
 
@@ -262,7 +262,7 @@ const searchVectors = route({
     const options = withoutUndefined({ topK: body.top_k, type: typeOf(body) });
     return { query: body.vector !== undefined ? { vector: body.vector } : { id: body.id! }, options };
   },
-  run: ({ engine }, { query, options }) => ({ results: engine.similar(query, options) }),
+  run: ({ engine }, { query, options }) => ({ results: similarRows(engine.similar(query, options)) }),
 });
 
 const deleteVector = route({
