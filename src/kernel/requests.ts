@@ -284,9 +284,11 @@ function unknownFields(keys: readonly string[], where: string, schema: z.ZodType
   return invalid(keys.join(', '), reason);
 }
 
+/** The fields an object schema (or a union's object options) takes. */
 function knownFields(schema: z.ZodType): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape === undefined ? [] : Object.keys(shape);
+  const { shape, options } = schema as unknown as { shape?: Record<string, unknown>; options?: z.ZodType[] };
+  if (shape !== undefined) return Object.keys(shape);
+  return options === undefined ? [] : options.flatMap(knownFields);
 }
 
 /** JSON Schema of an input, for MCP's tools/list (the input side: what a client sends). */
