@@ -1,5 +1,5 @@
-// The HTTP server: uWebSockets.js routes over the public engine API (SPEC.md, HTTP and
-// Exposure). Each request goes: admit (Host/Origin, exposure, rate limit, auth) → read the
+// The HTTP server: uWebSockets.js routes over the public engine API, with the exposure rules of
+// src/server/exposure.ts. Each request goes: admit (Host/Origin, exposure, rate limit, auth) → read the
 // body if the route takes one → parse → run → serialize, with the three phases reported in
 // Server-Timing and the whole recorded in a per-operation latency histogram.
 //
