@@ -9,7 +9,7 @@
 
 import { z } from 'zod';
 import { isMnemoError, mnemoError, MnemoError } from './errors.js';
-import { idCharsMax, pageLimitMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
+import { eventBytesMax, graphNodesMax, idCharsMax, queryTextCharsMax, pageLimitMax, pageOffsetMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
 
 // ---- how values are shown in messages ----
 
@@ -34,7 +34,8 @@ export function invalid(field: string, reason: string): MnemoError<'VALIDATION_F
 
 // ---- building blocks (JSON bodies and MCP arguments) ----
 
-const text = (description: string, max = Number.MAX_SAFE_INTEGER) =>
+/** A stored text can be no longer than one event may encode to. */
+const text = (description: string, max = eventBytesMax) =>
   z.string({ error: (issue) => `expected a string, got ${describe(issue.input)}` }).max(max, { error: (issue) => `is ${String(issue.input).length} chars; the limit is ${max}` }).describe(description);
 
 const required = (description: string, max: number) =>
@@ -117,11 +118,11 @@ export const storeVectorRequest = body({
 /** The part of recall and vector search a federation or deadline option would join. */
 const topK = (fallback: number) => intIn(1, topKMax, `How many results (default ${fallback})`);
 
-/** POST /vectors/search. Exactly one of vector, id (text needs an embedder). */
+/** POST /vectors/search. Exactly one of vector, id (text needs an embedder). Federation's options join here and in recall. */
 export const vectorSearchRequest = body({
   vector: vector('Query embedding').optional(),
   id: nodeId('Search near the vector stored under this id (the id itself is left out)').optional(),
-  text: text('Query text; needs a server-side embedder').optional(),
+  text: text('Query text; needs a server-side embedder', queryTextCharsMax).optional(),
   top_k: topK(10).optional(),
   type: nodeType('Only nodes of this type').optional(),
   node_type: nodeType("Prime's name for 'type'").optional(),
@@ -143,7 +144,7 @@ export const shortestPathRequest = body({
 
 /** POST /recall, prime_recall. */
 export const recallRequest = body({
-  text: text('Natural-language query (BM25 over node properties and vector texts)').optional(),
+  text: text('Natural-language query (BM25 over node properties and vector texts)', queryTextCharsMax).optional(),
   vector: vector('Query embedding, for semantic recall').optional(),
   type: nodeType('Only nodes of this type').optional(),
   node_type: nodeType("Only nodes of this type (Prime's name); alone, the newest nodes of the type").optional(),
@@ -160,7 +161,7 @@ export const neighborsArguments = body({
   direction: direction.optional(),
   depth: intIn(1, traversalDepthMax, 'Hops: 1 = immediate neighbours (default), 2+ = multi-hop').optional(),
   limit: intIn(1, pageLimitMax, `Rows to return (default 50, max ${pageLimitMax})`).optional(),
-  offset: intIn(0, Number.MAX_SAFE_INTEGER, "Rows to skip: the 'next_offset' of the previous call").optional(),
+  offset: intIn(0, pageOffsetMax, "Rows to skip: the 'next_offset' of the previous call").optional(),
   fields: fields.optional(),
 });
 
@@ -168,7 +169,7 @@ export const neighborsArguments = body({
 export const searchArguments = body({
   type: nodeType('Node type to list'),
   limit: intIn(1, pageLimitMax, `Rows to return (default 50, max ${pageLimitMax})`).optional(),
-  offset: intIn(0, Number.MAX_SAFE_INTEGER, "Rows to skip: the 'next_offset' of the previous call").optional(),
+  offset: intIn(0, pageOffsetMax, "Rows to skip: the 'next_offset' of the previous call").optional(),
   fields: fields.optional(),
 });
 
@@ -220,7 +221,7 @@ const query = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape);
 
 const page = {
   limit: queryInt(1, pageLimitMax, `Rows to return (max ${pageLimitMax})`).optional(),
-  offset: queryInt(0, Number.MAX_SAFE_INTEGER, 'Rows to skip').optional(),
+  offset: queryInt(0, pageOffsetMax, 'Rows to skip').optional(),
 };
 
 export const getNodeQuery = query({ as_of: asOf.optional() });
@@ -241,7 +242,7 @@ export const crossDomainQuery = query({ a: queryRequired('One domain'), b: query
 export const diffQuery = query({ from: asOf.optional(), to: asOf.optional() });
 export const graphQuery = query({
   node_type: queryText('Only nodes of this type').optional(),
-  limit: queryInt(1, Number.MAX_SAFE_INTEGER, 'Most nodes to return').optional(),
+  limit: queryInt(1, graphNodesMax, 'Most nodes to return').optional(),
   tenant_id: queryText('Only nodes whose properties.tenant_id is this').optional(),
 });
 export const noQuery = query({});

@@ -3,7 +3,7 @@
 
 import { mnemoError } from '../kernel/errors.js';
 import { dimensionMismatch } from '../kernel/events.js';
-import { pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
+import { pageLimitDefault, pageLimitMax, pageOffsetMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
 
 export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -19,7 +19,7 @@ export function limitOption(value: unknown): number {
 }
 
 export function offsetOption(value: unknown): number {
-  return intOption(value, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+  return intOption(value, 'offset', 0, pageOffsetMax, 0);
 }
 
 export function depthOption(value: unknown, fallback: number): number {

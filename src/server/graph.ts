@@ -4,12 +4,8 @@
 
 import { limits, type MnemoEngine, type NodeRecord } from '../index.js';
 
-/**
- * Nodes in one answer when `limit` is not given. Prime returns the whole store; a large memory as one
- * JSON body would stall the event loop for seconds, so past this `has_more` says so and `limit` or
- * `node_type` narrow it.
- */
-export const graphNodesDefault = 10_000;
+// Prime returns the whole store; a large memory as one JSON body would stall the event loop for
+// seconds, so without `limit` the answer stops at limits.graphNodesDefault and `has_more` says so.
 
 export interface GraphOptions {
   nodeType?: string;
@@ -40,7 +36,7 @@ interface GraphEdge {
 }
 
 export function graphAnswer(engine: MnemoEngine, options: GraphOptions): { nodes: GraphNode[]; edges: GraphEdge[]; stats: Record<string, unknown>; hasMore: boolean } {
-  const limit = options.limit ?? graphNodesDefault;
+  const limit = options.limit ?? limits.graphNodesDefault;
   const { records, hasMore } = nodesOf(engine, options, limit);
   const included = new Set(records.map((n) => n.id));
   const nodes = records.map((node) => graphNode(engine, node));

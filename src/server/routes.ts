@@ -298,6 +298,8 @@ const recall = route({
   body: 'json',
   parse: (r) => {
     const body = bodyOf<Parameters<typeof recallInputOf>[0] & { fields?: string }>(r, recallRequest);
+    // MCP's rows follow `fields`; HTTP's are Prime's fixed {id, type, score, depth}, whole nodes under `results`.
+    if (body.fields !== undefined) throw invalid('fields', "only MCP's prime_recall takes fields; over HTTP, rows are {id, type, score, depth} and whole nodes are under 'results'");
     return recallInputOf(body);
   },
   run: ({ engine }, input) => {
