@@ -135,6 +135,30 @@ const httpCases: HttpCase[] = [
       expect(json.nodes.every((n: { type: string }) => n.type === 'note')).toBe(true);
     },
   },
+  {
+    name: 'recall with only node_type (a type scan)',
+    method: 'POST',
+    path: () => `${prime}/recall`,
+    body: () => ({ node_type: 'note', top_k: 2 }),
+    status: 200,
+    shape: { nodes: [{ id: 'string', type: 'string', score: 'number', depth: 'number' }], retrieval: 'string', degraded: 'string' },
+    then: (json) => {
+      expect(json.retrieval).toBe('type_scan');
+      expect(json.nodes).toHaveLength(2);
+    },
+  },
+  {
+    name: 'recall filtered by tenant_id',
+    method: 'POST',
+    path: () => `${prime}/recall`,
+    body: () => ({ text: 'analytical engine', tenant_id: 'nobody' }),
+    status: 200,
+    shape: { nodes: 'array', retrieval: 'string' },
+    then: (json) => {
+      expect(json.nodes).toEqual([]);
+      expect(json.retrieval).toBe('empty');
+    },
+  },
   { name: 'diff without parameters', method: 'GET', path: () => `${prime}/diff`, status: 200, shape: { total_nodes: 'number', total_edges: 'number', event_count: 'number' } },
   { name: 'stats', method: 'GET', path: () => `${prime}/stats`, status: 200, shape: stats },
   {
