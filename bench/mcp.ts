@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 import { openEngine, type Engine } from '../src/index.js';
 import { startHttpServer } from '../src/server/http.js';
-import { mcpRoute } from '../src/mcp/route.js';
+import { mcpRoutes } from '../src/mcp/route.js';
 import { packageVersion } from '../src/kernel/version.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
@@ -57,7 +57,7 @@ async function neighborsRoundTrips(calls: number): Promise<string[][]> {
   const dataDir2 = await mkdtemp(join(tmpdir(), 'mnemo-bench-mcp-'));
   const db2 = await openEngine({ dataDir: dataDir2, durability: 'none', onWarning: () => {} });
   await seedGraph(db2, 100);
-  const server = await startHttpServer(db2, { host: '127.0.0.1', port: 0, extraRoutes: [mcpRoute(packageVersion())] });
+  const server = await startHttpServer(db2, { host: '127.0.0.1', port: 0, extraRoutes: mcpRoutes(packageVersion()) });
   const http = new Client({ name: 'bench', version: '1' });
   await http.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
   const hub = (i: number) => hubs[i % hubs.length]!;

@@ -47,13 +47,13 @@ interface DomainList {
 }
 
 export class DomainIndex implements Projection {
-  readonly name = 'domain-index';
+  readonly name: 'domain-index' | 'type-index' = 'domain-index';
   private readonly lists = new Map<string, DomainList>();
   /** Each domain's nodes (lists by DomainList.list, rows by node handle). */
   private readonly members = new LinkedRows();
   private freeLists: number[] = [];
 
-  constructor(private readonly nodes: NodeTable) {}
+  constructor(protected readonly nodes: NodeTable) {}
 
   /** One page of a domain's node ids, in insertion order. O(offset + limit). */
   page(domain: string, offset: number, limit: number): { ids: string[]; total: number } {
@@ -98,13 +98,13 @@ export class DomainIndex implements Projection {
     }
   }
 
-  private liveHandle(id: string, seq: number): number {
+  protected liveHandle(id: string, seq: number): number {
     const handle = this.nodes.handleOf(id);
     if (handle < 0) assert(false, `event at seq ${seq} names unknown node ${id}`);
     return handle;
   }
 
-  private append(node: number, domain: string): void {
+  protected append(node: number, domain: string): void {
     this.members.growRows(node + 1);
     let list = this.lists.get(domain);
     if (list === undefined) {
@@ -116,7 +116,7 @@ export class DomainIndex implements Projection {
     list.size++;
   }
 
-  private unlink(node: number, domain: string): void {
+  protected unlink(node: number, domain: string): void {
     const list = this.lists.get(domain);
     if (list === undefined) assert(false, `node handle ${node} is not in domain ${domain}`);
     this.members.unlink(list.list, node);
@@ -144,16 +144,16 @@ export class DomainIndex implements Projection {
   /** Node-state must be loaded first: the saved lists are its handles. */
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedDomainIndex;
-    checkpointCheck(saved.format === 2 && Array.isArray(saved.domains), 'domain-index', `domain-index checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 2 && Array.isArray(saved.domains), this.name, `${this.name} checkpoint format ${String(saved.format)} is not supported`);
     this.lists.clear();
     this.members.clear();
     this.freeLists = [];
     const limit = this.nodes.handleLimit;
     this.members.growRows(limit);
     for (const [domain, handles] of saved.domains) {
-      checkpointCheck(handles instanceof Int32Array && handles.length > 0, 'domain-index', `domain-index checkpoint: bad list for ${domain}`);
+      checkpointCheck(handles instanceof Int32Array && handles.length > 0, this.name, `${this.name} checkpoint: bad list for ${domain}`);
       for (const node of handles) {
-        if (node < 0 || node >= limit) checkpointCheck(false, 'domain-index', `domain-index checkpoint: node handle ${node} out of range`);
+        if (node < 0 || node >= limit) checkpointCheck(false, this.name, `${this.name} checkpoint: node handle ${node} out of range`);
         this.append(node, domain);
       }
     }

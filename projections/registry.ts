@@ -2,7 +2,7 @@
 // order, checkpoint load order and time travel's partial replay are all derived from this list, so
 // they cannot disagree.
 //
-// Why this order: the domain and cross-domain indexes read a node's domain from node-state, so they
+// Why this order: the domain, type and cross-domain indexes read a node's domain from node-state, so they
 // are applied before it (on an update they must see the old domain); so is adjacency, which must
 // still find a deleted node's handle. The text index reads merged properties from node-state, so it
 // comes after it. The vector index and seq-time read nothing.
@@ -13,7 +13,9 @@ import { DomainIndex } from './domain-index.js';
 import { NodeState } from './node-state.js';
 import type { Projection } from './projection.js';
 import { SeqTimeIndex } from './seq-time.js';
+import { Tallies } from './tallies.js';
 import { TextIndex } from './text-index.js';
+import { TypeIndex } from './type-index.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 import { assert } from '../src/kernel/errors.js';
 import type { StoredEvent } from '../src/kernel/events.js';
@@ -27,6 +29,8 @@ export interface Projections {
   'node-state': NodeState;
   'text-index': TextIndex;
   'seq-time': SeqTimeIndex;
+  'type-index': TypeIndex;
+  tallies: Tallies;
 }
 
 export type ProjectionName = keyof Projections;
@@ -49,6 +53,7 @@ function declare<N extends ProjectionName>(declaration: Declaration<N>): Declara
 /** Apply order. */
 export const projectionDeclarations = [
   declare({ name: 'domain-index', reads: ['node-state'], create: (p) => new DomainIndex(p['node-state']!) }),
+  declare({ name: 'type-index', reads: ['node-state'], create: (p) => new TypeIndex(p['node-state']!) }),
   declare({ name: 'cross-domain', reads: ['node-state', 'adjacency'], create: (p) => new CrossDomainIndex(p['node-state']!, (nodeId) => p.adjacency!.edgesOf(nodeId)) }),
   declare({ name: 'adjacency', reads: ['node-state'], create: (p) => new Adjacency(p['node-state']!) }),
   declare({ name: 'vector-index', reads: [], create: (_p, options) => new VectorIndex({ ...options.vector, space: options.vector?.space ?? 'cosine' }) }),
@@ -65,6 +70,7 @@ export const projectionDeclarations = [
     },
   }),
   declare({ name: 'seq-time', reads: [], create: () => new SeqTimeIndex() }),
+  declare({ name: 'tallies', reads: [], create: () => new Tallies() }),
 ] as const;
 
 /** The names `wanted` need, with everything they read, in apply order. */

@@ -6,7 +6,7 @@
 
 import { isMnemoError, openEngine, type Durability } from '../index.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
-import { mcpRoute } from '../mcp/route.js';
+import { mcpRoutes } from '../mcp/route.js';
 import { inspectorRoutes } from '../server/inspector.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagList, flagString, type ParsedArgs } from './args.js';
@@ -24,7 +24,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       host: options.host,
       port: options.port,
       allowedHosts: options.allowedHosts,
-      extraRoutes: [mcpRoute(packageVersion()), ...inspectorRoutes()],
+      extraRoutes: [...mcpRoutes(packageVersion()), ...inspectorRoutes()],
       log: serverLog(options.logLevel),
     });
   } catch (e) {

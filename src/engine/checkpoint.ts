@@ -20,9 +20,10 @@ export const checkpointsDirName = 'checkpoints';
 /**
  * Format of the manifest, the layout and the projections' saved state; bump on any change. An
  * older checkpoint is reported and not used (open falls back to a full replay, which writes a
- * new one): 2 made adjacency columnar and the text index save terms instead of properties.
+ * new one): 2 made adjacency columnar and the text index save terms instead of properties; 3 added
+ * the type index and the deletion tallies.
  */
-export const checkpointFormatVersion = 2;
+export const checkpointFormatVersion = 3;
 /** Checkpoints kept after a new one is written: the newest, and one to fall back to if it is damaged. */
 export const checkpointsKept = 2;
 /**

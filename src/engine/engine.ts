@@ -256,6 +256,8 @@ export class Engine extends EngineReads implements MnemoEngine {
       eventCount: this.wal.lastSeq,
       lastSeq: this.wal.lastSeq,
       vectorsPending: this.vectors.pendingCount,
+      deletedNodes: this.tallies.deletedNodes,
+      deletedEdges: this.tallies.deletedEdges,
       vectorsIndexedPerSecond: this.indexer.ratePerSecond,
       wal: this.wal.stats(),
       checkpoint: this.background.stats(),

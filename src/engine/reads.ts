@@ -6,7 +6,9 @@ import type { CrossDomainIndex } from '../../projections/cross-domain.js';
 import type { DomainIndex } from '../../projections/domain-index.js';
 import type { NodeState } from '../../projections/node-state.js';
 import type { Projections } from '../../projections/registry.js';
+import type { Tallies } from '../../projections/tallies.js';
 import type { TextIndex } from '../../projections/text-index.js';
+import type { TypeIndex } from '../../projections/type-index.js';
 import type { VectorIndex } from '../../projections/vector-index.js';
 import type {
   AsOf,
@@ -20,7 +22,9 @@ import type {
   Page,
   RecallHit,
   RecallOptions,
+  SearchOptions,
   SimilarHit,
+  StoredVector,
   Subgraph,
   TextHit,
 } from '../kernel/api.js';
@@ -35,6 +39,8 @@ export class EngineReads {
   protected readonly nodes: NodeState;
   protected readonly adjacency: Adjacency;
   protected readonly domains: DomainIndex;
+  protected readonly types: TypeIndex;
+  protected readonly tallies: Tallies;
   protected readonly crossDomains: CrossDomainIndex;
   protected readonly vectors: VectorIndex;
   protected readonly texts: TextIndex;
@@ -48,6 +54,8 @@ export class EngineReads {
     this.nodes = projections['node-state'];
     this.adjacency = projections.adjacency;
     this.domains = projections['domain-index'];
+    this.types = projections['type-index'];
+    this.tallies = projections.tallies;
     this.crossDomains = projections['cross-domain'];
     this.vectors = projections['vector-index'];
     this.texts = projections['text-index'];
@@ -88,9 +96,15 @@ export class EngineReads {
     return this.graph.shortestPath(from, to, options);
   }
 
-  search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord> {
+  /** A page of a domain (`type`) or of a node type (`nodeType`), in insertion order. */
+  search(options: SearchOptions): Page<NodeRecord> {
     const offset = offsetOption(options.offset);
-    const { ids, total } = this.domains.page(options.type, offset, limitOption(options.limit));
+    const byType = options.nodeType !== undefined;
+    if (byType === (options.type !== undefined)) {
+      throw mnemoError('VALIDATION_FAILED', { field: 'type', reason: "give exactly one of 'type' (a domain) or 'nodeType'" });
+    }
+    const index = byType ? this.types : this.domains;
+    const { ids, total } = index.page((byType ? options.nodeType : options.type)!, offset, limitOption(options.limit));
     return pageFromSlice(ids.map((id) => this.nodes.get(id)!), total, offset);
   }
 
@@ -99,6 +113,14 @@ export class EngineReads {
     const { edges, total } = this.crossDomains.page(domainA, domainB, offset, limitOption(options.limit));
     const { nodes, ...paging } = pageFromSlice(edges, total, offset);
     return { edges: nodes, ...paging };
+  }
+
+  /** The vector stored under an id (and its text), or null. */
+  getVector(id: string): StoredVector | null {
+    const stored = this.vectors.get(id);
+    if (stored === undefined || stored === null) return null;
+    const text = this.vectors.textOf(id);
+    return text === undefined ? { id, vector: stored.vector } : { id, vector: stored.vector, text };
   }
 
   similar(query: { id: string } | { vector: number[] | Float32Array }, options: { topK?: number; type?: string; ef?: number } = {}): SimilarHit[] {

@@ -117,6 +117,9 @@ export interface EngineStats {
   eventCount: number;
   lastSeq: number;
   vectorsPending: number;
+  /** Nodes and edges ever deleted (a node's cascade counts its edges). */
+  deletedNodes: number;
+  deletedEdges: number;
   [more: string]: unknown;
 }
 
@@ -147,7 +150,8 @@ export interface MnemoEngine {
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
   subgraph(id: string, options?: { depth?: number }): Subgraph;
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
-  search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
+  search(options: SearchOptions): Page<NodeRecord>;
+  getVector(id: string): StoredVector | null;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
   /** `ef`: this query's HNSW candidate list (default 64, at least topK): higher finds more of the true nearest, slower. */
   similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string; ef?: number }): SimilarHit[];
@@ -163,6 +167,20 @@ export interface MnemoEngine {
   checkpoint(): Promise<CheckpointResult>;
   compact(): Promise<CompactionStats>;
   close(): Promise<void>;
+}
+
+/** Exactly one of `type` (a domain: properties.domain, else the type) or `nodeType`. */
+export interface SearchOptions {
+  type?: string;
+  nodeType?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface StoredVector {
+  id: string;
+  vector: Float32Array;
+  text?: string;
 }
 
 export interface TextHit {

@@ -5,9 +5,11 @@
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, message: (d: { field: string; reason: string }) => `${d.field}: ${d.reason}` },
   UNKNOWN_EVENT_TYPE: { status: 400, message: (d: { type: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}unknown event type '${d.type}'; expected one of prime.node.created|updated|deleted, prime.edge.created|deleted, prime.vector.stored|deleted` },
-  NODE_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}node '${d.id}' does not exist` },
-  EDGE_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}edge '${d.id}' does not exist` },
-  VECTOR_NOT_FOUND: { status: 404, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}vector '${d.id}' does not exist` },
+  // Named by a field of an event (an edge to nobody, an update of a deleted node), a missing node is
+  // bad input, 400; named by a path or a lookup (no field), it is 404.
+  NODE_NOT_FOUND: { status: (d: { field?: string }) => (d.field === undefined ? 404 : 400), message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}node '${d.id}' does not exist` },
+  EDGE_NOT_FOUND: { status: (d: { field?: string }) => (d.field === undefined ? 404 : 400), message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}edge '${d.id}' does not exist` },
+  VECTOR_NOT_FOUND: { status: (d: { field?: string }) => (d.field === undefined ? 404 : 400), message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}vector '${d.id}' does not exist` },
   ALREADY_EXISTS: { status: 409, message: (d: { id: string; field?: string }) => `${d.field ? `${d.field}: ` : ''}'${d.id}' already exists` },
   EVENT_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number; index: number }) => `event ${d.index} encodes to ${d.bytes} bytes; the limit is ${d.max}` },
   BATCH_TOO_LARGE: { status: 413, message: (d: { size: number; max: number; unit: string }) => `batch has ${d.size} ${d.unit}; the limit is ${d.max}` },
@@ -23,7 +25,7 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, message: (d: { retryAfterMs: number }) => `too many requests; retry after ${d.retryAfterMs} ms` },
   // HTTP admission (src/server): who may call, and how large a body may be.
   FORBIDDEN: { status: 403, message: (d: { reason: string }) => d.reason },
-  UNAUTHORIZED: { status: 401, message: (d: { variable: string }) => `this server requires 'Authorization: Bearer <key>' (${d.variable} is set)` },
+  UNAUTHORIZED: { status: 401, message: (d: { variable: string }) => `this server requires its API key as 'Authorization: Bearer <key>' (or 'X-API-Key: <key>'); ${d.variable} is set` },
   PEER_DISABLED: { status: 503, message: (d: { variable: string }) => `peer routes are disabled; set ${d.variable}=1 in the server's environment to serve /peer/*` },
   ROUTE_NOT_FOUND: { status: 404, message: (d: { method: string; path: string }) => `no route for ${d.method} ${d.path}` },
   INSPECTOR_NOT_BUILT: { status: 503, message: (d: { dir: string }) => `the web inspector's files are not in ${d.dir}; run 'npm run build' to build them` },
@@ -44,7 +46,8 @@ export class MnemoError<C extends ErrorCode = ErrorCode> extends Error {
     this.name = 'MnemoError';
     this.code = code;
     this.details = details;
-    this.status = entry.status;
+    const status = entry.status as number | ((d: unknown) => number);
+    this.status = typeof status === 'function' ? status(details) : status;
   }
 }
 

@@ -105,6 +105,14 @@ const nodeTypePattern = /^[a-z0-9_.-]+$/;
 /** `node:` + type + `:` + a 36-char uuid: a generated node id fits idCharsMax only for types up to this length. */
 const generatedNodeIdOverheadChars = 'node:'.length + ':'.length + 36;
 
+/**
+ * A vector of the wrong dimension: why the dimension is fixed, and what to do, since the usual
+ * cause is a changed embedding model.
+ */
+export function dimensionMismatch(expected: number, got: number): string {
+  return `expected ${expected} dimensions, got ${got}: a data dir's vector dimension is fixed by its first vector (or the vector.dim option); embed with the same model, or start a new data dir (--data-dir) for another`;
+}
+
 function invalid(index: number, field: string, reason: string): MnemoError {
   return mnemoError('VALIDATION_FAILED', { field: `events[${index}]${field}`, reason });
 }
@@ -316,7 +324,7 @@ function checkVector(value: unknown, index: number, overlay: BatchOverlay): Floa
   if (dim === 0) throw invalid(index, '.payload.vector', 'must not be empty');
   if (dim > vectorDimMax) throw invalid(index, '.payload.vector', `has ${dim} dimensions; the limit is ${vectorDimMax}`);
   if (overlay.dim !== undefined && dim !== overlay.dim) {
-    throw invalid(index, '.payload.vector', `expected ${overlay.dim} dimensions, got ${dim}`);
+    throw invalid(index, '.payload.vector', dimensionMismatch(overlay.dim, dim));
   }
   for (let k = 0; k < dim; k++) {
     const x = vector[k];

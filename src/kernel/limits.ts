@@ -29,8 +29,18 @@ export const fsyncIntervalMsDefault = 100;
 /** neighbors/search page size. */
 export const pageLimitMax = 500;
 export const pageLimitDefault = 50;
+/**
+ * neighbors/search/cross-domain offset: a page walks its list from the start (O(offset + limit)),
+ * so a deeper offset costs more than it returns; past a million rows, narrow the query instead.
+ */
+export const pageOffsetMax = 1_000_000;
+/** GET /graph: nodes in one answer when `limit` is not given, and the most `limit` may ask (the answer is one JSON body). */
+export const graphNodesDefault = 10_000;
+export const graphNodesMax = 100_000;
 /** Graph traversal depth for neighbors/subgraph/recall. */
 export const traversalDepthMax = 8;
+/** A recall query's text: its terms are each looked up in the text index, so a document-sized query is refused, not scanned. */
+export const queryTextCharsMax = 10_000;
 /** topK for similar/recall. */
 export const topKMax = 1000;
 /** A query's HNSW candidate list (`ef`) may not exceed this: past it a query costs milliseconds. */

@@ -22,19 +22,49 @@ export function snakeKey(key: string): string {
   return snake;
 }
 
+/**
+ * A node on the wire: Prime's fields under Prime's names and types (`labels`; `created_at` and
+ * `updated_at` as RFC 3339 strings) beside mnemo's (`domain`, `version`, and the same two times in
+ * epoch ms as `created_at_ms` and `updated_at_ms`). mnemo has no labels: always an empty list.
+ */
+function nodeWire(node: NodeRecord): Record<string, unknown> {
+  return {
+    id: node.id,
+    type: node.type,
+    domain: node.domain,
+    labels: noLabels,
+    properties: node.properties,
+    created_at: new Date(node.createdAt).toISOString(),
+    updated_at: new Date(node.updatedAt).toISOString(),
+    created_at_ms: node.createdAt,
+    updated_at_ms: node.updatedAt,
+    version: node.version,
+  };
+}
+
+const noLabels: readonly string[] = Object.freeze([]);
+
+/** A NodeRecord, possibly with more keys (a neighbour's depth). */
+function isNodeLike(value: object): value is NodeRecord {
+  return 'version' in value && 'createdAt' in value && 'updatedAt' in value && 'domain' in value && 'properties' in value && 'type' in value;
+}
+
 /** A JSON-ready copy of `value` with snake_case keys; typed arrays (stored vectors) become arrays. */
 export function toSnakeCase(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(toSnakeCase);
   if (ArrayBuffer.isView(value)) return Array.from(value as Float32Array);
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = isNodeLike(value) ? nodeWire(value) : {};
   for (const [key, child] of Object.entries(value)) {
-    if (child === undefined) continue;
+    if (child === undefined || Object.hasOwn(out, key) || nodeRecordFields.has(key)) continue;
     // Properties are JSON values already (the engine validated them), so they go out by reference.
     out[snakeKey(key)] = userDataKeys.has(key) ? child : key === payloadKey ? plainData(child) : toSnakeCase(child);
   }
   return out;
 }
+
+/** A NodeRecord's own keys: nodeWire writes them. */
+const nodeRecordFields = new Set(['id', 'type', 'domain', 'properties', 'createdAt', 'updatedAt', 'version']);
 
 /** User data keeps its keys; only typed arrays inside it need converting for JSON. */
 function plainData(value: unknown): unknown {
@@ -56,23 +86,26 @@ function plainData(value: unknown): unknown {
  */
 const recordJson = new WeakMap<object, { id: string; version: number; json: string }>();
 
-const nodeRecordKeys = 7;
-
-/** A NodeRecord with nothing added (a neighbour with its depth is not one: its JSON differs). */
-function isNodeRecord(value: object): boolean {
-  let keys = 0;
-  for (const _ in value) keys++;
-  return keys === nodeRecordKeys && 'version' in value && 'createdAt' in value && 'domain' in value && 'properties' in value;
-}
-
 function nodeJson(record: NodeRecord): string {
   const key = record.properties;
   const cacheable = !Object.isFrozen(key);
   const cached = cacheable ? recordJson.get(key) : undefined;
   if (cached !== undefined && cached.version === record.version && cached.id === record.id) return cached.json;
-  const json = JSON.stringify(toSnakeCase(record));
+  const json = JSON.stringify(nodeWire(record));
   if (cacheable) recordJson.set(key, { id: record.id, version: record.version, json });
   return json;
+}
+
+/** A node's JSON, with any keys beyond a NodeRecord's (a neighbour's depth) appended. */
+function nodeLikeJson(value: NodeRecord): string {
+  const json = nodeJson(value);
+  let extra = '';
+  for (const key in value) {
+    if (nodeRecordFields.has(key)) continue;
+    const child = (value as unknown as Record<string, unknown>)[key];
+    if (child !== undefined) extra += `,${JSON.stringify(snakeKey(key))}:${toSnakeJson(child)}`;
+  }
+  return extra === '' ? json : `${json.slice(0, -1)}${extra}}`;
 }
 
 /** JSON text of `toSnakeCase(value)`, reusing the cached JSON of node records. */
@@ -84,7 +117,7 @@ export function toSnakeJson(value: unknown): string {
     return `${out}]`;
   }
   if (ArrayBuffer.isView(value)) return JSON.stringify(toSnakeCase(value));
-  if (isNodeRecord(value)) return nodeJson(value as NodeRecord);
+  if (isNodeLike(value)) return nodeLikeJson(value);
   let out = '{';
   let first = true;
   for (const key in value) {

@@ -2,11 +2,10 @@
 // a JSON answer. The SDK's web-standard transport does the protocol; the HTTP server adapts its
 // request to a `Request` and writes the `Response` back.
 //
-// Stateless mode needs a fresh transport per request. A fresh McpServer per request would cost
-// ~6 ms (registering twelve zod-schema'd tools), so idle servers are kept in a small pool and
-// reconnected: a closed server accepts a new transport.
+// Stateless mode needs a fresh transport per request. Idle servers are kept in a small pool and
+// reconnected (a closed server accepts a new transport) rather than built per request.
 
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 
 import type { MnemoEngine } from '../index.js';
@@ -15,7 +14,7 @@ import { createMcpServer } from './tools.js';
 /** Idle servers kept per engine; more concurrent requests than this build extra servers that are dropped after use. */
 const idleServersMax = 8;
 
-const idleServers = new WeakMap<MnemoEngine, McpServer[]>();
+const idleServers = new WeakMap<MnemoEngine, Server[]>();
 
 export async function handleMcpRequest(engine: MnemoEngine, version: string, request: Request): Promise<Response> {
   let idle = idleServers.get(engine);

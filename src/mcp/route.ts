@@ -1,39 +1,80 @@
-// POST /mcp: MCP's streamable HTTP transport, mounted on the HTTP server's port by whoever composes
-// the two (the CLI); MCP itself knows nothing of the server, loopback only (the exposure rules
-// apply to it like every other route, Origin included). The body was already read, capped and
-// parsed by the server; the SDK transport gets it as `parsedBody` with the headers it requires.
+// /mcp: MCP's streamable HTTP transport, mounted on the HTTP server's port by whoever composes the
+// two (the CLI); MCP itself knows nothing of the server, and the exposure rules apply to it like
+// every other route, Origin included. The server reads and caps the body and hands over its bytes
+// undecoded, so a malformed one is answered in JSON-RPC (a -32700 parse error), as a JSON-RPC
+// client expects, not with an HTTP 400. Prime's clients send `initialize` without params; the SDK
+// requires them, so defaults are filled in. GET /mcp (a server-sent event stream in stateful MCP)
+// has nothing to stream in this stateless server: 405.
 
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { MnemoEngine } from '../index.js';
 import { RawResult } from '../kernel/wire.js';
 import { handleMcpRequest } from './http.js';
 
 /** The shape of a route the HTTP server mounts through its `extraRoutes` option. */
 export interface McpRoute {
-  method: 'post';
+  method: 'post' | 'get';
   pattern: string;
   operation: string;
-  body: 'json';
+  body?: 'raw';
   parse(request: { body: unknown }): unknown;
-  run(context: { engine: MnemoEngine }, body: unknown): Promise<RawResult>;
+  run(context: { engine: MnemoEngine }, input: unknown): Promise<RawResult> | RawResult;
 }
 
-/** POST /mcp, for the HTTP server's `extraRoutes`. */
-export function mcpRoute(version: string): McpRoute {
-  return {
-    method: 'post',
-    pattern: '/mcp',
-    operation: 'mcp',
-    body: 'json',
-    parse: (request) => request.body,
-    run: async (context, body) => {
-      const request = new Request('http://127.0.0.1/mcp', {
-        method: 'POST',
-        headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-        body: JSON.stringify(body ?? null),
-      });
-      const response = await handleMcpRequest(context.engine, version, request);
-      const text = await response.text();
-      return new RawResult(response.headers.get('content-type') ?? 'application/json', text, response.status);
+const jsonRpcContentType = 'application/json';
+
+/** A JSON-RPC error answer with no id (the request could not be read far enough to have one). */
+function jsonRpcError(code: number, message: string, status = 200): RawResult {
+  return new RawResult(jsonRpcContentType, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), status);
+}
+
+/** The body as JSON, or the parse error's message. */
+function parsed(bytes: unknown): { ok: true; message: unknown } | { ok: false; reason: string } {
+  const text = bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : '';
+  try {
+    return { ok: true, message: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+}
+
+/** `initialize` as Prime's clients send it (no params) made whole, for the SDK. */
+function withInitializeDefaults(message: unknown): unknown {
+  if (Array.isArray(message)) return message.map(withInitializeDefaults);
+  if (typeof message !== 'object' || message === null) return message;
+  const request = message as { method?: unknown; params?: unknown };
+  if (request.method !== 'initialize' || request.params !== undefined) return message;
+  return { ...request, params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'unnamed-client', version: '0' } } };
+}
+
+/** POST /mcp and GET /mcp, for the HTTP server's `extraRoutes`. */
+export function mcpRoutes(version: string): McpRoute[] {
+  return [
+    {
+      method: 'post',
+      pattern: '/mcp',
+      operation: 'mcp',
+      body: 'raw',
+      parse: (request) => request.body,
+      run: async (context, bytes) => {
+        const body = parsed(bytes);
+        if (!body.ok) return jsonRpcError(-32700, `Parse error: ${body.reason}`);
+        const request = new Request('http://127.0.0.1/mcp', {
+          method: 'POST',
+          headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+          body: JSON.stringify(withInitializeDefaults(body.message) ?? null),
+        });
+        const response = await handleMcpRequest(context.engine, version, request);
+        const text = await response.text();
+        return new RawResult(response.headers.get('content-type') ?? jsonRpcContentType, text, response.status);
+      },
     },
-  };
+    {
+      method: 'get',
+      pattern: '/mcp',
+      operation: 'mcp',
+      parse: () => undefined,
+      run: () => jsonRpcError(-32000, 'Method not allowed: this MCP server is stateless; POST JSON-RPC messages to /mcp', 405),
+    },
+  ];
 }

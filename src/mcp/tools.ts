@@ -1,83 +1,204 @@
-// The MCP tools, named and shaped as AllSource Prime's, over the public engine API.
-// Every tool answers JSON text in snake_case, the same shapes as the HTTP routes.
+// The MCP tools, named and shaped as AllSource Prime's, over the public engine API. Arguments are
+// checked by the same schemas as the HTTP routes (src/kernel/requests.ts), so a bad argument gets
+// the same message either way; answers carry Prime's fields beside mnemo's, in snake_case JSON.
+//
+// The SDK's low-level Server is used, not McpServer: McpServer validates arguments itself and
+// reports zod's own messages, and registering a dozen tools cost ~6 ms per stateless request.
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 
-import { isMnemoError, limits, type MnemoEngine } from '../index.js';
+import { isMnemoError, type MnemoEngine, type NodeRecord } from '../index.js';
+import {
+  asOfArguments,
+  createEdgeRequest,
+  createNodeRequest,
+  forgetArguments,
+  historyArguments,
+  inRequestFields,
+  invalid,
+  jsonSchemaOf,
+  neighborsArguments,
+  noArguments,
+  parseInput,
+  recallRequest,
+  searchArguments,
+  shortestPathRequest,
+  similarRequest,
+  storeVectorRequest,
+} from '../kernel/requests.js';
+import { degradedNote, historyRow, pathAnswer, reachedByEdges, recallHits, recallInputOf, similarRows, statsAnswer, summaryRow, typeOf, vectorRows } from '../kernel/prime-wire.js';
 import { toSnakeJson } from '../kernel/wire.js';
 
-const id = z.string().min(1).max(limits.idCharsMax);
-const json = z.record(z.string(), z.unknown());
-const vector = z.array(z.number()).min(1).max(limits.vectorDimMax);
-const direction = z.enum(['out', 'in', 'both']);
-const asOf = z.union([z.number().int().nonnegative(), z.string().min(1)]).describe('a seq, or an ISO-8601 time');
+interface ToolDefinition {
+  name: string;
+  description: string;
+  input: z.ZodType;
+  run(engine: MnemoEngine, args: any): unknown;
+}
+
+type Fields = 'summary' | 'full';
+
+/** A node row as Prime's `fields` asks: summary `{id, type, name, at}`, or the whole node. */
+function row(node: NodeRecord, fields: Fields): object {
+  return fields === 'summary' ? summaryRow(node) : node;
+}
+
+function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
+  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+function directionOf(raw: string | undefined): 'out' | 'in' | 'both' | undefined {
+  if (raw === 'outgoing') return 'out';
+  if (raw === 'incoming') return 'in';
+  return raw as 'out' | 'in' | 'both' | undefined;
+}
+
+const tools: readonly ToolDefinition[] = [
+  {
+    name: 'prime_add_node',
+    description:
+      "Create a node in the knowledge graph: a fact, an entity or a concept you learned. Include a 'name' and a 'domain' property. Pass the returned entity_id to prime_add_edge and prime_embed.",
+    input: createNodeRequest,
+    run: async (engine, a) => {
+      const type = typeOf(a);
+      if (type === undefined) throw invalid('type', 'expected a non-empty string, got nothing');
+      const { nodeId } = await inRequestFields(engine.addNode(withoutUndefined({ type, properties: a.properties ?? {}, id: a.id })));
+      return { nodeId, entityId: nodeId };
+    },
+  },
+  {
+    name: 'prime_add_edge',
+    description: 'Create a directed relationship between two existing nodes (by their entity_id): works_on, depends_on, causes, requires…',
+    input: createEdgeRequest,
+    run: async (engine, a) => ({ edgeId: (await inRequestFields(engine.addEdge(withoutUndefined({ ...a })))).edgeId }),
+  },
+  {
+    name: 'prime_neighbors',
+    description:
+      "The graph around a node: what it links to and what links to it, deduplicated, paged ('total', 'next_offset'). Set depth > 1 for multi-hop exploration.",
+    input: neighborsArguments,
+    run: (engine, a) => {
+      const depth: number = a.depth ?? 1;
+      const page = engine.neighbors(a.node_id, withoutUndefined({ relation: a.relation, direction: directionOf(a.direction), depth: a.depth, limit: a.limit, offset: a.offset }));
+      // Prime's default: every property at depth 1, summaries deeper (the frontier grows fast).
+      const fields: Fields = a.fields ?? (depth > 1 ? 'summary' : 'full');
+      return fields === 'full' ? page : { ...page, nodes: page.nodes.map((n) => ({ ...summaryRow(n), depth: n.depth })) };
+    },
+  },
+  {
+    name: 'prime_search',
+    description:
+      "List nodes of a type ('person', 'project'…), 50 rows by default with the true 'total': page with 'offset'. For 'what do I know about X' use prime_recall instead.",
+    input: searchArguments,
+    run: (engine, a) => {
+      // By type, as Prime lists: a node that set its own properties.domain is still found.
+      const page = engine.search(withoutUndefined({ nodeType: a.type, limit: a.limit, offset: a.offset }));
+      const fields: Fields = a.fields ?? 'summary';
+      return { ...page, nodes: page.nodes.map((n) => row(n, fields)) };
+    },
+  },
+  {
+    name: 'prime_shortest_path',
+    description: 'How two entities are connected: the chain of nodes from one to the other (following outgoing edges), or null with a message.',
+    input: shortestPathRequest,
+    run: (engine, a) => pathAnswer(engine.shortestPath(a.from, a.to, withoutUndefined({ relation: a.relation, direction: directionOf(a.direction) }))),
+  },
+  {
+    name: 'prime_forget',
+    description: 'Delete a node with its edges and vector. Its history stays readable with prime_history.',
+    input: forgetArguments,
+    run: async (engine, a) => {
+      await inRequestFields(engine.deleteNode(a.node_id));
+      return { deleted: true, forgotten: a.node_id };
+    },
+  },
+  {
+    name: 'prime_history',
+    description: 'The audit trail of any entity (node, edge or vector): every event that touched it, oldest first, with timestamps.',
+    input: historyArguments,
+    run: (engine, a) => ({ events: engine.history(a.entity_id).map(historyRow) }),
+  },
+  {
+    name: 'prime_stats',
+    description: 'Overview of memory: live nodes, edges and vectors, by type and relation, deletions, and sync state. Cheap; call it at the start of a conversation.',
+    input: noArguments,
+    run: (engine) => {
+      const stats = statsAnswer(engine.stats());
+      // Vectors are usually stored under node ids; nodes past the vector count are unreachable by semantic recall.
+      const nodesWithoutVectors = Math.max(0, stats.totalNodes - stats.totalVectors);
+      const recallCoverage =
+        nodesWithoutVectors === 0 || stats.totalNodes === 0 ? null : `${stats.totalNodes - nodesWithoutVectors} of ${stats.totalNodes} nodes have a vector; prime_recall finds the others by text only`;
+      return { ...stats, nodesWithoutVectors, recallCoverage };
+    },
+  },
+  {
+    name: 'prime_embed',
+    description: "Store an embedding (and its text) for a node's entity_id, so recall finds it by meaning. Give 'vector', 'text', or both; text alone is searchable by words.",
+    input: storeVectorRequest,
+    run: async (engine, a) => {
+      if (a.vector === undefined && a.text === undefined) throw invalid('vector', "give 'vector' or 'text' (or both)");
+      await inRequestFields(engine.embed(withoutUndefined({ ...a })));
+      return { stored: true, id: a.id };
+    },
+  },
+  {
+    name: 'prime_similar',
+    description: 'The stored embeddings most similar to the one stored under an id.',
+    input: similarRequest,
+    run: (engine, a) => ({ results: similarRows(engine.similar({ id: a.id }, withoutUndefined({ topK: a.top_k ?? 5 }))) }),
+  },
+  {
+    name: 'prime_recall',
+    description:
+      "Hybrid recall, your main tool for 'what do I know about X?': text (BM25) and/or vector matches, expanded through the graph, scored by similarity, proximity and recency. 'retrieval' says what ranked the answer; 'degraded' says why when it is not semantic.",
+    input: recallRequest,
+    run: (engine, a) => {
+      const { hits, retrieval } = recallHits(engine, recallInputOf(a));
+      const fields: Fields = a.fields ?? 'full';
+      const nodes = hits.filter((hit) => hit.node !== null).map((hit) => ({ ...row(hit.node!, fields), score: hit.score, depth: hit.depth }));
+      const vectors = vectorRows(hits, (id) => engine.getVector(id)?.text);
+      return withoutUndefined({ nodes, vectors, edges: reachedByEdges(hits), retrieval, degraded: degradedNote(retrieval), results: hits });
+    },
+  },
+  {
+    name: 'prime_as_of',
+    description: 'A node as it was at a seq or an ISO time (time travel); null if it did not exist then.',
+    input: asOfArguments,
+    run: (engine, a) => ({ node: engine.getNode(a.node_id, { asOf: a.as_of }) }),
+  },
+];
+
+const toolsByName = new Map(tools.map((t) => [t.name, t]));
+
+/** tools/list is the same for every server: computed once. */
+let listed: Tool[] | undefined;
+function toolList(): Tool[] {
+  listed ??= tools.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t.input) as Tool['inputSchema'] }));
+  return listed;
+}
 
 function answer(value: unknown): CallToolResult {
   return { content: [{ type: 'text', text: toSnakeJson(value) }] };
 }
 
-/** Runs a tool body; a MnemoError (bad input, missing node) becomes a tool error the agent can read, never a crash. */
-async function guarded(body: () => unknown): Promise<CallToolResult> {
+/** Runs a tool; a MnemoError (bad input, missing node) becomes a tool error the agent can read, never a crash. */
+async function callTool(engine: MnemoEngine, name: string, args: unknown): Promise<CallToolResult> {
+  const tool = toolsByName.get(name);
+  if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `no tool named '${name}'; tools/list names them`);
   try {
-    return answer(await body());
+    return answer(await tool.run(engine, parseInput(tool.input, args ?? {}, 'arguments')));
   } catch (e) {
     if (!isMnemoError(e)) throw e;
     return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: e.message, code: e.code }) }] };
   }
 }
 
-export function createMcpServer(engine: MnemoEngine, version: string): McpServer {
-  const server = new McpServer({ name: 'mnemo', version });
-  const tool = <S extends z.ZodRawShape>(name: string, description: string, shape: S, run: (args: z.infer<z.ZodObject<S>>) => unknown) =>
-    server.registerTool(name, { description, inputSchema: shape }, ((args: z.infer<z.ZodObject<S>>) => guarded(() => run(args))) as never);
-
-  tool('prime_add_node', 'Create a node (an entity the agent remembers).', { type: z.string().min(1).max(limits.typeCharsMax), properties: json.optional(), id: id.optional() }, async (a) =>
-    engine.addNode({ type: a.type, properties: (a.properties ?? {}) as never, ...(a.id ? { id: a.id } : {}) }),
-  );
-  tool(
-    'prime_add_edge',
-    'Link two existing nodes with a relation.',
-    { source: id, target: id, relation: z.string().min(1).max(limits.relationCharsMax), weight: z.number().finite().optional(), properties: json.optional() },
-    async (a) => engine.addEdge({ source: a.source, target: a.target, relation: a.relation, weight: a.weight, properties: a.properties as never }),
-  );
-  tool(
-    'prime_neighbors',
-    "A node's neighbours (deduplicated), optionally by relation, direction and depth, paged.",
-    { node_id: id, relation: z.string().optional(), direction: direction.optional(), depth: z.number().int().optional(), limit: z.number().int().optional(), offset: z.number().int().optional() },
-    (a) => engine.neighbors(a.node_id, { relation: a.relation, direction: a.direction, depth: a.depth, limit: a.limit, offset: a.offset }),
-  );
-  tool('prime_search', 'Nodes of a domain (type), paged.', { type: z.string().min(1), limit: z.number().int().optional(), offset: z.number().int().optional() }, (a) =>
-    engine.search({ type: a.type, limit: a.limit, offset: a.offset }),
-  );
-  tool('prime_shortest_path', 'Fewest-hop path between two nodes following outgoing edges, or null.', { from: id, to: id, relation: z.string().optional() }, (a) => ({
-    path: engine.shortestPath(a.from, a.to, { relation: a.relation }),
-  }));
-  tool('prime_forget', 'Delete a node, its edges and its vector.', { node_id: id }, async (a) => {
-    await engine.deleteNode(a.node_id);
-    return { forgotten: a.node_id };
-  });
-  tool('prime_history', 'Every event that touched an entity, in order.', { entity_id: id }, (a) => ({ events: engine.history(a.entity_id) }));
-  tool('prime_stats', 'Live counts, last seq, and index state.', {}, () => engine.stats());
-  tool(
-    'prime_embed',
-    'Store a vector (and optional text) for an id, usually a node id.',
-    { id, vector: vector.optional(), text: z.string().optional(), metadata: json.optional() },
-    async (a) => {
-      await engine.embed({ id: a.id, vector: a.vector, text: a.text, metadata: a.metadata as never });
-      return { stored: true, id: a.id };
-    },
-  );
-  tool('prime_similar', 'Nearest stored vectors to the vector stored under an id.', { id, top_k: z.number().int().optional() }, (a) => ({
-    results: engine.similar({ id: a.id }, { topK: a.top_k }),
-  }));
-  tool(
-    'prime_recall',
-    'Hybrid recall: text (BM25) and/or vector seeds, expanded through the graph, scored by similarity, proximity and recency.',
-    { text: z.string().optional(), vector: vector.optional(), node_type: z.string().optional(), depth: z.number().int().optional(), top_k: z.number().int().optional() },
-    (a) => ({ results: engine.recall({ text: a.text, vector: a.vector, type: a.node_type, depth: a.depth, topK: a.top_k }) }),
-  );
-  tool('prime_as_of', 'A node as it was at a seq or time (time travel).', { node_id: id, as_of: asOf }, (a) => ({ node: engine.getNode(a.node_id, { asOf: a.as_of }) }));
+export function createMcpServer(engine: MnemoEngine, version: string): Server {
+  const server = new Server({ name: 'mnemo', version }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList() }));
+  server.setRequestHandler(CallToolRequestSchema, (request) => callTool(engine, request.params.name, request.params.arguments));
   return server;
 }

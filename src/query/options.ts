@@ -2,7 +2,8 @@
 // option, never a silent clamp (a caller asking for limit 10,000 should learn the limit is 500).
 
 import { mnemoError } from '../kernel/errors.js';
-import { efSearchMax, pageLimitDefault, pageLimitMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
+import { dimensionMismatch } from '../kernel/events.js';
+import { efSearchMax, pageLimitDefault, pageLimitMax, pageOffsetMax, topKMax, traversalDepthMax } from '../kernel/limits.js';
 
 export function intOption(value: unknown, field: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -18,7 +19,7 @@ export function limitOption(value: unknown): number {
 }
 
 export function offsetOption(value: unknown): number {
-  return intOption(value, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+  return intOption(value, 'offset', 0, pageOffsetMax, 0);
 }
 
 export function depthOption(value: unknown, fallback: number): number {
@@ -46,7 +47,7 @@ export function vectorOption(value: unknown, dim: number | undefined, field: str
     throw mnemoError('VALIDATION_FAILED', { field, reason: 'expected an array of numbers' });
   }
   if (dim !== undefined && value.length !== dim) {
-    throw mnemoError('VALIDATION_FAILED', { field, reason: `expected ${dim} dimensions, got ${value.length}` });
+    throw mnemoError('VALIDATION_FAILED', { field, reason: dimensionMismatch(dim, value.length) });
   }
   for (let i = 0; i < value.length; i++) {
     const x = value[i];

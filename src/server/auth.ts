@@ -1,5 +1,6 @@
-// Bearer-token auth: when MNEMO_API_KEY is set, every route but
-// /health needs `Authorization: Bearer <key>`. Both sides are reduced to HMAC-SHA256
+// API-key auth: when MNEMO_API_KEY is set, every route but /health needs the key, as
+// `Authorization: Bearer <key>`, or as AllSource Prime's clients also send it, a bare
+// `Authorization: <key>` or `X-API-Key: <key>`. Both sides are reduced to HMAC-SHA256
 // digests under a per-process random key and compared with timingSafeEqual, so neither
 // the comparison time nor the token's length tells an attacker anything. Tokens are
 // never logged or echoed.
@@ -18,14 +19,15 @@ function digest(value: string): Buffer {
   return createHmac('sha256', digestKey).update(value, 'utf8').digest();
 }
 
-/** Null when the request may proceed; otherwise a 401. `authorization` is the raw header. */
-export function checkApiKey(url: string, authorization: string): Refusal | null {
+/** Null when the request may proceed; otherwise a 401. `authorization` and `apiKey` are the raw headers (empty when absent). */
+export function checkApiKey(url: string, authorization: string, apiKey = ''): Refusal | null {
   // Read per request, like MNEMO_PEER_ENABLED, so a key can be set or rotated by restarting nothing.
   const expected = process.env[apiKeyVariable];
-  // The inspector's page and scripts hold no data, and a browser following a link sends no bearer; the page asks for the key once the API refuses it.
+  // The inspector's page and scripts hold no data, and a browser following a link sends no key; the page asks for the key once the API refuses it.
   if (expected === undefined || expected === '' || url === '/health' || isInspectorFile(url)) return null;
-  const match = /^Bearer\s+(.+)$/i.exec(authorization);
-  const presented = match?.[1]?.trim() ?? '';
-  if (presented !== '' && timingSafeEqual(digest(presented), digest(expected))) return null;
+  const expectedDigest = digest(expected);
+  for (const presented of [/^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? authorization.trim(), apiKey.trim()]) {
+    if (presented !== '' && timingSafeEqual(digest(presented), expectedDigest)) return null;
+  }
   return new MnemoError('UNAUTHORIZED', { variable: apiKeyVariable });
 }

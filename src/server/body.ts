@@ -9,7 +9,7 @@ import { TextDecoder } from 'node:util';
 import type { HttpResponse } from 'uWebSockets.js';
 import { Unpackr } from 'msgpackr';
 import { MnemoError, limits } from '../index.js';
-import { invalid } from './input.js';
+import { invalid } from '../kernel/requests.js';
 import type { Refusal } from './exposure.js';
 
 export type BodyResult = { ok: true; bytes: Buffer } | { ok: false; refusal: Refusal };

@@ -205,7 +205,7 @@ class MnemoHttpServer implements HttpServer {
     }
     const refusal =
       checkExposure({ remoteAddress, url, host: req.getHeader('host'), origin: req.getHeader('origin') }, { allowedHosts: this.allowedHosts }) ??
-      (url === '/health' ? null : (this.limiter.take(remoteAddress, Date.now()) ?? checkApiKey(url, req.getHeader('authorization'))));
+      (url === '/health' ? null : (this.limiter.take(remoteAddress, Date.now()) ?? checkApiKey(url, req.getHeader('authorization'), req.getHeader('x-api-key'))));
     if (refusal !== null) {
       this.refuse(exchange, refusal);
       return;
@@ -241,7 +241,8 @@ class MnemoHttpServer implements HttpServer {
       }
       try {
         const started = performance.now();
-        const body = decodeBody(result.bytes, format);
+        // A 'raw' route (MCP) parses its own body, to answer a malformed one in its own protocol.
+        const body = route.body === 'raw' ? result.bytes : decodeBody(result.bytes, format);
         exchange.parseMs += performance.now() - started;
         this.execute(exchange, route, { params, query, body });
       } catch (e) {

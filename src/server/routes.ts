@@ -3,28 +3,34 @@
 // Server-Timing, converts the result to snake_case, and mirrors routes marked `peer` under
 // /peer (read-only). Results are returned in the engine's camelCase.
 
-import { MnemoError, limits, type MnemoEngine, type NodeRecord } from '../index.js';
-import {
-  asOfValue,
-  bodyObject,
-  invalid,
-  optionalDirection,
-  optionalInt,
-  optionalNumber,
-  optionalObject,
-  optionalString,
-  optionalVector,
-  pathParam,
-  queryAsOf,
-  queryDirection,
-  queryInt,
-  queryString,
-  requiredQueryString,
-  requiredString,
-  type Body,
-} from './input.js';
+import { MnemoError, isMnemoError, limits, type MnemoEngine, type NodeRecord } from '../index.js';
 import type { JsonValue } from '../index.js';
 import { RawResult } from '../kernel/wire.js';
+import {
+  createEdgeRequest,
+  createNodeRequest,
+  crossDomainQuery,
+  diffQuery,
+  eventsRequest,
+  getNodeQuery,
+  graphQuery,
+  inRequestFields,
+  invalid,
+  neighborsQuery,
+  noQuery,
+  parseInput,
+  queryObject,
+  recallRequest,
+  searchQuery,
+  shortestPathRequest,
+  storeVectorRequest,
+  subgraphQuery,
+  updateNodeRequest,
+  vectorSearchRequest,
+} from '../kernel/requests.js';
+import { degradedNote, historyRow, pathAnswer, recallHits, recallInputOf, recallRows, similarRows, statsAnswer, totalsAnswer, typeOf } from '../kernel/prime-wire.js';
+import { pathParam } from './input.js';
+import { graphAnswer, graphPage } from './graph.js';
 
 type Properties = Record<string, JsonValue>;
 
@@ -42,7 +48,8 @@ export interface RouteContext {
   serverStats(): Record<string, unknown>;
 }
 
-export type BodyKind = 'json' | 'events';
+/** 'events' also accepts msgpack and a larger cap; 'raw' hands the route the bytes undecoded. */
+export type BodyKind = 'json' | 'events' | 'raw';
 
 export interface Route<I = unknown> {
   method: 'get' | 'post' | 'patch' | 'del';
@@ -70,21 +77,40 @@ function id(request: RouteRequest, field = 'id'): string {
   return pathParam(request.params[0] ?? '', field);
 }
 
-function json(request: RouteRequest): Body {
-  return bodyObject(request.body);
+/** A route's query parameters, checked (an unknown one is refused by name). */
+function queryOf<T>(request: RouteRequest, schema: { safeParse(value: unknown): unknown } & Parameters<typeof parseInput>[0]): T {
+  return parseInput(schema, queryObject(request.query), 'query') as T;
 }
 
-function pageQuery(query: URLSearchParams): { limit?: number; offset?: number } {
-  return {
-    limit: queryInt(query, 'limit', 1, limits.pageLimitMax),
-    offset: queryInt(query, 'offset', 0, Number.MAX_SAFE_INTEGER),
-  };
+function bodyOf<T>(request: RouteRequest, schema: Parameters<typeof parseInput>[0]): T {
+  queryOf(request, noQuery);
+  return parseInput(schema, request.body, 'body') as T;
 }
 
 function nodeOrNotFound(node: NodeRecord | null, id: string): NodeRecord {
   if (node === null) throw new MnemoError('NODE_NOT_FOUND', { id });
   return node;
 }
+
+/** Drops keys whose value is undefined, so engine defaults apply (exactOptional-friendly). */
+function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
+  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+/** `direction` in mnemo's words (Prime's `incoming`/`outgoing` accepted). */
+function directionOf(raw: string | undefined): 'out' | 'in' | 'both' | undefined {
+  if (raw === 'outgoing') return 'out';
+  if (raw === 'incoming') return 'in';
+  return raw as 'out' | 'in' | 'both' | undefined;
+}
+
+/**
+ * HTTP neighbours without `limit` return every neighbour up to the page maximum: Prime answers all
+ * rows, and most agents never page. A hub's thousands of rows in one answer would cost latency and
+ * memory, so past the maximum `total` and `next_offset` say there is more.
+ */
+const neighborsRowsDefault = limits.pageLimitMax;
 
 // ---- nodes ----
 
@@ -95,11 +121,13 @@ const createNode = route({
   body: 'json',
   created: true,
   parse: (r) => {
-    const body = json(r);
-    return { type: requiredString(body, 'type'), properties: optionalObject<Properties>(body, 'properties'), id: optionalString(body, 'id') };
+    const body = bodyOf<{ type?: string; node_type?: string; properties?: Properties; id?: string }>(r, createNodeRequest);
+    const type = typeOf(body);
+    if (type === undefined) throw invalid('type', 'expected a non-empty string, got nothing');
+    return withoutUndefined({ type, properties: body.properties, id: body.id });
   },
   run: async ({ engine }, input) => {
-    const { nodeId } = await engine.addNode(input);
+    const { nodeId } = await inRequestFields(engine.addNode(input));
     // Prime answers with both names for the same id.
     return { nodeId, entityId: nodeId };
   },
@@ -110,7 +138,7 @@ const getNode = route({
   pattern: `${prime}/nodes/:id`,
   operation: 'nodes.get',
   peer: true,
-  parse: (r) => ({ id: id(r), asOf: queryAsOf(r.query) }),
+  parse: (r) => ({ id: id(r), asOf: queryOf<{ as_of?: number | string }>(r, getNodeQuery).as_of }),
   run: ({ engine }, { id, asOf }) => nodeOrNotFound(engine.getNode(id, asOf === undefined ? undefined : { asOf }), id),
 });
 
@@ -119,14 +147,11 @@ const updateNode = route({
   pattern: `${prime}/nodes/:id`,
   operation: 'nodes.update',
   body: 'json',
-  parse: (r) => {
-    const properties = optionalObject<Properties>(json(r), 'properties');
-    if (properties === undefined) throw invalid('properties', 'expected an object of properties to set (null removes a key), got nothing');
-    return { id: id(r), properties };
-  },
+  parse: (r) => ({ id: id(r), properties: bodyOf<{ properties: Properties }>(r, updateNodeRequest).properties }),
   run: async ({ engine }, { id, properties }) => {
-    await engine.updateNode(id, properties);
-    return nodeOrNotFound(engine.getNode(id), id);
+    await inRequestFields(engine.updateNode(id, properties), 'id');
+    // Prime's `updated`, beside the node as it now is.
+    return { updated: true, ...nodeOrNotFound(engine.getNode(id), id) };
   },
 });
 
@@ -134,9 +159,9 @@ const deleteNode = route({
   method: 'del',
   pattern: `${prime}/nodes/:id`,
   operation: 'nodes.delete',
-  parse: (r) => id(r),
+  parse: (r) => (queryOf(r, noQuery), id(r)),
   run: async ({ engine }, id) => {
-    await engine.deleteNode(id);
+    await inRequestFields(engine.deleteNode(id), 'id');
     return { deleted: true, id };
   },
 });
@@ -146,17 +171,21 @@ const neighbors = route({
   pattern: `${prime}/nodes/:id/neighbors`,
   operation: 'nodes.neighbors',
   peer: true,
-  parse: (r) => ({
-    id: id(r),
-    options: {
-      relation: queryString(r.query, 'relation'),
-      direction: queryDirection(r.query),
-      depth: queryInt(r.query, 'depth', 1, limits.traversalDepthMax),
-      ...pageQuery(r.query),
-      asOf: queryAsOf(r.query),
-    },
-  }),
-  run: ({ engine }, { id, options }) => engine.neighbors(id, withoutUndefined(options)),
+  parse: (r) => {
+    const q = queryOf<{ relation?: string; direction?: string; depth?: number; limit?: number; offset?: number; as_of?: number | string }>(r, neighborsQuery);
+    return {
+      id: id(r),
+      options: withoutUndefined({
+        relation: q.relation,
+        direction: directionOf(q.direction),
+        depth: q.depth,
+        limit: q.limit ?? neighborsRowsDefault,
+        offset: q.offset,
+        asOf: q.as_of,
+      }),
+    };
+  },
+  run: ({ engine }, { id, options }) => engine.neighbors(id, options),
 });
 
 const subgraph = route({
@@ -164,7 +193,7 @@ const subgraph = route({
   pattern: `${prime}/nodes/:id/subgraph`,
   operation: 'nodes.subgraph',
   peer: true,
-  parse: (r) => ({ id: id(r), depth: queryInt(r.query, 'depth', 1, limits.traversalDepthMax) }),
+  parse: (r) => ({ id: id(r), depth: queryOf<{ depth?: number }>(r, subgraphQuery).depth }),
   run: ({ engine }, { id, depth }) => engine.subgraph(id, withoutUndefined({ depth })),
 });
 
@@ -172,10 +201,8 @@ const history = route({
   method: 'get',
   pattern: `${prime}/nodes/:id/history`,
   operation: 'nodes.history',
-  parse: (r) => id(r),
-  run: ({ engine }, id) => ({
-    events: engine.history(id).map((e) => ({ seq: e.seq, ts: e.ts, type: e.type, payload: e.payload })),
-  }),
+  parse: (r) => (queryOf(r, noQuery), id(r)),
+  run: ({ engine }, id) => ({ events: engine.history(id).map(historyRow) }),
 });
 
 // ---- edges ----
@@ -186,27 +213,17 @@ const createEdge = route({
   operation: 'edges.create',
   body: 'json',
   created: true,
-  parse: (r) => {
-    const body = json(r);
-    return withoutUndefined({
-      source: requiredString(body, 'source'),
-      target: requiredString(body, 'target'),
-      relation: requiredString(body, 'relation'),
-      weight: optionalNumber(body, 'weight'),
-      properties: optionalObject<Properties>(body, 'properties'),
-      id: optionalString(body, 'id'),
-    });
-  },
-  run: async ({ engine }, input) => ({ edgeId: (await engine.addEdge(input)).edgeId }),
+  parse: (r) => withoutUndefined(bodyOf<{ source: string; target: string; relation: string; weight?: number; properties?: Properties; id?: string }>(r, createEdgeRequest)),
+  run: async ({ engine }, input) => ({ edgeId: (await inRequestFields(engine.addEdge(input))).edgeId }),
 });
 
 const deleteEdge = route({
   method: 'del',
   pattern: `${prime}/edges/:id`,
   operation: 'edges.delete',
-  parse: (r) => id(r),
+  parse: (r) => (queryOf(r, noQuery), id(r)),
   run: async ({ engine }, id) => {
-    await engine.deleteEdge(id);
+    await inRequestFields(engine.deleteEdge(id), 'id');
     return { deleted: true, id };
   },
 });
@@ -220,17 +237,12 @@ const storeVector = route({
   body: 'json',
   created: true,
   parse: (r) => {
-    const body = json(r);
-    const input = withoutUndefined({
-      id: requiredString(body, 'id'),
-      vector: optionalVector(body, 'vector'),
-      text: optionalString(body, 'text'),
-      metadata: optionalObject<Properties>(body, 'metadata'),
-    });
+    const input = withoutUndefined(bodyOf<{ id: string; vector?: number[]; text?: string; metadata?: Properties }>(r, storeVectorRequest));
+    if (input.vector === undefined && input.text === undefined) throw invalid('vector', "give 'vector' or 'text' (or both)");
     return input;
   },
   run: async ({ engine }, input) => {
-    await engine.embed(input);
+    await inRequestFields(engine.embed(input));
     return { stored: true, id: input.id };
   },
 });
@@ -242,23 +254,24 @@ const searchVectors = route({
   peer: true,
   body: 'json',
   parse: (r) => {
-    const body = json(r);
-    const vector = optionalVector(body, 'vector');
-    const byId = optionalString(body, 'id');
-    if ((vector === undefined) === (byId === undefined)) throw invalid('vector', "give exactly one of 'vector' or 'id'");
-    const options = withoutUndefined({ topK: optionalInt(body, 'top_k', 1, limits.topKMax), type: optionalString(body, 'type') });
-    return { query: vector !== undefined ? { vector } : { id: byId! }, options };
+    const body = bodyOf<{ vector?: number[]; id?: string; text?: string; top_k?: number; type?: string; node_type?: string }>(r, vectorSearchRequest);
+    if (body.vector === undefined && body.id === undefined && body.text !== undefined) {
+      throw invalid('text', "searching by text needs an embedder, and this server has none; give 'vector' or 'id'");
+    }
+    if ((body.vector === undefined) === (body.id === undefined)) throw invalid('vector', "give exactly one of 'vector' or 'id'");
+    const options = withoutUndefined({ topK: body.top_k, type: typeOf(body) });
+    return { query: body.vector !== undefined ? { vector: body.vector } : { id: body.id! }, options };
   },
-  run: ({ engine }, { query, options }) => ({ results: engine.similar(query, options) }),
+  run: ({ engine }, { query, options }) => ({ results: similarRows(engine.similar(query, options)) }),
 });
 
 const deleteVector = route({
   method: 'del',
   pattern: `${prime}/vectors/:id`,
   operation: 'vectors.delete',
-  parse: (r) => id(r),
+  parse: (r) => (queryOf(r, noQuery), id(r)),
   run: async ({ engine }, id) => {
-    await engine.deleteVector(id);
+    await inRequestFields(engine.deleteVector(id), 'id');
     return { deleted: true, id };
   },
 });
@@ -271,17 +284,10 @@ const shortestPath = route({
   operation: 'shortest_path',
   body: 'json',
   parse: (r) => {
-    const body = json(r);
-    return {
-      from: requiredString(body, 'from'),
-      to: requiredString(body, 'to'),
-      options: withoutUndefined({ relation: optionalString(body, 'relation'), direction: optionalDirection(body) }),
-    };
+    const body = bodyOf<{ from: string; to: string; relation?: string; direction?: string }>(r, shortestPathRequest);
+    return { from: body.from, to: body.to, options: withoutUndefined({ relation: body.relation, direction: directionOf(body.direction) }) };
   },
-  run: ({ engine }, { from, to, options }) => {
-    const path = engine.shortestPath(from, to, options);
-    return { found: path !== null, path, hops: path === null ? null : path.length - 1 };
-  },
+  run: ({ engine }, { from, to, options }) => pathAnswer(engine.shortestPath(from, to, options)),
 });
 
 const recall = route({
@@ -291,18 +297,17 @@ const recall = route({
   peer: true,
   body: 'json',
   parse: (r) => {
-    const body = json(r);
-    const options = withoutUndefined({
-      vector: optionalVector(body, 'vector'),
-      text: optionalString(body, 'text'),
-      type: optionalString(body, 'type'),
-      depth: optionalInt(body, 'depth', 0, limits.traversalDepthMax),
-      topK: optionalInt(body, 'top_k', 1, limits.topKMax),
-    });
-    if (options.vector === undefined && options.text === undefined) throw invalid('vector', "give 'vector' or 'text' to recall from");
-    return options;
+    const body = bodyOf<Parameters<typeof recallInputOf>[0] & { fields?: string }>(r, recallRequest);
+    // MCP's rows follow `fields`; HTTP's are Prime's fixed {id, type, score, depth}, whole nodes under `results`.
+    if (body.fields !== undefined) throw invalid('fields', "only MCP's prime_recall takes fields; over HTTP, rows are {id, type, score, depth} and whole nodes are under 'results'");
+    return recallInputOf(body);
   },
-  run: ({ engine }, options) => ({ results: engine.recall(options) }),
+  run: ({ engine }, input) => {
+    const { hits, retrieval } = recallHits(engine, input);
+    const degraded = degradedNote(retrieval);
+    // Prime's `nodes`, `retrieval` and `degraded`, beside mnemo's scored `results`.
+    return withoutUndefined({ nodes: recallRows(hits), retrieval, degraded, results: hits });
+  },
 });
 
 const search = route({
@@ -310,7 +315,12 @@ const search = route({
   pattern: `${prime}/search`,
   operation: 'search',
   peer: true,
-  parse: (r) => withoutUndefined({ type: requiredQueryString(r.query, 'type'), ...pageQuery(r.query) }),
+  parse: (r) => {
+    const q = queryOf<{ type?: string; node_type?: string; limit?: number; offset?: number }>(r, searchQuery);
+    if ((q.type === undefined || q.type === '') && (q.node_type === undefined || q.node_type === '')) throw invalid('type', "required query parameter is missing (or give 'node_type')");
+    if (q.type !== undefined && q.node_type !== undefined) throw invalid('node_type', "give one of 'type' (a domain) or 'node_type'");
+    return withoutUndefined({ type: q.type, nodeType: q.node_type, limit: q.limit, offset: q.offset });
+  },
   run: ({ engine }, options) => engine.search(options),
 });
 
@@ -318,7 +328,10 @@ const crossDomain = route({
   method: 'get',
   pattern: `${prime}/cross-domain`,
   operation: 'cross_domain',
-  parse: (r) => ({ a: requiredQueryString(r.query, 'a'), b: requiredQueryString(r.query, 'b'), page: withoutUndefined(pageQuery(r.query)) }),
+  parse: (r) => {
+    const q = queryOf<{ a: string; b: string; limit?: number; offset?: number }>(r, crossDomainQuery);
+    return { a: q.a, b: q.b, page: withoutUndefined({ limit: q.limit, offset: q.offset }) };
+  },
   run: ({ engine }, { a, b, page }) => engine.crossDomain(a, b, page),
 });
 
@@ -327,16 +340,37 @@ const stats = route({
   pattern: `${prime}/stats`,
   operation: 'stats',
   peer: true,
-  parse: () => undefined,
-  run: ({ engine, serverStats }) => ({ ...engine.stats(), ...serverStats() }),
+  parse: (r) => queryOf(r, noQuery),
+  run: ({ engine, serverStats }) => ({ ...statsAnswer(engine.stats()), ...serverStats() }),
 });
 
 const diff = route({
   method: 'get',
   pattern: `${prime}/diff`,
   operation: 'diff',
-  parse: (r) => ({ from: asOfValue(requiredQueryString(r.query, 'from'), 'from'), to: asOfValue(requiredQueryString(r.query, 'to'), 'to') }),
-  run: ({ engine }, { from, to }) => engine.diff(from, to),
+  parse: (r) => {
+    const q = queryOf<{ from?: number | string; to?: number | string }>(r, diffQuery);
+    if ((q.from === undefined) !== (q.to === undefined)) throw invalid(q.from === undefined ? 'from' : 'to', "give both 'from' and 'to', or neither for totals");
+    return q;
+  },
+  // Without from/to, Prime answers totals.
+  run: ({ engine }, { from, to }) => (from === undefined || to === undefined ? totalsAnswer(engine.stats()) : engine.diff(from, to)),
+});
+
+const graph = route({
+  method: 'get',
+  pattern: `${prime}/graph`,
+  operation: 'graph',
+  parse: (r) => queryOf<{ node_type?: string; limit?: number; tenant_id?: string }>(r, graphQuery),
+  run: ({ engine }, q) => graphAnswer(engine, withoutUndefined({ nodeType: q.node_type, limit: q.limit, tenant: q.tenant_id })),
+});
+
+const graphPageRoute = route({
+  method: 'get',
+  pattern: `${prime}/graph.html`,
+  operation: 'graph_html',
+  parse: () => undefined,
+  run: () => new RawResult('text/html; charset=utf-8', graphPage),
 });
 
 // ---- events ----
@@ -347,10 +381,8 @@ const appendEvents = route({
   operation: 'events.append',
   body: 'events',
   parse: (r) => {
-    const body = r.body;
-    if (Array.isArray(body)) return body;
-    if (typeof body === 'object' && body !== null && Array.isArray((body as Body).events)) return (body as Body).events as unknown[];
-    throw invalid('body', "expected an array of events or {\"events\": [...]}");
+    const body = bodyOf<unknown[] | { events: unknown[] }>(r, eventsRequest);
+    return Array.isArray(body) ? body : body.events;
   },
   run: ({ engine }, events) => engine.append(events),
 });
@@ -374,12 +406,7 @@ export const routes: readonly Route[] = [
   crossDomain,
   stats,
   diff,
+  graph,
+  graphPageRoute,
   appendEvents,
 ];
-
-/** Drops keys whose value is undefined, so engine defaults apply (exactOptional-friendly). */
-function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
-  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
-  return value;
-}
-

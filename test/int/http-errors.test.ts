@@ -92,10 +92,10 @@ describe('bodies', () => {
     });
   }
 
-  it('when an edge names a node that does not exist, then 404 naming it', async () => {
+  it('when an edge names a node that does not exist, then 400 naming the field and the node', async () => {
     const reply = await call(given.url, 'POST', `${prime}/edges`, { body: { source: nodeId, target: 'node:ghost:1', relation: 'haunts' } });
-    expect(reply.status).toBe(404);
-    expect(reply.json.error).toContain('node:ghost:1');
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toBe("target: node 'node:ghost:1' does not exist");
   });
 
   it('when the msgpack is malformed, then 400 saying so', async () => {

@@ -95,7 +95,10 @@ describe('from loopback', () => {
     expect(none.text).not.toContain('s3cret');
     expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { authorization: 'Bearer s3cret-key-and-more' } })).status).toBe(401);
-    expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { authorization: 's3cret-key' } })).status).toBe(401);
+    // As Prime's clients send it: a bare Authorization, or X-API-Key.
+    expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { authorization: 's3cret-key' } })).status).toBe(200);
+    expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { 'x-api-key': 's3cret-key' } })).status).toBe(200);
+    expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { 'x-api-key': 'wrong' } })).status).toBe(401);
     expect((await call(given.url, 'GET', `${prime}/stats`, { headers: { authorization: 'Bearer s3cret-key' } })).status).toBe(200);
     expect((await call(given.url, 'GET', '/metrics', { headers: { authorization: 'Bearer s3cret-key' } })).status).toBe(200);
     delete process.env.MNEMO_API_KEY;

@@ -60,8 +60,10 @@ describe('nodes', () => {
     const reply = await call(given.url, 'GET', `${prime}/nodes/${encodeURIComponent(id)}`);
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ id, type: 'person', domain: 'person', properties: { name: 'Ada', firstName: 'Ada' }, version: expect.any(Number) });
-    expect(reply.json.created_at).toEqual(expect.any(Number));
-    expect(reply.json.updated_at).toEqual(expect.any(Number));
+    // Prime's times are RFC 3339 strings; mnemo's epoch ms stand beside them.
+    expect(reply.json.created_at).toEqual(new Date(reply.json.created_at_ms).toISOString());
+    expect(reply.json.updated_at).toEqual(new Date(reply.json.updated_at_ms).toISOString());
+    expect(reply.json.labels).toEqual([]);
   });
 
   it('given a node id chosen by the caller, then entity_id equals node_id', async () => {
@@ -178,14 +180,15 @@ describe('neighbors and paging', () => {
     expect(reply.json.path.map((n: { id: string }) => n.id)).toEqual([hub, spokes[0], far]);
     expect(reply.json.hops).toBe(2);
     const none = await call(given.url, 'POST', `${prime}/shortest-path`, { body: { from: far, to: hub } });
-    expect(none.json).toEqual({ found: false, path: null, hops: null });
+    expect(none.json).toEqual({ found: false, path: null, hops: null, message: 'No path found' });
   });
 
-  it('when GET history, then {events: [{seq, ts, type, payload}]} for the node and its edges', async () => {
+  it('when GET history, then {events: [{seq, ts, timestamp, type, payload}]} for the node and its edges', async () => {
     const reply = await call(given.url, 'GET', `${prime}/nodes/${spokes[1]}/history`);
     expect(reply.status).toBe(200);
     expect(reply.json.events.map((e: { type: string }) => e.type)).toEqual(['prime.node.created', 'prime.edge.created']);
-    expect(Object.keys(reply.json.events[0]).sort()).toEqual(['payload', 'seq', 'ts', 'type']);
+    expect(Object.keys(reply.json.events[0]).sort()).toEqual(['payload', 'seq', 'timestamp', 'ts', 'type']);
+    expect(reply.json.events[0].timestamp).toBe(new Date(reply.json.events[0].ts).toISOString());
   });
 });
 

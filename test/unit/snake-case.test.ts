@@ -9,14 +9,26 @@ describe('toSnakeJson', () => {
   it('given fresh records of one node version, when serialised twice, then both give the same snake_case JSON', () => {
     const properties = { firstName: 'Ada' };
     const first = JSON.parse(toSnakeJson(record('a', 3, properties)));
-    expect(first).toEqual({ id: 'a', type: 'person', domain: 'person', properties: { firstName: 'Ada' }, created_at: 1, updated_at: 3, version: 3 });
+    // Prime's shape: RFC 3339 times and labels, mnemo's epoch ms beside them.
+    expect(first).toEqual({
+      id: 'a',
+      type: 'person',
+      domain: 'person',
+      labels: [],
+      properties: { firstName: 'Ada' },
+      created_at: '1970-01-01T00:00:00.001Z',
+      updated_at: '1970-01-01T00:00:00.003Z',
+      created_at_ms: 1,
+      updated_at_ms: 3,
+      version: 3,
+    });
     expect(JSON.parse(toSnakeJson(record('a', 3, properties)))).toEqual(first);
   });
 
   it('given a record whose properties object was seen with another version or id, when serialised, then its own fields are written', () => {
     const properties = { name: 'Ada' };
     toSnakeJson(record('a', 3, properties));
-    expect(JSON.parse(toSnakeJson(record('a', 4, properties)))).toMatchObject({ version: 4, updated_at: 4 });
+    expect(JSON.parse(toSnakeJson(record('a', 4, properties)))).toMatchObject({ version: 4, updated_at_ms: 4 });
     expect(JSON.parse(toSnakeJson(record('b', 4, properties)))).toMatchObject({ id: 'b' });
   });
 

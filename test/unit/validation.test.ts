@@ -156,15 +156,15 @@ describe('prepareBatch checks vectors', () => {
   });
 
   it('given a data dir of dim 4, when a 3-dim vector is stored, then the message says both', () => {
-    expect(rejectionOf([node('x'), vector('v', [1, 2, 3])], given(4)).message).toBe('events[1].payload.vector: expected 4 dimensions, got 3');
+    expect(rejectionOf([node('x'), vector('v', [1, 2, 3])], given(4)).message).toBe('events[1].payload.vector: expected 4 dimensions, got 3: a data dir\'s vector dimension is fixed by its first vector (or the vector.dim option); embed with the same model, or start a new data dir (--data-dir) for another');
   });
 
   it('given no vector yet, when a batch stores 3 then 4 dims, then the first binds the batch', () => {
-    expect(rejectionOf([vector('v1', [1, 2, 3]), vector('v2', [1, 2, 3, 4])]).message).toBe('events[1].payload.vector: expected 3 dimensions, got 4');
+    expect(rejectionOf([vector('v1', [1, 2, 3]), vector('v2', [1, 2, 3, 4])]).message).toBe('events[1].payload.vector: expected 3 dimensions, got 4: a data dir\'s vector dimension is fixed by its first vector (or the vector.dim option); embed with the same model, or start a new data dir (--data-dir) for another');
   });
 
   it('given a configured dim and no vector yet, when a different dim arrives, then it is rejected', () => {
-    expect(rejectionOf([vector('v', [1, 2, 3])], new GivenState(), { dimDefault: 8 }).message).toBe('events[0].payload.vector: expected 8 dimensions, got 3');
+    expect(rejectionOf([vector('v', [1, 2, 3])], new GivenState(), { dimDefault: 8 }).message).toBe('events[0].payload.vector: expected 8 dimensions, got 3: a data dir\'s vector dimension is fixed by its first vector (or the vector.dim option); embed with the same model, or start a new data dir (--data-dir) for another');
   });
 
   it('given text or metadata of the wrong kind, when stored, then the field is named', () => {
