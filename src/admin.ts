@@ -41,3 +41,10 @@ export async function verifyDataDir(dataDir: string): Promise<DataDirVerifyResul
   const checkpointsDir = join(dataDir, checkpointsDirName);
   return { wal: await verifyWal(walDir), walDir, parquet: verifyParquetDir(parquetDir), parquetDir, checkpoints: verifyCheckpoints(checkpointsDir), checkpointsDir };
 }
+
+// ---- federation: what the server and CLI need to take part (docs/federation.md) ----
+
+export { loadIdentity, type PeerIdentity } from './peers/identity.js';
+export { PeerRequestVerifier, signRequest, signatureHeader, peerTrustVariable, type SignedRequest } from './peers/signing.js';
+export { peerView, sharedDomains, peerDomainsVariable } from './peers/peer-view.js';
+export { parsePeerList, peersVariable } from './peers/config.js';

@@ -20,6 +20,55 @@ export interface EngineOptions {
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Other machines whose memory `recall`/`similar` may also ask (`peers` option); see docs/federation.md. */
+  federation?: FederationOptions;
+}
+
+/** A named peer: another mnemo server whose `/peer/*` routes this one may ask. */
+export interface PeerConfig {
+  name: string;
+  /** `http://host:port` or `https://host:port` (a path prefix is kept). */
+  url: string;
+}
+
+export interface FederationOptions {
+  peers: readonly PeerConfig[];
+  /** This machine's name in merged answers (`origin` of local results). Default: the host name. */
+  origin?: string;
+  /** PEM of a private CA that signed the peers' certificates (for `https://` peers). */
+  ca?: string | Uint8Array;
+}
+
+/** Which peers a federated query asks: every configured peer, or these names (an empty list: none, local only). */
+export type PeerSelection = true | readonly string[];
+
+/** Asking peers makes a read asynchronous and its answer a Federated one. */
+export interface FederatedOptions {
+  peers: PeerSelection;
+  /** How long to wait for peers (and local work), ms. Default 250. */
+  deadlineMs?: number;
+}
+
+/** How one peer did in a federated query. */
+export interface PeerReport {
+  name: string;
+  status: 'ok' | 'timeout' | 'error' | 'refused';
+  /** Time from asking to its answer (or to giving up). */
+  ms: number;
+  /** Results it returned (before merging). */
+  returned: number;
+  /** 'open': the peer failed repeatedly and was not asked this time; 'half-open': this was the probe. */
+  circuit: 'closed' | 'open' | 'half-open';
+  /** Why it was not 'ok'. */
+  error?: string;
+}
+
+/** A merged answer: results ranked by reciprocal rank fusion over each machine's ranking, each marked with the machine it came from. */
+export interface Federated<T> {
+  results: Array<T & { origin: string; rrf: number }>;
+  peers: PeerReport[];
+  /** True when a peer did not answer in time or failed, or local work was cut short by the deadline: the results are what was gathered. */
+  degraded: boolean;
 }
 
 export interface NodeRecord {
@@ -85,6 +134,25 @@ export interface RecallOptions {
   topK?: number;
 }
 
+export interface SimilarOptions {
+  topK?: number;
+  type?: string;
+}
+
+export type SimilarQuery = { id: string } | { vector: number[] | Float32Array };
+
+/** The reads a peer may make, limited to nodes of some domains (what `/peer/*` answers from). */
+export interface SharedReads {
+  getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
+  neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
+  subgraph(id: string, options?: { depth?: number }): Subgraph;
+  search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
+  similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
+  /** `deadline`: expansion stops once performance.now() passes `atMs`, and sets `cut`. */
+  recall(options: RecallOptions, deadline?: { atMs: number; cut: boolean }): RecallHit[];
+  stats(): EngineStats;
+}
+
 export interface Subgraph {
   nodes: NodeRecord[];
   edges: EdgeRecord[];
@@ -139,9 +207,15 @@ export interface MnemoEngine {
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
-  similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string }): SimilarHit[];
+  similar(query: SimilarQuery, options: SimilarOptions & FederatedOptions): Promise<Federated<SimilarHit>>;
+  similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
+  similar(query: SimilarQuery, options?: SimilarOptions & Partial<FederatedOptions>): SimilarHit[] | Promise<Federated<SimilarHit>>;
   searchText(query: string, options?: { topK?: number; type?: string }): TextHit[];
+  recall(options: RecallOptions & FederatedOptions): Promise<Federated<RecallHit>>;
   recall(options: RecallOptions): RecallHit[];
+  recall(options: RecallOptions & Partial<FederatedOptions>): RecallHit[] | Promise<Federated<RecallHit>>;
+  /** The reads limited to nodes of `domains` (every other node does not exist for them); undefined: everything. */
+  shared(domains: readonly string[] | undefined): SharedReads;
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;

@@ -75,8 +75,21 @@ export function createMcpServer(engine: MnemoEngine, version: string): McpServer
   tool(
     'prime_recall',
     'Hybrid recall: text (BM25) and/or vector seeds, expanded through the graph, scored by similarity, proximity and recency.',
-    { text: z.string().optional(), vector: vector.optional(), node_type: z.string().optional(), depth: z.number().int().optional(), top_k: z.number().int().optional() },
-    (a) => ({ results: engine.recall({ text: a.text, vector: a.vector, type: a.node_type, depth: a.depth, topK: a.top_k }) }),
+    {
+      text: z.string().optional(),
+      vector: vector.optional(),
+      node_type: z.string().optional(),
+      depth: z.number().int().optional(),
+      top_k: z.number().int().optional(),
+      peers: z.union([z.boolean(), z.array(z.string().min(1)).max(limits.peersMax)]).optional().describe('also ask these peers (true: every configured peer), merged by rank'),
+      deadline_ms: z.number().int().min(1).max(limits.peerDeadlineMsMax).optional().describe('how long to wait for peers, ms (default 250)'),
+    },
+    (a) => {
+      const options = { text: a.text, vector: a.vector, type: a.node_type, depth: a.depth, topK: a.top_k };
+      if (a.peers === undefined && a.deadline_ms === undefined) return { results: engine.recall(options) };
+      const peers = a.peers === undefined || a.peers === false ? [] : a.peers;
+      return engine.recall({ ...options, peers, ...(a.deadline_ms === undefined ? {} : { deadlineMs: a.deadline_ms }) });
+    },
   );
   tool('prime_as_of', 'A node as it was at a seq or time (time travel).', { node_id: id, as_of: asOf }, (a) => ({ node: engine.getNode(a.node_id, { asOf: a.as_of }) }));
   return server;

@@ -12,9 +12,14 @@ import { depthOption, directionOption, limitOption, offsetOption } from './optio
 const dedupeScanMax = 32;
 
 export class GraphQueries {
+  /**
+   * `visible`, when given, hides every node whose handle it rejects: walks neither return nor pass
+   * through them (a peer's view limited to shared domains). Absent on the engine's own reads.
+   */
   constructor(
     private readonly nodes: NodeState,
     private readonly adjacency: Adjacency,
+    private readonly visible?: (handle: number) => boolean,
   ) {}
 
   neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
@@ -46,7 +51,7 @@ export class GraphQueries {
     let kept = 0;
     for (let i = 0; i < handles.length; i++) {
       const other = handles[i]!;
-      if (other === self) continue;
+      if (other === self || (this.visible !== undefined && !this.visible(other))) continue;
       if (seen !== undefined) {
         if (seen.has(other)) continue;
         seen.add(other);

@@ -24,6 +24,7 @@ import {
   type Body,
 } from './input.js';
 import type { JsonValue } from '../index.js';
+import { federatedOptions } from './federated.js';
 import { RawResult } from '../kernel/wire.js';
 
 type Properties = Record<string, JsonValue>;
@@ -247,9 +248,10 @@ const searchVectors = route({
     const byId = optionalString(body, 'id');
     if ((vector === undefined) === (byId === undefined)) throw invalid('vector', "give exactly one of 'vector' or 'id'");
     const options = withoutUndefined({ topK: optionalInt(body, 'top_k', 1, limits.topKMax), type: optionalString(body, 'type') });
-    return { query: vector !== undefined ? { vector } : { id: byId! }, options };
+    return { query: vector !== undefined ? { vector } : { id: byId! }, options, federated: federatedOptions(body) };
   },
-  run: ({ engine }, { query, options }) => ({ results: engine.similar(query, options) }),
+  run: ({ engine }, { query, options, federated }) =>
+    federated === undefined ? { results: engine.similar(query, options) } : engine.similar(query, { ...options, ...federated }),
 });
 
 const deleteVector = route({
@@ -300,9 +302,9 @@ const recall = route({
       topK: optionalInt(body, 'top_k', 1, limits.topKMax),
     });
     if (options.vector === undefined && options.text === undefined) throw invalid('vector', "give 'vector' or 'text' to recall from");
-    return options;
+    return { options, federated: federatedOptions(body) };
   },
-  run: ({ engine }, options) => ({ results: engine.recall(options) }),
+  run: ({ engine }, { options, federated }) => (federated === undefined ? { results: engine.recall(options) } : engine.recall({ ...options, ...federated })),
 });
 
 const search = route({
