@@ -5,10 +5,12 @@
 // finish, checkpoint, close the engine (which flushes the log), exit 0.
 
 import { isMnemoError, openEngine, type Durability } from '../index.js';
+import { loadIdentity } from '../admin.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoute } from '../mcp/route.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
+import { readFederationFlags, type FederationFlags } from './federation-flags.js';
 
 const durabilities: readonly Durability[] = ['fsync', 'interval', 'none'];
 
@@ -18,16 +20,25 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo serve: ${options}`);
     return 2;
   }
-  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability });
+  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, ...(options.federation === undefined ? {} : { federation: options.federation }) });
   await engine.whenIndexed();
+  // The data dir's identity exists from the first start, so `mnemo identity` and peers agree on it.
+  loadIdentity(options.dataDir);
   let server;
   try {
-    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: [mcpRoute(packageVersion())] });
+    server = await startHttpServer(engine, {
+      host: options.host,
+      port: options.port,
+      allowedHosts: options.allowedHosts,
+      extraRoutes: [mcpRoute(packageVersion())],
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    });
   } catch (e) {
     await engine.close();
     throw e;
   }
   console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
+  if (options.federation !== undefined) console.log(`mnemo: peers ${options.federation.peers.map((p) => p.name).join(', ') || 'none'}`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -50,7 +61,7 @@ async function checkpointIfAvailable(checkpoint: () => Promise<unknown>): Promis
   }
 }
 
-interface ServeOptions {
+interface ServeOptions extends FederationFlags {
   dataDir: string;
   host: string;
   port: number;
@@ -65,7 +76,9 @@ function readOptions(args: ParsedArgs, argv: readonly string[]): ServeOptions | 
   if (!(port >= 0 && port <= 65535)) return `--port: expected 0..65535, got '${portText}'`;
   const durability = (flagString(args, 'durability') ?? 'fsync') as Durability;
   if (!durabilities.includes(durability)) return `--durability: expected ${durabilities.join(', ')}, got '${durability}'`;
-  return { dataDir: dataDirOf(args), host: flagString(args, 'host') ?? defaultHost, port, durability, allowedHosts: repeatedFlag(argv, 'allowed-host') };
+  const federation = readFederationFlags((name) => flagString(args, name), (name) => repeatedFlag(argv, name));
+  if (typeof federation === 'string') return federation;
+  return { dataDir: dataDirOf(args), host: flagString(args, 'host') ?? defaultHost, port, durability, allowedHosts: repeatedFlag(argv, 'allowed-host'), ...federation };
 }
 
 /** ParsedArgs keeps the last value of a flag; --allowed-host may be given several times. */

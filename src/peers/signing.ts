@@ -63,6 +63,12 @@ export class PeerRequestVerifier {
   private readonly nonces = new Map<string, number>();
   /** Requests stamped at or before this are refused: a nonce that old may have been forgotten. */
   private forgottenThroughMs = -Infinity;
+  private readonly noncesMax: number;
+
+  /** `noncesMax` defaults to peerNoncesMax; smaller only in tests. */
+  constructor(options: { noncesMax?: number } = {}) {
+    this.noncesMax = options.noncesMax ?? peerNoncesMax;
+  }
 
   /** True when MNEMO_PEER_TRUST lists keys: /peer/* then needs a valid signature. */
   get enforcing(): boolean {
@@ -97,7 +103,7 @@ export class PeerRequestVerifier {
     if (timestamp <= this.forgottenThroughMs) return refused('too old to be checked against replay; send a fresh request');
     if (this.nonces.has(nonce)) return refused('replayed: this nonce was seen before');
     this.forgetExpired(nowMs);
-    if (this.nonces.size >= peerNoncesMax) {
+    if (this.nonces.size >= this.noncesMax) {
       const [oldest, stamped] = this.nonces.entries().next().value as [string, number];
       this.nonces.delete(oldest);
       this.forgottenThroughMs = Math.max(this.forgottenThroughMs, stamped);
