@@ -197,7 +197,8 @@ class MnemoHttpServer implements HttpServer {
       this.refuse(exchange, new MnemoError('ROUTE_NOT_FOUND', { method: req.getMethod().toUpperCase(), path: url }));
       return;
     }
-    const rawQuery = req.getQuery();
+    // This uWebSockets.js build answers undefined, not '', when there is no query string.
+    const rawQuery: string = req.getQuery() ?? '';
     const signed = url.startsWith('/peer/') ? signedRequestOf(req, url, rawQuery) : undefined;
     const params: string[] = [];
     for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i));
