@@ -16,6 +16,8 @@ import { join } from 'node:path';
 
 const prime = '/api/v1/prime';
 const peerPrime = `/peer${prime}`;
+/** Room for the event loop to be descheduled on a loaded shared machine (measured: up to ~600 ms at load 18 on 2 cores). */
+const schedulingMarginMs = 1500;
 
 afterEach(() => {
   delete process.env.MNEMO_PEER_DOMAINS;
@@ -172,7 +174,9 @@ describe('given a laptop with peers: a build box, a dead port, a silent server',
     const reply = await call(laptop.url, 'POST', `${prime}/vectors/search`, { body: { vector: [1, 0, 0], top_k: 3, peers: true, deadline_ms: 300 } });
     const ms = performance.now() - started;
     expect(reply.status).toBe(200);
-    expect(ms).toBeLessThan(300 + 250);
+    // The deadline plus a margin for a 2-core machine shared with other test files: far below the
+    // seconds a connect to a silent peer would otherwise hang.
+    expect(ms).toBeLessThan(300 + schedulingMarginMs);
     expect(reply.json.degraded).toBe(true);
     const byName = Object.fromEntries(reply.json.peers.map((p: { name: string }) => [p.name, p]));
     expect(byName.build).toMatchObject({ status: 'ok', returned: 3 });
