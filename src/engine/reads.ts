@@ -28,6 +28,7 @@ import type {
   RecallOptions,
   SimilarHit,
   Subgraph,
+  SubgraphOptions,
   TextHit,
 } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
@@ -91,9 +92,9 @@ export class EngineReads {
     return this.timeTravel.stateAt(this.timeTravel.resolve(asOf));
   }
 
-  subgraph(id: string, options: { depth?: number } = {}): Subgraph {
+  subgraph(id: string, options: SubgraphOptions = {}): Subgraph {
     if (!this.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
-    return this.graph.subgraph(id, options.depth);
+    return this.graph.subgraph(id, options.depth, options.deadlineMs);
   }
 
   shortestPath(from: string, to: string, options: { relation?: string; direction?: Direction } = {}): NodeRecord[] | null {

@@ -23,6 +23,7 @@ import type {
   SimilarOptions,
   SimilarQuery,
   Subgraph,
+  SubgraphOptions,
 } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
@@ -74,9 +75,9 @@ export class DomainSharedReads implements SharedReads {
     return this.graph.neighbors(id, options);
   }
 
-  subgraph(id: string, options: { depth?: number } = {}): Subgraph {
+  subgraph(id: string, options: SubgraphOptions = {}): Subgraph {
     this.requireShared(this.sources.nodes, id);
-    return this.graph.subgraph(id, options.depth);
+    return this.graph.subgraph(id, options.depth, options.deadlineMs);
   }
 
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord> {

@@ -97,6 +97,8 @@ export interface Page<T> {
   returned: number;
   offset: number;
   nextOffset?: number;
+  /** Present when a deadline was given: true when the walk was cut short by it (the page holds what was reached). */
+  degraded?: boolean;
 }
 
 export type NeighborNode = NodeRecord & { depth?: number };
@@ -108,6 +110,8 @@ export interface NeighborsOptions {
   limit?: number;
   offset?: number;
   asOf?: AsOf;
+  /** Stop walking (depth > 1) after this many ms and answer what was reached, marked degraded. */
+  deadlineMs?: number;
 }
 
 export interface SimilarHit {
@@ -145,7 +149,7 @@ export type SimilarQuery = { id: string } | { vector: number[] | Float32Array };
 export interface SharedReads {
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
-  subgraph(id: string, options?: { depth?: number }): Subgraph;
+  subgraph(id: string, options?: SubgraphOptions): Subgraph;
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
   /** `deadline`: expansion stops once performance.now() passes `atMs`, and sets `cut`. */
@@ -156,6 +160,14 @@ export interface SharedReads {
 export interface Subgraph {
   nodes: NodeRecord[];
   edges: EdgeRecord[];
+  /** Present when a deadline was given: true when the walk was cut short by it. */
+  degraded?: boolean;
+}
+
+export interface SubgraphOptions {
+  depth?: number;
+  /** Stop walking after this many ms and answer what was reached, marked degraded. */
+  deadlineMs?: number;
 }
 
 export interface CrossDomainPage {
@@ -203,7 +215,7 @@ export interface MnemoEngine {
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
   getEdge(id: string): EdgeRecord | null;
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
-  subgraph(id: string, options?: { depth?: number }): Subgraph;
+  subgraph(id: string, options?: SubgraphOptions): Subgraph;
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;

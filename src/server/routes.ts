@@ -155,6 +155,7 @@ const neighbors = route({
       depth: queryInt(r.query, 'depth', 1, limits.traversalDepthMax),
       ...pageQuery(r.query),
       asOf: queryAsOf(r.query),
+      deadlineMs: queryInt(r.query, 'deadline_ms', 1, limits.peerDeadlineMsMax),
     },
   }),
   run: ({ engine }, { id, options }) => engine.neighbors(id, withoutUndefined(options)),
@@ -165,8 +166,8 @@ const subgraph = route({
   pattern: `${prime}/nodes/:id/subgraph`,
   operation: 'nodes.subgraph',
   peer: true,
-  parse: (r) => ({ id: id(r), depth: queryInt(r.query, 'depth', 1, limits.traversalDepthMax) }),
-  run: ({ engine }, { id, depth }) => engine.subgraph(id, withoutUndefined({ depth })),
+  parse: (r) => ({ id: id(r), depth: queryInt(r.query, 'depth', 1, limits.traversalDepthMax), deadlineMs: queryInt(r.query, 'deadline_ms', 1, limits.peerDeadlineMsMax) }),
+  run: ({ engine }, { id, depth, deadlineMs }) => engine.subgraph(id, withoutUndefined({ depth, deadlineMs })),
 });
 
 const history = route({

@@ -293,6 +293,43 @@ describe('given an engine whose recall has far more work than its deadline', () 
   });
 });
 
+describe('given a graph whose walks take far longer than their deadline (a hub, 30 mids, 30,000 leaves)', () => {
+  let machine: Machine;
+  beforeAll(async () => {
+    machine = await givenMachine();
+    const events: unknown[] = [{ type: 'prime.node.created', payload: { id: 'node:hub:h', type: 'hub' } }];
+    for (let m = 0; m < 30; m++) {
+      events.push({ type: 'prime.node.created', payload: { id: `node:mid:${m}`, type: 'mid' } });
+      events.push({ type: 'prime.edge.created', payload: { source: 'node:hub:h', target: `node:mid:${m}`, relation: 'has' } });
+      for (let l = 0; l < 1000; l++) {
+        events.push({ type: 'prime.node.created', payload: { id: `node:leaf:${m}-${l}`, type: 'leaf' } });
+        events.push({ type: 'prime.edge.created', payload: { source: `node:mid:${m}`, target: `node:leaf:${m}-${l}`, relation: 'has' } });
+      }
+    }
+    for (let i = 0; i < events.length; i += 10_000) await machine.engine.append(events.slice(i, i + 10_000));
+  });
+  afterAll(async () => {
+    await machine?.close();
+  });
+
+  it('when neighbours (depth 2) and the subgraph are asked with deadline_ms 1, then each answers what it reached, degraded; with room, complete', async () => {
+    const hub = encodeURIComponent('node:hub:h');
+    const cut = await call(machine.url, 'GET', `${prime}/nodes/${hub}/neighbors?depth=2&limit=500&deadline_ms=1`);
+    expect(cut.status).toBe(200);
+    expect(cut.json.degraded).toBe(true);
+    expect(cut.json.total).toBeLessThan(30_030);
+    const whole = await call(machine.url, 'GET', `${prime}/nodes/${hub}/neighbors?depth=2&limit=500&deadline_ms=60000`);
+    expect(whole.json).toMatchObject({ degraded: false, total: 30_030 });
+    const plain = await call(machine.url, 'GET', `${prime}/nodes/${hub}/neighbors?depth=2&limit=1`);
+    expect(plain.json.degraded).toBeUndefined();
+
+    const subgraph = await call(machine.url, 'GET', `${prime}/nodes/${hub}/subgraph?depth=2&deadline_ms=1`);
+    expect(subgraph.json.degraded).toBe(true);
+    expect(subgraph.json.nodes.length).toBeLessThan(30_031);
+    expect((await call(machine.url, 'GET', `${prime}/nodes/${hub}/neighbors?deadline_ms=0`)).status).toBe(400);
+  });
+});
+
 describe('TLS', () => {
   let authority: Authority;
   let secure: Machine;
