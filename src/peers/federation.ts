@@ -10,11 +10,10 @@ import { peerDeadlineMsDefault, peerDeadlineMsMax, peersMax } from '../kernel/li
 import { PeerClient } from './client.js';
 import { fuseRankings, type Ranking } from './fusion.js';
 import type { PeerIdentity } from './identity.js';
+import { peerProblem } from './config.js';
 
 export const peerApiPrefix = '/peer/api/v1/prime';
 
-/** A peer's name: what `--peer NAME=URL` and `"peers": [names]` use. */
-const peerNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export class Federation {
   readonly origin: string;
@@ -27,15 +26,9 @@ export class Federation {
     this.origin = options.origin ?? hostname();
     if (options.peers.length > peersMax) throw invalid('federation.peers', `at most ${peersMax} peers, got ${options.peers.length}`);
     for (const peer of options.peers) {
-      if (!peerNamePattern.test(peer.name)) throw invalid('federation.peers', `peer name '${peer.name}' must be letters, digits, '_', '.' or '-' (at most 64)`);
+      const problem = peerProblem(peer);
+      if (problem !== null) throw invalid('federation.peers', problem);
       if (this.clients.has(peer.name)) throw invalid('federation.peers', `peer '${peer.name}' is named twice`);
-      let url: URL;
-      try {
-        url = new URL(peer.url);
-      } catch {
-        throw invalid('federation.peers', `peer '${peer.name}': '${peer.url}' is not a URL`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('federation.peers', `peer '${peer.name}': expected an http:// or https:// URL, got '${peer.url}'`);
       this.clients.set(peer.name, new PeerClient(peer, options.ca));
     }
   }
