@@ -62,3 +62,9 @@ export function exportParquetFile(events: Iterable<StoredEvent>, out: string, fi
   publishAtomically(temp, out, files);
   return rows;
 }
+// ---- federation: what the server and CLI need to take part (docs/federation.md) ----
+
+export { loadIdentity, type PeerIdentity } from './peers/identity.js';
+export { PeerRequestVerifier, signRequest, signatureHeader, peerTrustVariable, type SignedRequest } from './peers/signing.js';
+export { peerView, sharedDomains, peerDomainsVariable } from './peers/peer-view.js';
+export { parsePeerList, peersVariable } from './peers/config.js';

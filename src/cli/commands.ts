@@ -36,6 +36,18 @@ const logLevelFlag: Flag = {
   default: 'info',
   check: oneOf(logLevels),
 };
+// Federation (docs/federation.md).
+const peerFlag: Flag = {
+  name: 'peer',
+  env: 'MNEMO_PEERS',
+  kind: 'list',
+  valueName: 'NAME=URL',
+  help: 'a peer whose /peer/* routes recall and vector search may also ask (repeatable; the variable takes a comma-separated list)',
+};
+const peerCaFlag: Flag = { name: 'peer-ca', env: 'MNEMO_PEER_CA', kind: 'string', valueName: 'FILE', help: 'a PEM CA bundle trusted for https:// peers (a private CA)' };
+const originFlag: Flag = { name: 'origin', env: 'MNEMO_ORIGIN', kind: 'string', valueName: 'NAME', help: "this machine's name in federated answers (and, replicating, its writer id); default the host name" };
+const tlsCertFlag: Flag = { name: 'tls-cert', env: 'MNEMO_TLS_CERT', kind: 'string', valueName: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); with --tls-key' };
+const tlsKeyFlag: Flag = { name: 'tls-key', env: 'MNEMO_TLS_KEY', kind: 'string', valueName: 'FILE', help: 'the PEM private key of --tls-cert' };
 const formatFlag: Flag = { name: 'format', env: 'MNEMO_EXPORT_FORMAT', kind: 'string', valueName: 'FORMAT', help: exportFormats.join(', '), required: true, check: oneOf(exportFormats) };
 const outFlag: Flag = { name: 'out', env: 'MNEMO_EXPORT_OUT', kind: 'string', valueName: 'FILE', help: 'write here (written whole, then renamed into place); jsonl goes to stdout without it' };
 
@@ -44,7 +56,7 @@ export const commands: readonly Command[] = [
     name: 'serve',
     summary: 'serve the HTTP API (and MCP at POST /mcp) until SIGINT or SIGTERM',
     positionals: [],
-    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag],
+    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag],
     details: 'On SIGINT or SIGTERM it stops accepting, finishes in-flight requests, checkpoints and exits 0.',
   },
   { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag] },
@@ -69,6 +81,12 @@ export const commands: readonly Command[] = [
     flags: [dataDirFlag],
     readsOnly: true,
     details: 'Takes no lock: it can run beside a live server.',
+  },
+  {
+    name: 'identity',
+    summary: "print this data dir's Ed25519 public key (created at first use), the value peers list in MNEMO_PEER_TRUST",
+    positionals: [],
+    flags: [dataDirFlag],
   },
   { name: 'checkpoint', summary: 'write a checkpoint at the last seq, so the next start replays less', positionals: [], flags: [dataDirFlag] },
   { name: 'compact', summary: 'seal the active WAL segment and compact every sealed one to Parquet', positionals: [], flags: [dataDirFlag] },

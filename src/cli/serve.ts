@@ -5,19 +5,32 @@
 // finish, checkpoint, close the engine (which flushes the log), exit 0.
 
 import { isMnemoError, openEngine, type Durability } from '../index.js';
+import { loadIdentity } from '../admin.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoutes } from '../mcp/route.js';
 import { inspectorRoutes } from '../server/inspector.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagList, flagString, type ParsedArgs } from './args.js';
+import { readFederationFlags, type FederationFlags } from './federation-flags.js';
 import { serverLog } from './log.js';
 import type { LogLevel } from './log-levels.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
   const options = readOptions(args);
+  if (typeof options === 'string') {
+    console.error(`mnemo serve: ${options}`);
+    return 2;
+  }
   // Inline commit: see EngineOptions.commit (uWebSockets.js does not answer requests pipelined behind a pending one).
-  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, commit: 'inline' });
+  const engine = await openEngine({
+    dataDir: options.dataDir,
+    durability: options.durability,
+    commit: 'inline',
+    ...(options.federation === undefined ? {} : { federation: options.federation }),
+  });
   await engine.whenIndexed();
+  // The data dir's identity exists from the first start, so `mnemo identity` and peers agree on it.
+  loadIdentity(options.dataDir);
   let server;
   try {
     server = await startHttpServer(engine, {
@@ -26,12 +39,14 @@ export async function run(args: ParsedArgs): Promise<number> {
       allowedHosts: options.allowedHosts,
       extraRoutes: [...mcpRoutes(packageVersion()), ...inspectorRoutes()],
       log: serverLog(options.logLevel),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     });
   } catch (e) {
     await engine.close();
     throw e;
   }
   console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
+  if (options.federation !== undefined) console.log(`mnemo: peers ${options.federation.peers.map((p) => p.name).join(', ') || 'none'}`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -54,7 +69,7 @@ async function checkpointIfAvailable(checkpoint: () => Promise<unknown>): Promis
   }
 }
 
-interface ServeOptions {
+interface ServeOptions extends FederationFlags {
   dataDir: string;
   host: string;
   port: number;
@@ -63,8 +78,10 @@ interface ServeOptions {
   logLevel: LogLevel;
 }
 
-/** The options, already checked against their declarations in commands.ts. */
-function readOptions(args: ParsedArgs): ServeOptions {
+/** The options (already checked against their declarations in commands.ts), or a message naming a wrong federation flag. */
+function readOptions(args: ParsedArgs): ServeOptions | string {
+  const federation = readFederationFlags((name) => flagString(args, name), (name) => flagList(args, name));
+  if (typeof federation === 'string') return federation;
   return {
     dataDir: dataDirOf(args),
     host: flagString(args, 'host') ?? defaultHost,
@@ -72,5 +89,6 @@ function readOptions(args: ParsedArgs): ServeOptions {
     durability: (flagString(args, 'durability') ?? 'fsync') as Durability,
     allowedHosts: flagList(args, 'allowed-host'),
     logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
+    ...federation,
   };
 }

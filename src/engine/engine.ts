@@ -20,6 +20,8 @@ import { Compactor, parquetDirName, recoverParquetDir, type ParquetFileInfo } fr
 import { EventLog, TimeTravel, type HistoricalState } from './history.js';
 import { EngineReads } from './reads.js';
 import { WritePath } from './write.js';
+import { Federation } from '../peers/federation.js';
+import { loadIdentity } from '../peers/identity.js';
 
 export type { EngineTuning } from './background.js';
 
@@ -59,6 +61,8 @@ export class Engine extends EngineReads implements MnemoEngine {
     this.seqTime = seqTime;
     this.compactor = compactor;
     this.embedder = options.embed;
+    // Outgoing peer requests are signed with this data dir's identity (made here at first start).
+    if (options.federation !== undefined) this.federation = new Federation(options.federation, loadIdentity(dataDir));
     this.indexer = new BackgroundIndexer(this.vectors);
     this.background = new Background({
       dataDir,
@@ -303,6 +307,7 @@ export class Engine extends EngineReads implements MnemoEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.federation?.close();
     this.indexer.stop();
     await this.compactor.close();
     await this.background.stop();

@@ -10,8 +10,14 @@ import type { Tallies } from '../../projections/tallies.js';
 import type { TextIndex } from '../../projections/text-index.js';
 import type { TypeIndex } from '../../projections/type-index.js';
 import type { VectorIndex } from '../../projections/vector-index.js';
+import { performance } from 'node:perf_hooks';
 import type {
   AsOf,
+  Federated,
+  FederatedOptions,
+  SharedReads,
+  SimilarOptions,
+  SimilarQuery,
   CrossDomainPage,
   DiffResult,
   Direction,
@@ -26,14 +32,20 @@ import type {
   SimilarHit,
   StoredVector,
   Subgraph,
+  SubgraphOptions,
   TextHit,
 } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
 import type { StoredEvent } from '../kernel/events.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
 import { efOption, limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
-import { recall } from '../query/recall.js';
+import { recall, type Deadline } from '../query/recall.js';
+import { deadlineOption, type Federation } from '../peers/federation.js';
+import { fuseRankings } from '../peers/fusion.js';
+import type { PeerClient } from '../peers/client.js';
+import { hostname } from 'node:os';
 import type { EventLog, HistoricalState, TimeTravel } from './history.js';
+import { DomainSharedReads } from './shared-reads.js';
 
 export class EngineReads {
   protected readonly nodes: NodeState;
@@ -45,6 +57,8 @@ export class EngineReads {
   protected readonly vectors: VectorIndex;
   protected readonly texts: TextIndex;
   protected readonly graph: GraphQueries;
+  /** Set by the engine when it was opened with peers. */
+  protected federation: Federation | undefined;
 
   protected constructor(
     projections: Projections,
@@ -86,9 +100,9 @@ export class EngineReads {
     return this.timeTravel.stateAt(this.timeTravel.resolve(asOf));
   }
 
-  subgraph(id: string, options: { depth?: number } = {}): Subgraph {
+  subgraph(id: string, options: SubgraphOptions = {}): Subgraph {
     if (!this.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
-    return this.graph.subgraph(id, options.depth);
+    return this.graph.subgraph(id, options.depth, options.deadlineMs);
   }
 
   shortestPath(from: string, to: string, options: { relation?: string; direction?: Direction } = {}): NodeRecord[] | null {
@@ -123,7 +137,15 @@ export class EngineReads {
     return text === undefined ? { id, vector: stored.vector } : { id, vector: stored.vector, text };
   }
 
-  similar(query: { id: string } | { vector: number[] | Float32Array }, options: { topK?: number; type?: string; ef?: number } = {}): SimilarHit[] {
+  similar(query: SimilarQuery, options: SimilarOptions & FederatedOptions): Promise<Federated<SimilarHit>>;
+  similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
+  similar(query: SimilarQuery, options?: SimilarOptions & Partial<FederatedOptions>): SimilarHit[] | Promise<Federated<SimilarHit>>;
+  similar(query: SimilarQuery, options: SimilarOptions & Partial<FederatedOptions> = {}): SimilarHit[] | Promise<Federated<SimilarHit>> {
+    if (options.peers !== undefined) return this.federatedSimilar(query, options as SimilarOptions & FederatedOptions);
+    return this.similarHere(query, options);
+  }
+
+  private similarHere(query: SimilarQuery, options: SimilarOptions): SimilarHit[] {
     const topK = topKOption(options.topK, 5);
     const ef = efOption(options.ef);
     let vector: Float32Array | readonly number[];
@@ -157,8 +179,76 @@ export class EngineReads {
     return this.texts.search(query, topKOption(options.topK, 10), accept);
   }
 
-  recall(options: RecallOptions): RecallHit[] {
-    return recall(options, { nodes: this.nodes, vectors: this.vectors, texts: this.texts, graph: this.graph, now: Date.now() });
+  recall(options: RecallOptions & FederatedOptions): Promise<Federated<RecallHit>>;
+  recall(options: RecallOptions): RecallHit[];
+  recall(options: RecallOptions & Partial<FederatedOptions>): RecallHit[] | Promise<Federated<RecallHit>>;
+  recall(options: RecallOptions & Partial<FederatedOptions>): RecallHit[] | Promise<Federated<RecallHit>> {
+    if (options.peers !== undefined) return this.federatedRecall(options as RecallOptions & FederatedOptions);
+    return this.recallHere(options);
+  }
+
+  private recallHere(options: RecallOptions, deadline?: Deadline): RecallHit[] {
+    return recall(options, { nodes: this.nodes, vectors: this.vectors, texts: this.texts, graph: this.graph, now: Date.now(), ...(deadline === undefined ? {} : { deadline }) });
+  }
+
+  /** The reads limited to nodes of `domains`; undefined: this engine's own reads, unlimited. */
+  shared(domains: readonly string[] | undefined): SharedReads {
+    // The Engine subclass adds stats(), which completes SharedReads; reads alone are never handed out.
+    if (domains === undefined) return this as unknown as SharedReads;
+    return new DomainSharedReads(
+      { nodes: this.nodes, adjacency: this.adjacency, domains: this.domains, vectors: this.vectors, texts: this.texts, stateAsOf: (asOf) => this.stateAsOf(asOf) },
+      domains,
+    );
+  }
+
+  // ---- federated reads: local first (bad input fails here, before any peer is asked), then peers ----
+
+  private async federatedRecall(options: RecallOptions & FederatedOptions): Promise<Federated<RecallHit>> {
+    const startedMs = performance.now();
+    const deadlineMs = deadlineOption(options.deadlineMs);
+    const peers = this.selectPeers(options.peers);
+    const { peers: _peers, deadlineMs: _deadline, ...query } = options;
+    const deadline: Deadline = { atMs: startedMs + deadlineMs, cut: false };
+    const local = this.recallHere(query, deadline);
+    const body = snakeRecall(query);
+    return this.mergeWithPeers({ peers, route: '/recall', body, local, localCut: deadline.cut, topK: query.topK ?? 10, startedMs, deadlineMs });
+  }
+
+  private async federatedSimilar(query: SimilarQuery, options: SimilarOptions & FederatedOptions): Promise<Federated<SimilarHit>> {
+    const startedMs = performance.now();
+    const deadlineMs = deadlineOption(options.deadlineMs);
+    const peers = this.selectPeers(options.peers);
+    const local = this.similarHere(query, { topK: options.topK, type: options.type });
+    // Peers do not know this machine's ids: they are asked with the vector stored under it.
+    const vector = 'id' in query && typeof query.id === 'string' ? this.vectors.get(query.id)!.vector : (query as { vector: number[] | Float32Array }).vector;
+    const body: Record<string, unknown> = { vector: Array.from(vector), top_k: options.topK ?? 5 };
+    if (options.type !== undefined) body.type = options.type;
+    return this.mergeWithPeers({ peers, route: '/vectors/search', body, local, localCut: false, topK: options.topK ?? 5, startedMs, deadlineMs });
+  }
+
+  private selectPeers(selection: FederatedOptions['peers']): PeerClient[] {
+    if (this.federation === undefined) {
+      if (Array.isArray(selection) && selection.length === 0) return [];
+      if (selection === true) return [];
+      throw mnemoError('VALIDATION_FAILED', { field: 'peers[0]', reason: `unknown peer ${JSON.stringify((selection as unknown[])[0])}; this engine has no peers configured` });
+    }
+    return this.federation.select(selection);
+  }
+
+  private async mergeWithPeers<T extends { id: string; score: number }>(input: {
+    peers: PeerClient[];
+    route: string;
+    body: Record<string, unknown>;
+    local: readonly T[];
+    localCut: boolean;
+    topK: number;
+    startedMs: number;
+    deadlineMs: number;
+  }): Promise<Federated<T>> {
+    if (this.federation === undefined) {
+      return { results: fuseRankings([{ origin: hostname(), results: input.local }], input.topK), peers: [], degraded: input.localCut };
+    }
+    return this.federation.merge(input);
   }
 
   /** Every event that touched the entity (its own, and those of edges created with it as an end), over Parquet and the WAL. */
@@ -175,4 +265,15 @@ export class EngineReads {
   events(fromSeq = 1): Generator<StoredEvent> {
     return this.log.events(fromSeq);
   }
+}
+
+/** A recall's options as a peer's HTTP route reads them. */
+function snakeRecall(options: RecallOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (options.vector !== undefined) body.vector = Array.from(options.vector);
+  if (options.text !== undefined) body.text = options.text;
+  if (options.type !== undefined) body.type = options.type;
+  if (options.depth !== undefined) body.depth = options.depth;
+  if (options.topK !== undefined) body.top_k = options.topK;
+  return body;
 }

@@ -28,6 +28,55 @@ export interface EngineOptions {
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Other machines whose memory `recall`/`similar` may also ask (`peers` option); see docs/federation.md. */
+  federation?: FederationOptions;
+}
+
+/** A named peer: another mnemo server whose `/peer/*` routes this one may ask. */
+export interface PeerConfig {
+  name: string;
+  /** `http://host:port` or `https://host:port` (a path prefix is kept). */
+  url: string;
+}
+
+export interface FederationOptions {
+  peers: readonly PeerConfig[];
+  /** This machine's name in merged answers (`origin` of local results). Default: the host name. */
+  origin?: string;
+  /** PEM of a private CA that signed the peers' certificates (for `https://` peers). */
+  ca?: string | Uint8Array;
+}
+
+/** Which peers a federated query asks: every configured peer, or these names (an empty list: none, local only). */
+export type PeerSelection = true | readonly string[];
+
+/** Asking peers makes a read asynchronous and its answer a Federated one. */
+export interface FederatedOptions {
+  peers: PeerSelection;
+  /** How long to wait for peers (and local work), ms. Default 250. */
+  deadlineMs?: number;
+}
+
+/** How one peer did in a federated query. */
+export interface PeerReport {
+  name: string;
+  status: 'ok' | 'timeout' | 'error' | 'refused';
+  /** Time from asking to its answer (or to giving up). */
+  ms: number;
+  /** Results it returned (before merging). */
+  returned: number;
+  /** 'open': the peer failed repeatedly and was not asked this time; 'half-open': this was the probe. */
+  circuit: 'closed' | 'open' | 'half-open';
+  /** Why it was not 'ok'. */
+  error?: string;
+}
+
+/** A merged answer: results ranked by reciprocal rank fusion over each machine's ranking, each marked with the machine it came from. */
+export interface Federated<T> {
+  results: Array<T & { origin: string; rrf: number }>;
+  peers: PeerReport[];
+  /** True when a peer did not answer in time or failed, or local work was cut short by the deadline: the results are what was gathered. */
+  degraded: boolean;
 }
 
 export interface NodeRecord {
@@ -56,6 +105,8 @@ export interface Page<T> {
   returned: number;
   offset: number;
   nextOffset?: number;
+  /** Present when a deadline was given: true when the walk was cut short by it (the page holds what was reached). */
+  degraded?: boolean;
 }
 
 export type NeighborNode = NodeRecord & { depth?: number };
@@ -67,6 +118,8 @@ export interface NeighborsOptions {
   limit?: number;
   offset?: number;
   asOf?: AsOf;
+  /** Stop walking (depth > 1) after this many ms and answer what was reached, marked degraded. */
+  deadlineMs?: number;
 }
 
 export interface SimilarHit {
@@ -95,9 +148,38 @@ export interface RecallOptions {
   topK?: number;
 }
 
+export interface SimilarOptions {
+  topK?: number;
+  type?: string;
+  /** This query's HNSW candidate list (default 64, at least topK): higher finds more of the true nearest, slower. */
+  ef?: number;
+}
+
+export type SimilarQuery = { id: string } | { vector: number[] | Float32Array };
+
+/** The reads a peer may make, limited to nodes of some domains (what `/peer/*` answers from). */
+export interface SharedReads {
+  getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
+  neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
+  subgraph(id: string, options?: SubgraphOptions): Subgraph;
+  search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
+  similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
+  /** `deadline`: expansion stops once performance.now() passes `atMs`, and sets `cut`. */
+  recall(options: RecallOptions, deadline?: { atMs: number; cut: boolean }): RecallHit[];
+  stats(): EngineStats;
+}
+
 export interface Subgraph {
   nodes: NodeRecord[];
   edges: EdgeRecord[];
+  /** Present when a deadline was given: true when the walk was cut short by it. */
+  degraded?: boolean;
+}
+
+export interface SubgraphOptions {
+  depth?: number;
+  /** Stop walking after this many ms and answer what was reached, marked degraded. */
+  deadlineMs?: number;
 }
 
 export interface CrossDomainPage {
@@ -148,15 +230,20 @@ export interface MnemoEngine {
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
   getEdge(id: string): EdgeRecord | null;
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
-  subgraph(id: string, options?: { depth?: number }): Subgraph;
+  subgraph(id: string, options?: SubgraphOptions): Subgraph;
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
   search(options: SearchOptions): Page<NodeRecord>;
   getVector(id: string): StoredVector | null;
   crossDomain(domainA: string, domainB: string, options?: { limit?: number; offset?: number }): CrossDomainPage;
-  /** `ef`: this query's HNSW candidate list (default 64, at least topK): higher finds more of the true nearest, slower. */
-  similar(query: { id: string } | { vector: number[] | Float32Array }, options?: { topK?: number; type?: string; ef?: number }): SimilarHit[];
+  similar(query: SimilarQuery, options: SimilarOptions & FederatedOptions): Promise<Federated<SimilarHit>>;
+  similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
+  similar(query: SimilarQuery, options?: SimilarOptions & Partial<FederatedOptions>): SimilarHit[] | Promise<Federated<SimilarHit>>;
   searchText(query: string, options?: { topK?: number; type?: string }): TextHit[];
+  recall(options: RecallOptions & FederatedOptions): Promise<Federated<RecallHit>>;
   recall(options: RecallOptions): RecallHit[];
+  recall(options: RecallOptions & Partial<FederatedOptions>): RecallHit[] | Promise<Federated<RecallHit>>;
+  /** The reads limited to nodes of `domains` (every other node does not exist for them); undefined: everything. */
+  shared(domains: readonly string[] | undefined): SharedReads;
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;

@@ -29,6 +29,8 @@ export const errorCatalogue = {
   PEER_DISABLED: { status: 503, message: (d: { variable: string }) => `peer routes are disabled; set ${d.variable}=1 in the server's environment to serve /peer/*` },
   ROUTE_NOT_FOUND: { status: 404, message: (d: { method: string; path: string }) => `no route for ${d.method} ${d.path}` },
   INSPECTOR_NOT_BUILT: { status: 503, message: (d: { dir: string }) => `the web inspector's files are not in ${d.dir}; run 'npm run build' to build them` },
+  // Federation (src/peers): a /peer/* request that is not signed by a trusted key.
+  PEER_SIGNATURE_REJECTED: { status: 401, message: (d: { reason: string; variable: string }) => `peer request refused: ${d.reason} (${d.variable} is set: /peer/* answers only requests signed by a listed key)` },
   BODY_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number }) => `request body has ${d.bytes} bytes or more; the limit on this route is ${d.max}; send large batches as several requests` },
 } as const;
 

@@ -84,3 +84,25 @@ export const httpInFlightMax = 4_096;
 export const httpShedRetryAfterMs = 1_000;
 /** Live vectors per data dir: 16.7M x 384-d float32 is ~26 GiB before the graph, more than one machine of this class holds; validation rejects a store beyond it. */
 export const vectorsMax = 16_777_216;
+
+// ---- federation (src/peers) ----
+
+/** How long a federated query waits for peers unless it says otherwise (`deadline_ms`): well inside "feels instant", and room for a mesh-VPN round trip. */
+export const peerDeadlineMsDefault = 250;
+/** The longest `deadline_ms` a query may ask for: a federated answer that takes longer is no longer interactive. */
+export const peerDeadlineMsMax = 60_000;
+/** A signed peer request whose timestamp is further than this from the receiver's clock is refused. */
+export const peerClockSkewMsMax = 60_000;
+/** Nonces remembered against replay; past this the oldest is forgotten and requests as old as it are refused as stale. ~100 bytes each. */
+export const peerNoncesMax = 100_000;
+/** Open connections to one peer; requests beyond wait in the agent's queue (and are cut off by their deadline). */
+export const peerSocketsMax = 16;
+/** Consecutive failures after which a peer is skipped (its circuit opens). */
+export const peerFailuresToOpen = 3;
+/** How long an open circuit skips a peer before one probe request is let through; doubled on each failed probe up to peerCircuitOpenMsMax. */
+export const peerCircuitOpenMs = 5_000;
+export const peerCircuitOpenMsMax = 60_000;
+/** A peer's answer larger than this is refused (a peer returns at most topKMax hits). */
+export const peerResponseBytesMax = 16 * MiB;
+/** Named peers per process. */
+export const peersMax = 64;

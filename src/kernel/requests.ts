@@ -9,7 +9,7 @@
 
 import { z } from 'zod';
 import { isMnemoError, mnemoError, MnemoError } from './errors.js';
-import { eventBytesMax, graphNodesMax, idCharsMax, queryTextCharsMax, pageLimitMax, pageOffsetMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
+import { eventBytesMax, graphNodesMax, idCharsMax, queryTextCharsMax, pageLimitMax, pageOffsetMax, peerDeadlineMsMax, peersMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
 
 // ---- how values are shown in messages ----
 
@@ -117,6 +117,14 @@ export const storeVectorRequest = body({
 
 /** The part of recall and vector search a federation or deadline option would join. */
 const topK = (fallback: number) => intIn(1, topKMax, `How many results (default ${fallback})`);
+/** Federation: which peers to ask as well, and how long to wait for them (docs/federation.md). */
+const federation = {
+  peers: z
+    .union([z.boolean(), z.array(z.string().min(1).max(idCharsMax)).max(peersMax)])
+    .optional()
+    .describe('Also ask these peers (true: every configured peer); results merged by rank, each with its origin'),
+  deadline_ms: intIn(1, peerDeadlineMsMax, 'How long to wait for peers (and slow local work), ms (default 250); past it the answer says degraded').optional(),
+};
 
 /** POST /vectors/search. Exactly one of vector, id (text needs an embedder). Federation's options join here and in recall. */
 export const vectorSearchRequest = body({
@@ -126,6 +134,7 @@ export const vectorSearchRequest = body({
   top_k: topK(10).optional(),
   type: nodeType('Only nodes of this type').optional(),
   node_type: nodeType("Prime's name for 'type'").optional(),
+  ...federation,
 });
 
 /** prime_similar. */
@@ -152,6 +161,7 @@ export const recallRequest = body({
   depth: intIn(0, traversalDepthMax, 'Graph hops to expand from the matches (0 = matches only, default 1)').optional(),
   top_k: topK(10).optional(),
   fields: fields.optional(),
+  ...federation,
 });
 
 /** prime_neighbors (MCP arguments; HTTP takes the same as query parameters). */
@@ -231,8 +241,12 @@ export const neighborsQuery = query({
   depth: queryInt(1, traversalDepthMax, 'Hops').optional(),
   ...page,
   as_of: asOf.optional(),
+  deadline_ms: queryInt(1, peerDeadlineMsMax, 'Stop a deeper walk after this many ms (the answer says degraded)').optional(),
 });
-export const subgraphQuery = query({ depth: queryInt(1, traversalDepthMax, 'Hops (default 2)').optional() });
+export const subgraphQuery = query({
+  depth: queryInt(1, traversalDepthMax, 'Hops (default 2)').optional(),
+  deadline_ms: queryInt(1, peerDeadlineMsMax, 'Stop the walk after this many ms (the answer says degraded)').optional(),
+});
 export const searchQuery = query({
   type: queryText('A domain to list (properties.domain, else the type)').optional(),
   node_type: queryText('A node type to list').optional(),

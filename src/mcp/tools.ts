@@ -156,6 +156,12 @@ const tools: readonly ToolDefinition[] = [
       "Hybrid recall, your main tool for 'what do I know about X?': text (BM25) and/or vector matches, expanded through the graph, scored by similarity, proximity and recency. 'retrieval' says what ranked the answer; 'degraded' says why when it is not semantic.",
     input: recallRequest,
     run: (engine, a) => {
+      if (a.peers !== undefined || a.deadline_ms !== undefined) {
+        // Asked of peers too: {results (each with its origin), peers, degraded} (docs/federation.md).
+        const { tenant: _tenant, ...options } = recallInputOf(a);
+        const peers = a.peers === undefined || a.peers === false ? [] : a.peers;
+        return engine.recall({ ...options, peers, ...(a.deadline_ms === undefined ? {} : { deadlineMs: a.deadline_ms }) });
+      }
       const { hits, retrieval } = recallHits(engine, recallInputOf(a));
       const fields: Fields = a.fields ?? 'full';
       const nodes = hits.filter((hit) => hit.node !== null).map((hit) => ({ ...row(hit.node!, fields), score: hit.score, depth: hit.depth }));

@@ -6,15 +6,34 @@ import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord,
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { none } from '../../projections/columns.js';
-import { depthOption, directionOption, limitOption, offsetOption } from './options.js';
+import { performance } from 'node:perf_hooks';
+import { peerDeadlineMsMax } from '../kernel/limits.js';
+import { depthOption, directionOption, intOption, limitOption, offsetOption } from './options.js';
+
+/** A walk's deadline: it stops once performance.now() passes `atMs`, and sets `cut`. */
+export interface WalkDeadline {
+  atMs: number;
+  cut: boolean;
+}
+
+/** A deadline from a `deadlineMs` option (1..peerDeadlineMsMax), or undefined when none was given. */
+export function walkDeadline(deadlineMs: unknown): WalkDeadline | undefined {
+  if (deadlineMs === undefined) return undefined;
+  return { atMs: performance.now() + intOption(deadlineMs, 'deadline_ms', 1, peerDeadlineMsMax, 0), cut: false };
+}
 
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
 const dedupeScanMax = 32;
 
 export class GraphQueries {
+  /**
+   * `visible`, when given, hides every node whose handle it rejects: walks neither return nor pass
+   * through them (a peer's view limited to shared domains). Absent on the engine's own reads.
+   */
   constructor(
     private readonly nodes: NodeState,
     private readonly adjacency: Adjacency,
+    private readonly visible?: (handle: number) => boolean,
   ) {}
 
   neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
@@ -22,8 +41,11 @@ export class GraphQueries {
     const offset = offsetOption(options.offset);
     const depth = depthOption(options.depth, 1);
     const direction = directionOption(options.direction, 'both');
-    const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction);
-    return pageOf(found, offset, limit);
+    const deadline = walkDeadline(options.deadlineMs);
+    const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction, deadline);
+    const page = pageOf(found, offset, limit);
+    if (deadline !== undefined) page.degraded = deadline.cut;
+    return page;
   }
 
   /** Distinct nodes one hop away, in edge order (out-edges first), the start node excluded. */
@@ -46,7 +68,7 @@ export class GraphQueries {
     let kept = 0;
     for (let i = 0; i < handles.length; i++) {
       const other = handles[i]!;
-      if (other === self) continue;
+      if (other === self || (this.visible !== undefined && !this.visible(other))) continue;
       if (seen !== undefined) {
         if (seen.has(other)) continue;
         seen.add(other);
@@ -62,7 +84,7 @@ export class GraphQueries {
   }
 
   /** Breadth-first, never revisiting a node; each result carries its hop count. */
-  withinDepth(id: string, depthMax: number, relation: string | undefined, direction: Direction): NeighborNode[] {
+  withinDepth(id: string, depthMax: number, relation: string | undefined, direction: Direction, deadline?: WalkDeadline): NeighborNode[] {
     const start = this.nodes.handleOf(id);
     const depthOf = new Map<number, number>([[start, 0]]);
     const found: NeighborNode[] = [];
@@ -70,6 +92,11 @@ export class GraphQueries {
     for (let depth = 1; depth <= depthMax && frontier.length > 0; depth++) {
       const next: number[] = [];
       for (const from of frontier) {
+        if (deadline !== undefined && performance.now() > deadline.atMs) {
+          // What was reached so far is the answer; the caller marks it degraded.
+          deadline.cut = true;
+          return found;
+        }
         for (const other of this.distinctAdjacent(from, relation, direction)) {
           if (depthOf.has(other)) continue;
           depthOf.set(other, depth);
@@ -84,16 +111,17 @@ export class GraphQueries {
     return found;
   }
 
-  subgraph(id: string, depthOptionValue: unknown): Subgraph {
+  subgraph(id: string, depthOptionValue: unknown, deadlineMs?: unknown): Subgraph {
     const depth = depthOption(depthOptionValue, 2);
-    const reached = this.withinDepth(id, depth, undefined, 'both');
+    const deadline = walkDeadline(deadlineMs);
+    const reached = this.withinDepth(id, depth, undefined, 'both', deadline);
     const inside = new Set<string>([id, ...reached.map((n) => n.id)]);
     const nodes: NodeRecord[] = [this.nodes.get(id)!, ...reached];
     const edges: EdgeRecord[] = [];
     for (const nodeId of inside) {
       for (const edge of this.adjacency.out(nodeId)) if (inside.has(edge.target)) edges.push(edge);
     }
-    return { nodes, edges };
+    return deadline === undefined ? { nodes, edges } : { nodes, edges, degraded: deadline.cut };
   }
 
   /** Fewest hops from `from` to `to` (BFS), the nodes of the path inclusive, or null when none. */

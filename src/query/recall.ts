@@ -2,6 +2,7 @@
 // (BM25) or both fused, expanded through the graph, each node scored
 // 0.5·similarity + 0.3·proximity + 0.2·recency, with the components and retrievers returned.
 
+import { performance } from 'node:perf_hooks';
 import type { NodeRecord, RecallHit, RecallOptions } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
 import type { NodeState } from '../../projections/node-state.js';
@@ -23,6 +24,15 @@ export interface RecallSources {
   texts: TextIndex;
   graph: GraphQueries;
   now: number;
+  /** Hides every other id from seeding (the graph hides them from expansion): a peer's view of shared domains. */
+  visible?: (id: string) => boolean;
+  /** Cooperative deadline: expansion stops once performance.now() passes `atMs`, and `cut` says it did. */
+  deadline?: Deadline;
+}
+
+export interface Deadline {
+  atMs: number;
+  cut: boolean;
 }
 
 /** Reciprocal rank fusion constant (Cormack et al.'s 60): damps the head of each ranking. */
@@ -76,8 +86,8 @@ function score(id: string, node: NodeRecord | null, hopCount: number, similarity
  * the best possible fused score (first in both lists), so relevance stays in [0, 1].
  */
 function seedsOf(query: Float32Array | readonly number[] | undefined, text: string | undefined, count: number, sources: RecallSources, ef: number | undefined): Map<string, Seed> {
-  const semantic = query === undefined ? [] : sources.vectors.search(query, count, undefined, ef);
-  const lexical = text === undefined ? [] : sources.texts.search(text, count);
+  const semantic = query === undefined ? [] : sources.vectors.search(query, count, sources.visible, ef);
+  const lexical = text === undefined ? [] : sources.texts.search(text, count, sources.visible);
   const seeds = new Map<string, Seed>();
   if (text === undefined) {
     for (const hit of semantic) seeds.set(hit.id, { relevance: hit.score, retrievers: ['semantic'] });
@@ -109,7 +119,13 @@ function expand(seeds: Map<string, Seed>, depth: number, sources: RecallSources)
   const hops = new Map<string, number>();
   for (const id of seeds.keys()) hops.set(id, 0);
   if (depth === 0) return hops;
+  const deadline = sources.deadline;
   for (const id of seeds.keys()) {
+    if (deadline !== undefined && performance.now() > deadline.atMs) {
+      // What was gathered so far is the answer; the caller reports it as degraded.
+      deadline.cut = true;
+      break;
+    }
     if (!sources.nodes.has(id)) continue;
     for (const node of sources.graph.withinDepth(id, depth, undefined, 'both')) {
       const known = hops.get(node.id);

@@ -11,6 +11,7 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MnemoError, isMnemoError, limits, type MnemoEngine } from '../index.js';
+import { PeerRequestVerifier, peerView, signatureHeader, type SignedRequest } from '../admin.js';
 import { checkApiKey } from './auth.js';
 import { bodyFormatOf, decodeBody, readBody } from './body.js';
 import { checkExposure, type Refusal } from './exposure.js';
@@ -35,12 +36,14 @@ export interface HttpServerOptions {
   extraRoutes?: readonly Route[];
   /** Request lines and internal errors; default: internal errors to stderr, no request lines. */
   log?: ServerLog;
+  /** Serve HTTPS with this PEM certificate (chain) and key (`--tls-cert`, `--tls-key`). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface HttpServer {
   readonly host: string;
   readonly port: number;
-  /** `http://host:port`, for printing. */
+  /** `http://host:port` (https with TLS), for printing. */
   readonly url: string;
   /** Requests being served now (bodies arriving or writes awaiting durability). */
   readonly inFlight: number;
@@ -89,6 +92,8 @@ interface Exchange {
   method?: string;
   path?: string;
   remote?: string;
+  /** Served under /peer/: read-only, limited to the shared domains. */
+  peer: boolean;
 }
 
 export async function startHttpServer(engine: MnemoEngine, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -100,7 +105,10 @@ export async function startHttpServer(engine: MnemoEngine, options: HttpServerOp
 class MnemoHttpServer implements HttpServer {
   host = defaultHost;
   port = 0;
-  private readonly app: TemplatedApp = uWS.App();
+  private readonly app: TemplatedApp;
+  private readonly scheme: 'http' | 'https';
+  /** Checks signatures on /peer/* when MNEMO_PEER_TRUST is set; holds the nonces seen. */
+  private readonly peerVerifier = new PeerRequestVerifier();
   private listenSocket: us_listen_socket | null = null;
   private readonly latency = new LatencyRecorder();
   private readonly metrics: ServerMetrics;
@@ -117,6 +125,8 @@ class MnemoHttpServer implements HttpServer {
   private idleWaiters: Array<() => void> = [];
 
   constructor(engine: MnemoEngine, options: HttpServerOptions) {
+    this.scheme = options.tls === undefined ? 'http' : 'https';
+    this.app = options.tls === undefined ? uWS.App() : uWS.SSLApp({ cert_file_name: options.tls.certFile, key_file_name: options.tls.keyFile });
     this.limiter = new RateLimiter(options.rateLimit);
     this.loopDelay.enable();
     this.allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
@@ -133,7 +143,7 @@ class MnemoHttpServer implements HttpServer {
   }
 
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    return `${this.scheme}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   get inFlight(): number {
@@ -185,7 +195,7 @@ class MnemoHttpServer implements HttpServer {
   private handlerFor(route: Route): (res: HttpResponse, req: HttpRequest) => void {
     const paramCount = (route.pattern.match(/\/:/g) ?? []).length;
     return (res, req) => {
-      const exchange: Exchange = { res, operation: route.operation, startMs: performance.now(), parseMs: 0, queryMs: 0, aborted: false, done: false, async: false };
+      const exchange: Exchange = { res, operation: route.operation, startMs: performance.now(), parseMs: 0, queryMs: 0, aborted: false, done: false, async: false, peer: false };
       this.requests++;
       try {
         this.admitAndServe(exchange, route, req, paramCount);
@@ -215,16 +225,20 @@ class MnemoHttpServer implements HttpServer {
       this.refuse(exchange, overload, true);
       return;
     }
+    exchange.peer = url.startsWith('/peer/');
     if (route === notFoundRoute) {
       this.refuse(exchange, new MnemoError('ROUTE_NOT_FOUND', { method: req.getMethod().toUpperCase(), path: url }));
       return;
     }
+    // This uWebSockets.js build answers undefined, not '', when there is no query string.
+    const rawQuery: string = req.getQuery() ?? '';
+    const signed = url.startsWith('/peer/') ? signedRequestOf(req, url, rawQuery) : undefined;
     const params: string[] = [];
     for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i));
-    const rawQuery = req.getQuery();
     // Most reads have no query string; skip building a URLSearchParams for them.
     const query = rawQuery === '' ? emptyQuery : new URLSearchParams(rawQuery);
     if (route.body === undefined) {
+      if (this.refusedSignature(exchange, signed, emptyBody)) return;
       this.execute(exchange, route, { params, query, body: undefined });
       return;
     }
@@ -239,6 +253,7 @@ class MnemoHttpServer implements HttpServer {
         this.refuse(exchange, result.refusal, true);
         return;
       }
+      if (this.refusedSignature(exchange, signed, result.bytes)) return;
       try {
         const started = performance.now();
         // A 'raw' route (MCP) parses its own body, to answer a malformed one in its own protocol.
@@ -251,13 +266,24 @@ class MnemoHttpServer implements HttpServer {
     });
   }
 
+  /** True (and answered 401) when MNEMO_PEER_TRUST is set and `signed` is not a valid fresh signature of this request. */
+  private refusedSignature(exchange: Exchange, signed: SignedRequest | undefined, body: Uint8Array): boolean {
+    if (signed === undefined) return false;
+    const refusal = this.peerVerifier.verify(signed, body);
+    if (refusal === null) return false;
+    this.refuse(exchange, refusal);
+    return true;
+  }
+
   /** Parse, run, and send; a promise from run (a write) is awaited with the exchange kept alive. */
   private execute(exchange: Exchange, route: Route, request: RouteRequest): void {
     const parseStarted = performance.now();
     const input = route.parse(request);
     const runStarted = performance.now();
     exchange.parseMs += runStarted - parseStarted;
-    const result = route.run(this.context, input);
+    // /peer/* answers from the engine as peers may see it (shared domains only, no fan-out).
+    const context = exchange.peer ? { ...this.context, engine: peerView(this.context.engine) } : this.context;
+    const result = route.run(context, input);
     if (!(result instanceof Promise)) {
       exchange.queryMs = performance.now() - runStarted;
       this.sendResult(exchange, route, result);
@@ -399,6 +425,19 @@ function listenExclusive(app: TemplatedApp, host: string, port: number, callback
 }
 
 const emptyQuery = new URLSearchParams();
+const emptyBody = new Uint8Array(0);
+
+/** A /peer/* request's signature headers, read while the request object is valid. */
+function signedRequestOf(req: HttpRequest, url: string, rawQuery: string): SignedRequest {
+  return {
+    method: req.getMethod(),
+    path: rawQuery === '' ? url : `${url}?${rawQuery}`,
+    key: req.getHeader(signatureHeader.key),
+    timestamp: req.getHeader(signatureHeader.timestamp),
+    nonce: req.getHeader(signatureHeader.nonce),
+    signature: req.getHeader(signatureHeader.signature),
+  };
+}
 
 function errorJson(e: MnemoError): string {
   return JSON.stringify({ error: e.message, code: e.code });

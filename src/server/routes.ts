@@ -5,6 +5,7 @@
 
 import { MnemoError, isMnemoError, limits, type MnemoEngine, type NodeRecord } from '../index.js';
 import type { JsonValue } from '../index.js';
+import { federatedOptions } from './federated.js';
 import { RawResult } from '../kernel/wire.js';
 import {
   createEdgeRequest,
@@ -172,7 +173,7 @@ const neighbors = route({
   operation: 'nodes.neighbors',
   peer: true,
   parse: (r) => {
-    const q = queryOf<{ relation?: string; direction?: string; depth?: number; limit?: number; offset?: number; as_of?: number | string }>(r, neighborsQuery);
+    const q = queryOf<{ relation?: string; direction?: string; depth?: number; limit?: number; offset?: number; as_of?: number | string; deadline_ms?: number }>(r, neighborsQuery);
     return {
       id: id(r),
       options: withoutUndefined({
@@ -182,6 +183,7 @@ const neighbors = route({
         limit: q.limit ?? neighborsRowsDefault,
         offset: q.offset,
         asOf: q.as_of,
+        deadlineMs: q.deadline_ms,
       }),
     };
   },
@@ -193,8 +195,11 @@ const subgraph = route({
   pattern: `${prime}/nodes/:id/subgraph`,
   operation: 'nodes.subgraph',
   peer: true,
-  parse: (r) => ({ id: id(r), depth: queryOf<{ depth?: number }>(r, subgraphQuery).depth }),
-  run: ({ engine }, { id, depth }) => engine.subgraph(id, withoutUndefined({ depth })),
+  parse: (r) => {
+    const q = queryOf<{ depth?: number; deadline_ms?: number }>(r, subgraphQuery);
+    return { id: id(r), depth: q.depth, deadlineMs: q.deadline_ms };
+  },
+  run: ({ engine }, { id, depth, deadlineMs }) => engine.subgraph(id, withoutUndefined({ depth, deadlineMs })),
 });
 
 const history = route({
@@ -254,15 +259,16 @@ const searchVectors = route({
   peer: true,
   body: 'json',
   parse: (r) => {
-    const body = bodyOf<{ vector?: number[]; id?: string; text?: string; top_k?: number; type?: string; node_type?: string }>(r, vectorSearchRequest);
+    const body = bodyOf<{ vector?: number[]; id?: string; text?: string; top_k?: number; type?: string; node_type?: string; peers?: boolean | string[]; deadline_ms?: number }>(r, vectorSearchRequest);
     if (body.vector === undefined && body.id === undefined && body.text !== undefined) {
       throw invalid('text', "searching by text needs an embedder, and this server has none; give 'vector' or 'id'");
     }
     if ((body.vector === undefined) === (body.id === undefined)) throw invalid('vector', "give exactly one of 'vector' or 'id'");
     const options = withoutUndefined({ topK: body.top_k, type: typeOf(body) });
-    return { query: body.vector !== undefined ? { vector: body.vector } : { id: body.id! }, options };
+    return { query: body.vector !== undefined ? { vector: body.vector } : { id: body.id! }, options, federated: federatedOptions(body) };
   },
-  run: ({ engine }, { query, options }) => ({ results: similarRows(engine.similar(query, options)) }),
+  run: ({ engine }, { query, options, federated }) =>
+    federated === undefined ? { results: similarRows(engine.similar(query, options)) } : engine.similar(query, { ...options, ...federated }),
 });
 
 const deleteVector = route({
@@ -297,12 +303,17 @@ const recall = route({
   peer: true,
   body: 'json',
   parse: (r) => {
-    const body = bodyOf<Parameters<typeof recallInputOf>[0] & { fields?: string }>(r, recallRequest);
+    const body = bodyOf<Parameters<typeof recallInputOf>[0] & { fields?: string; peers?: boolean | string[]; deadline_ms?: number }>(r, recallRequest);
     // MCP's rows follow `fields`; HTTP's are Prime's fixed {id, type, score, depth}, whole nodes under `results`.
     if (body.fields !== undefined) throw invalid('fields', "only MCP's prime_recall takes fields; over HTTP, rows are {id, type, score, depth} and whole nodes are under 'results'");
-    return recallInputOf(body);
+    return { input: recallInputOf(body), federated: federatedOptions(body) };
   },
-  run: ({ engine }, input) => {
+  run: ({ engine }, { input, federated }) => {
+    if (federated !== undefined) {
+      // Asked of peers too: {results (each with its origin), peers, degraded} (docs/federation.md).
+      const { tenant: _tenant, ...options } = input;
+      return engine.recall({ ...options, ...federated });
+    }
     const { hits, retrieval } = recallHits(engine, input);
     const degraded = degradedNote(retrieval);
     // Prime's `nodes`, `retrieval` and `degraded`, beside mnemo's scored `results`.
