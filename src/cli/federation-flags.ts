@@ -12,9 +12,11 @@ export interface FederationFlags {
 
 /** The options, or a message naming the wrong flag. `repeated(name)` gives every value of a repeatable flag. */
 export function readFederationFlags(flag: (name: string) => string | undefined, repeated: (name: string) => string[]): FederationFlags | string {
-  // The flag, or else MNEMO_PEERS (the CLI's flag table reads the variable into the same list).
-  const fromFlags = parsePeerList(repeated('peer'), `--peer (or ${peersVariable})`);
+  // Peers named by --peer and by MNEMO_PEERS both count (a name given twice: the flag's URL wins).
+  const fromFlags = parsePeerList(repeated('peer'), '--peer');
   if (typeof fromFlags === 'string') return fromFlags;
+  const fromEnv = parsePeerList((process.env[peersVariable] ?? '').split(','), peersVariable);
+  if (typeof fromEnv === 'string') return fromEnv;
   const flags: FederationFlags = {};
   const caFile = flag('peer-ca');
   let ca: string | undefined;
@@ -26,7 +28,7 @@ export function readFederationFlags(flag: (name: string) => string | undefined, 
     }
   }
   const origin = flag('origin');
-  const peers = fromFlags;
+  const peers = [...fromFlags, ...fromEnv.filter((p) => !fromFlags.some((f) => f.name === p.name))];
   if (peers.length > 0 || origin !== undefined) {
     flags.federation = { peers, ...(origin === undefined ? {} : { origin }), ...(ca === undefined ? {} : { ca }) };
   }

@@ -49,7 +49,7 @@ describe('unknown fields and parameters', () => {
   it('given ?limt=, then 400 naming the query parameter', async () => {
     const reply = await call(given.url, 'GET', `${prime}/nodes/${ada}/neighbors?limt=5`);
     expect(reply.status).toBe(400);
-    expect(reply.json.error).toMatch(/^limt: unknown query parameter; expected relation, direction, depth, limit, offset, as_of$/);
+    expect(reply.json.error).toMatch(/^limt: unknown query parameter; expected relation, direction, depth, limit, offset, as_of, deadline_ms$/);
   });
 
   it('given a query parameter on a route that takes none, then 400', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openEngine, type FederationOptions, type MnemoEngine } from '../../src/index.js';
 import { startHttpServer, type HttpServer } from '../../src/server/http.js';
-import { mcpRoute } from '../../src/mcp/route.js';
+import { mcpRoutes } from '../../src/mcp/route.js';
 import { packageVersion } from '../../src/kernel/version.js';
 
 const run = promisify(execFile);
@@ -25,7 +25,7 @@ export interface Machine {
 export async function givenMachine(options: { federation?: FederationOptions; tls?: { certFile: string; keyFile: string }; host?: string } = {}): Promise<Machine> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-fed-'));
   const engine = await openEngine({ dataDir, durability: 'none', onWarning: () => {}, ...(options.federation ? { federation: options.federation } : {}) });
-  const server = await startHttpServer(engine, { host: options.host ?? '127.0.0.1', port: 0, extraRoutes: [mcpRoute(packageVersion())], ...(options.tls ? { tls: options.tls } : {}) });
+  const server = await startHttpServer(engine, { host: options.host ?? '127.0.0.1', port: 0, extraRoutes: mcpRoutes(packageVersion()), ...(options.tls ? { tls: options.tls } : {}) });
   return {
     engine,
     server,
