@@ -47,8 +47,10 @@ export type StoredEvent = RawEvent & {
   seq: number;
   /** Milliseconds since the epoch, taken at append. */
   ts: number;
-  // Replicated mode (SPEC.md: `origin`, `hlc`) is not built; it would add its fields here and to
-  // the WAL payload writer (event-codec.ts), which writes exactly these.
+  /** Replicated mode: the writer's origin name. */
+  origin?: string;
+  /** Replicated mode: the writer's hybrid logical clock (18 hex chars: wall ms, counter), ordered with `origin` as the tie-break. */
+  hlc?: string;
 };
 
 
