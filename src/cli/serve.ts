@@ -1,10 +1,11 @@
-// `mnemo serve [--data-dir DIR] [--host 127.0.0.1] [--port 3905] [--durability fsync] [--allowed-host NAME]...`
+// `mnemo serve [--data-dir DIR] [--host 127.0.0.1] [--port 3905] [--durability fsync] [--allowed-host NAME]...
+//   [--replicate URLS --origin NAME [--replication-ack local|stream] [--replication-stream NAME]]`
 //
 // Opens the engine completely (log replayed, indexes loaded) before the port opens, so the
 // first request is served warm. On SIGINT/SIGTERM: stop accepting, let in-flight requests
 // finish, checkpoint, close the engine (which flushes the log), exit 0.
 
-import { isMnemoError, openEngine, type Durability } from '../index.js';
+import { isMnemoError, openEngine, type Durability, type ReplicationOptions } from '../index.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoute } from '../mcp/route.js';
 import { packageVersion } from '../kernel/version.js';
@@ -18,7 +19,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo serve: ${options}`);
     return 2;
   }
-  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability });
+  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, ...(options.replication === undefined ? {} : { replication: options.replication }) });
   await engine.whenIndexed();
   let server;
   try {
@@ -28,6 +29,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     throw e;
   }
   console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
+  if (options.replication !== undefined) console.log(`mnemo: replicating as '${options.replication.origin}' through ${options.replication.servers.join(',')}`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -56,6 +58,7 @@ interface ServeOptions {
   port: number;
   durability: Durability;
   allowedHosts: string[];
+  replication?: ReplicationOptions;
 }
 
 /** The options, or a message saying which flag is wrong. `argv` is read again for repeated --allowed-host. */
@@ -65,7 +68,34 @@ function readOptions(args: ParsedArgs, argv: readonly string[]): ServeOptions | 
   if (!(port >= 0 && port <= 65535)) return `--port: expected 0..65535, got '${portText}'`;
   const durability = (flagString(args, 'durability') ?? 'fsync') as Durability;
   if (!durabilities.includes(durability)) return `--durability: expected ${durabilities.join(', ')}, got '${durability}'`;
-  return { dataDir: dataDirOf(args), host: flagString(args, 'host') ?? defaultHost, port, durability, allowedHosts: repeatedFlag(argv, 'allowed-host') };
+  const replication = readReplication(args);
+  if (typeof replication === 'string') return replication;
+  return {
+    dataDir: dataDirOf(args), host: flagString(args, 'host') ?? defaultHost, port, durability, allowedHosts: repeatedFlag(argv, 'allowed-host'),
+    ...(replication === undefined ? {} : { replication }),
+  };
+}
+
+const originPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `--replicate nats://h1:4222,nats://h2:4222 --origin NAME [--replication-ack local|stream]`, or a message naming the wrong flag. */
+function readReplication(args: ParsedArgs): ReplicationOptions | undefined | string {
+  const urls = args.flags.get('replicate');
+  const origin = args.flags.get('origin');
+  const ack = args.flags.get('replication-ack');
+  const stream = args.flags.get('replication-stream');
+  if (urls === undefined) {
+    if (origin !== undefined || ack !== undefined || stream !== undefined) return '--origin, --replication-ack and --replication-stream need --replicate URLS';
+    return undefined;
+  }
+  if (typeof urls !== 'string') return '--replicate: expected comma-separated NATS URLs (nats://host:4222,...)';
+  const servers = urls.split(',').map((url) => url.trim()).filter((url) => url.length > 0);
+  const bad = servers.find((url) => !/^(nats|tls):\/\/[^\s/]+$/.test(url));
+  if (servers.length === 0 || bad !== undefined) return `--replicate: expected nats://host:port URLs separated by commas, got '${bad ?? urls}'`;
+  if (typeof origin !== 'string' || !originPattern.test(origin)) return `--origin: expected a name of 1 to 64 of A-Z a-z 0-9 _ - (required with --replicate), got '${typeof origin === 'string' ? origin : ''}'`;
+  if (ack !== undefined && ack !== 'local' && ack !== 'stream') return `--replication-ack: expected local or stream, got '${String(ack)}'`;
+  if (stream !== undefined && (typeof stream !== 'string' || !originPattern.test(stream))) return `--replication-stream: expected a name of 1 to 64 of A-Z a-z 0-9 _ -, got '${String(stream)}'`;
+  return { servers, origin, ack: ack ?? 'local', ...(typeof stream === 'string' ? { stream } : {}) };
 }
 
 /** ParsedArgs keeps the last value of a flag; --allowed-host may be given several times. */
