@@ -33,10 +33,12 @@ export class Machine {
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    let run = '';
     this.url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         this.output += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output);
+        run += chunk.toString();
+        const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(run);
         if (match) resolve(match[1]!);
       });
       child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
@@ -49,7 +51,7 @@ export class Machine {
     return (await call(this.url, "POST", "/api/v1/events", { body: events })).status;
   }
 
-  async stats(): Promise<{ content_digest: string; replication: ReplicationStatsWire; total_nodes: number; total_edges: number; total_vectors: number }> {
+  async stats(): Promise<{ content_digest: string; replication: ReplicationStatsWire; total_nodes: number; total_edges: number; total_vectors: number; event_count: number }> {
     const response = await call(this.url, 'GET', '/api/v1/prime/stats');
     return response.json as never;
   }
