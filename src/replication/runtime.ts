@@ -31,6 +31,8 @@ export const resyncIntervalMs = 2_000;
 export const consumerStallMs = 3_000;
 /** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
 export const publishQueueBatchesMax = 1_024;
+/** Received messages logged and not yet durable at once (they share fsyncs). */
+const applyInFlightMax = 64;
 /** Events per message when republishing from the WAL. */
 export const republishBatchEvents = 1_000;
 /** JetStream's dedupe window for message ids: a retry within it is dropped by the server. */
@@ -90,6 +92,7 @@ class Replication implements ReplicationRuntime {
   private publishing = false;
   private resyncWanted = true;
   private republished = 0;
+  private lastResyncAt = 0;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
 
   // consumer
@@ -101,6 +104,7 @@ class Replication implements ReplicationRuntime {
   private rejected = 0;
   private lastRejection: string | null = null;
   private consuming: Promise<void> | undefined;
+  private inFlight: Array<Promise<void>> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly host: ReplicaHost, private readonly options: ReplicationOptions) {
@@ -169,7 +173,8 @@ class Replication implements ReplicationRuntime {
         }
         this.nc = nc;
         this.js = jetstream(nc, { timeout: requestTimeoutMs });
-        this.jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
+        // checkAPI false: no account-info round trip here; a cluster still forming would fail it, and every later call retries anyway.
+        this.jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs, checkAPI: false });
         this.connected = true;
         this.resyncWanted = true;
         void this.watchStatus(nc);
@@ -196,7 +201,8 @@ class Replication implements ReplicationRuntime {
 
   private async tick(): Promise<void> {
     if (this.stopped || !this.connected) return;
-    this.resyncWanted = true;
+    // The periodic check runs when the publisher is idle: while the queue drains, each publish's ack already says the stream has it.
+    if (this.queue.length === 0 && Date.now() - this.lastResyncAt >= resyncIntervalMs) this.resyncWanted = true;
     void this.pump();
     if (Date.now() - this.lastDeliveryAt > consumerStallMs) await this.checkConsumer();
   }
@@ -266,6 +272,7 @@ class Replication implements ReplicationRuntime {
 
   /** Reads how far the stream holds this origin's events and republishes the rest from the log. */
   private async resync(): Promise<void> {
+    this.lastResyncAt = Date.now();
     await this.ensureStream();
     const inStream = await this.lastSeqInStream();
     const upTo = this.host.lastSeq();
@@ -312,15 +319,14 @@ class Replication implements ReplicationRuntime {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    for (const replicas of [3, 1]) {
-      try {
-        const info = await this.jsm!.streams.add({ name: this.stream, subjects: [`${this.stream}.>`], num_replicas: replicas, duplicate_window: duplicateWindowNs });
-        this.noteStream(info.created);
-        return;
-      } catch (e) {
-        if (/already in use|exists/i.test(String((e as Error).message))) return;
-        if (replicas === 1) throw e;
-      }
+    // Three copies, or one per server when the cluster is smaller. While a cluster is still forming,
+    // placement fails: the error propagates and the next tick tries again (never fewer copies than asked).
+    const clusterSize = Math.max(1, this.nc?.info?.connect_urls?.length ?? this.options.servers.length);
+    try {
+      const info = await this.jsm!.streams.add({ name: this.stream, subjects: [`${this.stream}.>`], num_replicas: Math.min(3, clusterSize), duplicate_window: duplicateWindowNs });
+      this.noteStream(info.created);
+    } catch (e) {
+      if (!/already in use|exists/i.test(String((e as Error).message))) throw e;
     }
   }
 
@@ -345,7 +351,9 @@ class Replication implements ReplicationRuntime {
           if (this.stopped) break;
           await this.handle(message);
         }
+        await this.settle();
       } catch (e) {
+        await this.settle().catch(() => {});
         if (!this.stopped) await sleep(250);
       }
     }
@@ -386,16 +394,34 @@ class Replication implements ReplicationRuntime {
     this.messages?.stop(); // the consume loop makes a new consumer from the last applied seq
   }
 
+  /**
+   * Logs a message's events at once (synchronously, in stream order) and acks it once they are
+   * durable. Waiting for each fsync before logging the next message made catch-up one fsync per
+   * message; instead up to applyInFlightMax messages share the WAL's group commit.
+   */
   private async handle(message: JsMsg): Promise<void> {
     this.lastDeliveryAt = Date.now();
     const origin = message.subject.slice(this.stream.length + 1);
+    let applied: Promise<void> = Promise.resolve();
     if (origin !== this.host.origin) {
       const events = decodeBatch(message.data, origin, Date.now());
       if (typeof events === 'string') this.reject(message.seq, origin, events);
-      else await this.apply(message.seq, origin, events);
+      else applied = this.apply(message.seq, origin, events);
     }
-    message.ack();
-    this.lastStreamSeqApplied = Math.max(this.lastStreamSeqApplied, message.seq);
+    const seq = message.seq;
+    const acked = applied.then(() => {
+      message.ack();
+      this.lastStreamSeqApplied = Math.max(this.lastStreamSeqApplied, seq);
+    });
+    acked.catch(() => {}); // handled: settle() awaits it and stops the loop on failure
+    this.inFlight.push(acked);
+    if (this.inFlight.length >= applyInFlightMax || message.info.pending === 0) await this.settle();
+  }
+
+  /** Waits for the messages logged so far to be durable and acked; a failure (the engine cannot write) stops the consume loop. */
+  private async settle(): Promise<void> {
+    const inFlight = this.inFlight.splice(0);
+    await Promise.all(inFlight);
   }
 
   private async apply(streamSeq: number, origin: string, events: ReceivedEvent[]): Promise<void> {

@@ -242,4 +242,35 @@ describe('replication merge rules', () => {
     // Re-created at 13: the name written at 12 (after the tombstone at 11) still counts; 'Ada' (10) does not.
     expect(registry.byName['node-state'].get('n')!.properties).toEqual({ name: 'Grace', age: 3 });
   });
+
+  it('given the documented conflict (concurrent updates, a delete, an update and an edge after it, a re-create), when it arrives in every order, then name is the re-create\'s, city the post-delete update\'s, and the edge stands', () => {
+    const at = (wall: number, origin: string, event: RawEvent): ReplicatedEvent => ({ ...event, seq: 0, ts: 0, origin, hlc: wall.toString(16).padStart(12, '0') + '000000' }) as ReplicatedEvent;
+    const setup = [
+      at(50, 'laptop', { type: 'prime.node.created', payload: { id: 'n', type: 'person', properties: { name: 'Ada', city: 'London' } } }),
+      at(51, 'laptop', { type: 'prime.node.created', payload: { id: 'm', type: 'person', properties: {} } }),
+    ];
+    const conflict = [
+      at(100, 'laptop', { type: 'prime.node.updated', payload: { id: 'n', properties: { name: 'Ada Lovelace' } } }),
+      at(101, 'desktop', { type: 'prime.node.updated', payload: { id: 'n', properties: { name: 'A. Lovelace', city: null } } }),
+      at(102, 'buildbox', { type: 'prime.node.deleted', payload: { id: 'n' } }),
+      at(103, 'laptop', { type: 'prime.node.updated', payload: { id: 'n', properties: { city: 'Paris' } } }),
+      at(103, 'laptop', { type: 'prime.edge.created', payload: { id: 'e', source: 'n', target: 'm', relation: 'knows', weight: 1, properties: {} } }),
+      at(104, 'desktop', { type: 'prime.node.created', payload: { id: 'n', type: 'person', properties: { name: 'Countess' } } }),
+    ];
+    // Laptop's two events at 103 share a clock here only to match the table; give the edge the next counter.
+    conflict[4] = { ...conflict[4]!, hlc: conflict[4]!.hlc.slice(0, 12) + '000001' };
+    const permutations = (items: ReplicatedEvent[]): ReplicatedEvent[][] =>
+      items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+    let orders = 0;
+    for (const order of permutations(conflict)) {
+      // Keep each origin's own events in its order, as the stream delivers them.
+      if (order.some((e, i) => order.slice(i + 1).some((later) => later.origin === e.origin && later.hlc < e.hlc))) continue;
+      const registry = newRegistry();
+      applyAll(registry, [...setup, ...order]);
+      expect(registry.byName['node-state'].get('n')!.properties).toEqual({ name: 'Countess', city: 'Paris' });
+      expect(registry.byName.adjacency.getEdge('e')).toMatchObject({ source: 'n', target: 'm' });
+      orders++;
+    }
+    expect(orders).toBe(60); // 6! orders, with laptop's three and desktop's two events each in their own order
+  });
 });
