@@ -54,8 +54,13 @@ export class NatsCluster {
       cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://127.0.0.1:${port}`, process: undefined });
     }
     for (const server of cluster.servers) cluster.spawn(server);
-    await Promise.all(cluster.servers.map((s) => waitForPort(s.port, 10_000)));
-    await cluster.untilJetStreamReady(20_000);
+    try {
+      await Promise.all(cluster.servers.map((s) => waitForPort(s.port, 10_000)));
+      await cluster.untilJetStreamReady(20_000);
+    } catch (e) {
+      await cluster.stop(); // the caller never gets the cluster to stop: do it here
+      throw e;
+    }
     return cluster;
   }
 
