@@ -31,6 +31,8 @@ export const resyncIntervalMs = 2_000;
 export const consumerStallMs = 3_000;
 /** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
 export const publishQueueBatchesMax = 1_024;
+/** Bytes a pull asks for at once (a 1000-event graph batch is ~66 KB). */
+const consumeBytesMax = 4 * 1024 * 1024;
 /** Received messages logged and not yet durable at once (they share fsyncs). */
 const applyInFlightMax = 64;
 /** Events per message when republishing from the WAL. */
@@ -344,7 +346,9 @@ class Replication implements ReplicationRuntime {
         await this.ensureStream();
         await this.ensureConsumer();
         const consumer = await this.js!.consumers.get(this.stream, this.durable);
-        const messages = await consumer.consume({ max_messages: 512, expires: 2_000 });
+        // Pull a bounded number of bytes at a time: a pull of hundreds of 66 KB batches (13 MB) outran a
+        // busy engine, and the server cut the connection as a slow consumer (then the acks waited 30 s).
+        const messages = await consumer.consume({ max_bytes: consumeBytesMax, expires: 2_000 });
         this.messages = messages;
         this.lastDeliveryAt = Date.now();
         for await (const message of messages) {
