@@ -31,6 +31,8 @@ export const resyncIntervalMs = 2_000;
 export const consumerStallMs = 3_000;
 /** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
 export const publishQueueBatchesMax = 1_024;
+/** Unacknowledged deliveries come again after this (ns); logging a message takes far less. */
+const ackWaitNs = 5 * 1_000_000_000;
 /** Bytes a pull asks for at once (a 1000-event graph batch is ~66 KB). */
 const consumeBytesMax = 4 * 1024 * 1024;
 /** Received messages logged and not yet durable at once (they share fsyncs). */
@@ -100,6 +102,8 @@ class Replication implements ReplicationRuntime {
   // consumer
   private messages: ConsumerMessages | undefined;
   private lastStreamSeqApplied = 0;
+  /** Where a recreated consumer starts (0: the stream's start). */
+  private resumeFrom = 0;
   private streamCreated = '';
   private lastDeliveryAt = Date.now();
   private lagMs = 0;
@@ -334,7 +338,10 @@ class Replication implements ReplicationRuntime {
 
   /** A stream created at another time is another stream: its seqs start over. */
   private noteStream(created: string): void {
-    if (this.streamCreated !== '' && this.streamCreated !== created) this.lastStreamSeqApplied = 0;
+    if (this.streamCreated !== '' && this.streamCreated !== created) {
+      this.lastStreamSeqApplied = 0;
+      this.resumeFrom = 0;
+    }
     this.streamCreated = created;
   }
 
@@ -370,13 +377,19 @@ class Replication implements ReplicationRuntime {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    const from = this.lastStreamSeqApplied + 1;
+    // From the old consumer's ack floor (every message before it is logged here), else from the
+    // stream's start: the merge skips what was already logged. Not from the highest seq seen: a
+    // delivery lost with a dead server would sit below it, never to come again.
+    const from = this.resumeFrom;
+    this.resumeFrom = 0;
     await this.jsm!.consumers.add(this.stream, {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
       filter_subject: `${this.stream}.>`,
       ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
       max_ack_pending: 1_024,
+      // A delivery lost with its server comes again after this, not after the default 30 s.
+      ack_wait: ackWaitNs,
     });
   }
 
@@ -390,6 +403,7 @@ class Replication implements ReplicationRuntime {
       }
       const stream = await this.jsm!.streams.info(this.stream);
       this.noteStream(stream.created);
+      this.resumeFrom = info.ack_floor.stream_seq + 1;
       await this.jsm!.consumers.delete(this.stream, this.durable).catch(() => {});
     } catch (e) {
       if (!isNotFound(e)) return; // unreachable now: the next tick asks again
