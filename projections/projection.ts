@@ -1,7 +1,7 @@
 // The contract every projection keeps. Projections import only the kernel (src/kernel/) and never
 // each other's state directly: registry.ts builds them and hands each the readers it declares.
 
-import type { StoredEvent } from '../src/kernel/events.js';
+import type { RawEvent, StoredEvent } from '../src/kernel/events.js';
 
 export interface Projection {
   /** Unique name: the key of this projection's file in a checkpoint and its row in stats. */
@@ -18,4 +18,16 @@ export interface Projection {
   save(dir?: string): Promise<Uint8Array>;
   /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */
   load(bytes: Uint8Array, dir?: string): Promise<void>;
+}
+
+/**
+ * A projection that comes before the others for events carrying an `hlc` (replicated mode): it
+ * merges the event into its own state and returns the events the other projections apply
+ * instead, literally. It is built outside projections/ (the merge rules live with replication)
+ * and handed to the registry.
+ */
+export interface EventExpander extends Projection {
+  expand(event: StoredEvent & { hlc: string; origin: string }): readonly RawEvent[];
+  /** A checkpoint without this projection's part (written before it existed) loads it empty. */
+  readonly optionalInCheckpoint: true;
 }

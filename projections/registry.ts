@@ -11,7 +11,7 @@ import { Adjacency } from './adjacency.js';
 import { CrossDomainIndex } from './cross-domain.js';
 import { DomainIndex } from './domain-index.js';
 import { NodeState } from './node-state.js';
-import type { Projection } from './projection.js';
+import type { EventExpander, Projection } from './projection.js';
 import { SeqTimeIndex } from './seq-time.js';
 import { Tallies } from './tallies.js';
 import { TextIndex } from './text-index.js';
@@ -37,6 +37,8 @@ export type ProjectionName = keyof Projections;
 
 export interface ProjectionOptions {
   vector?: VectorIndexOptions;
+  /** Makes the merge step for events with an `hlc`; without it they apply literally. */
+  expander?: () => EventExpander;
 }
 
 interface Declaration<N extends ProjectionName> {
@@ -112,6 +114,8 @@ export class ProjectionRegistry {
   private readonly ordered: Projection[];
   /** Checkpoint load order: each after what it reads. */
   readonly loadOrder: readonly Projection[];
+  /** Replicated mode's merge step, saved and loaded with the rest, applied first. */
+  readonly expander: EventExpander | undefined;
 
   constructor(options: ProjectionOptions = {}, only?: readonly ProjectionName[]) {
     const names = only === undefined ? projectionDeclarations.map((d) => d.name) : closureOf(only);
@@ -124,15 +128,33 @@ export class ProjectionRegistry {
     this.byName = built as Projections;
     this.ordered = names.map((name) => (built as Record<ProjectionName, Projection>)[name]);
     this.loadOrder = dependencyOrder(names).map((name) => (built as Record<ProjectionName, Projection>)[name]);
+    this.expander = options.expander?.();
+    if (this.expander !== undefined) this.loadOrder = [this.expander, ...this.loadOrder];
   }
 
-  /** Fans one event out to every projection, in apply order. */
+  /**
+   * Fans one event out to every projection, in apply order. An event with an `hlc` goes through
+   * the merge step first, and the events it returns are fanned out instead, with the event's envelope.
+   */
   apply(event: StoredEvent): void {
+    if (event.hlc !== undefined && this.expander !== undefined) {
+      const effects = this.expander.expand(event as StoredEvent & { hlc: string; origin: string });
+      for (let i = 0; i < effects.length; i++) {
+        const effect = effects[i]!;
+        this.fanOut({ seq: event.seq, ts: event.ts, type: effect.type, payload: effect.payload, hlc: event.hlc, origin: event.origin } as StoredEvent);
+      }
+      return;
+    }
+    this.fanOut(event);
+  }
+
+  private fanOut(event: StoredEvent): void {
     const ordered = this.ordered;
     for (let i = 0; i < ordered.length; i++) ordered[i]!.apply(event);
   }
 
+  /** Every projection, the merge step first when there is one. */
   all(): readonly Projection[] {
-    return this.ordered;
+    return this.expander === undefined ? this.ordered : [this.expander, ...this.ordered];
   }
 }

@@ -190,6 +190,11 @@ export class VectorIndex implements Projection {
     return this.records.has(id);
   }
 
+  /** The ids of every stored vector, in no particular order. */
+  ids(): IterableIterator<string> {
+    return this.records.keys();
+  }
+
   /** The text stored with a vector, without building a record copy (similar() asks once per hit). */
   textOf(id: string): string | undefined {
     return this.records.get(id)?.text;

@@ -48,6 +48,10 @@ const peerCaFlag: Flag = { name: 'peer-ca', env: 'MNEMO_PEER_CA', kind: 'string'
 const originFlag: Flag = { name: 'origin', env: 'MNEMO_ORIGIN', kind: 'string', valueName: 'NAME', help: "this machine's name in federated answers (and, replicating, its writer id); default the host name" };
 const tlsCertFlag: Flag = { name: 'tls-cert', env: 'MNEMO_TLS_CERT', kind: 'string', valueName: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); with --tls-key' };
 const tlsKeyFlag: Flag = { name: 'tls-key', env: 'MNEMO_TLS_KEY', kind: 'string', valueName: 'FILE', help: 'the PEM private key of --tls-cert' };
+// Replication (docs/replication.md).
+const replicateFlag: Flag = { name: 'replicate', env: 'MNEMO_REPLICATE', kind: 'string', valueName: 'URLS', help: 'share this memory through NATS JetStream: nats://host:4222 URLs, comma-separated (needs --origin)' };
+const replicationAckFlag: Flag = { name: 'replication-ack', env: 'MNEMO_REPLICATION_ACK', kind: 'string', valueName: 'ACK', help: 'local (default): an append resolves once durable here; stream: once JetStream acknowledged it too', check: oneOf(['local', 'stream']) };
+const replicationStreamFlag: Flag = { name: 'replication-stream', env: 'MNEMO_REPLICATION_STREAM', kind: 'string', valueName: 'NAME', help: 'the JetStream stream (default mnemo)' };
 const formatFlag: Flag = { name: 'format', env: 'MNEMO_EXPORT_FORMAT', kind: 'string', valueName: 'FORMAT', help: exportFormats.join(', '), required: true, check: oneOf(exportFormats) };
 const outFlag: Flag = { name: 'out', env: 'MNEMO_EXPORT_OUT', kind: 'string', valueName: 'FILE', help: 'write here (written whole, then renamed into place); jsonl goes to stdout without it' };
 
@@ -56,7 +60,7 @@ export const commands: readonly Command[] = [
     name: 'serve',
     summary: 'serve the HTTP API (and MCP at POST /mcp) until SIGINT or SIGTERM',
     positionals: [],
-    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag],
+    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag, replicateFlag, replicationAckFlag, replicationStreamFlag],
     details: 'On SIGINT or SIGTERM it stops accepting, finishes in-flight requests, checkpoints and exits 0.',
   },
   { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag] },

@@ -4,7 +4,7 @@
 // first request is served warm. On SIGINT/SIGTERM: stop accepting, let in-flight requests
 // finish, checkpoint, close the engine (which flushes the log), exit 0.
 
-import { isMnemoError, openEngine, type Durability } from '../index.js';
+import { isMnemoError, openEngine, type Durability, type ReplicationOptions } from '../index.js';
 import { loadIdentity } from '../admin.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoutes } from '../mcp/route.js';
@@ -27,6 +27,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     durability: options.durability,
     commit: 'inline',
     ...(options.federation === undefined ? {} : { federation: options.federation }),
+    ...(options.replication === undefined ? {} : { replication: options.replication }),
   });
   await engine.whenIndexed();
   // The data dir's identity exists from the first start, so `mnemo identity` and peers agree on it.
@@ -47,6 +48,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
   console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
   if (options.federation !== undefined) console.log(`mnemo: peers ${options.federation.peers.map((p) => p.name).join(', ') || 'none'}`);
+  if (options.replication !== undefined) console.log(`mnemo: replicating as '${options.replication.origin}' through ${options.replication.servers.join(',')}`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -76,12 +78,15 @@ interface ServeOptions extends FederationFlags {
   durability: Durability;
   allowedHosts: string[];
   logLevel: LogLevel;
+  replication?: ReplicationOptions;
 }
 
-/** The options (already checked against their declarations in commands.ts), or a message naming a wrong federation flag. */
+/** The options (already checked against their declarations in commands.ts), or a message naming a wrong flag. */
 function readOptions(args: ParsedArgs): ServeOptions | string {
   const federation = readFederationFlags((name) => flagString(args, name), (name) => flagList(args, name));
   if (typeof federation === 'string') return federation;
+  const replication = readReplication(args);
+  if (typeof replication === 'string') return replication;
   return {
     dataDir: dataDirOf(args),
     host: flagString(args, 'host') ?? defaultHost,
@@ -90,5 +95,27 @@ function readOptions(args: ParsedArgs): ServeOptions | string {
     allowedHosts: flagList(args, 'allowed-host'),
     logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
     ...federation,
+    ...(replication === undefined ? {} : { replication }),
   };
+}
+
+const originPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `--replicate nats://h1:4222,nats://h2:4222 --origin NAME [--replication-ack local|stream]`, or a message naming the wrong flag. */
+function readReplication(args: ParsedArgs): ReplicationOptions | undefined | string {
+  const urls = flagString(args, 'replicate');
+  const origin = flagString(args, 'origin');
+  const ack = flagString(args, 'replication-ack');
+  const stream = flagString(args, 'replication-stream');
+  if (urls === undefined) {
+    if (ack !== undefined || stream !== undefined) return '--replication-ack and --replication-stream need --replicate URLS';
+    return undefined;
+  }
+  const servers = urls.split(',').map((url) => url.trim()).filter((url) => url.length > 0);
+  const bad = servers.find((url) => !/^(nats|tls):\/\/[^\s/]+$/.test(url));
+  if (servers.length === 0 || bad !== undefined) return `--replicate: expected nats://host:port URLs separated by commas, got '${bad ?? urls}'`;
+  if (origin === undefined || !originPattern.test(origin)) return `--origin: expected a name of 1 to 64 of A-Z a-z 0-9 _ - (required with --replicate), got '${origin ?? ''}'`;
+  if (ack !== undefined && ack !== 'local' && ack !== 'stream') return `--replication-ack: expected local or stream, got '${ack}'`;
+  if (stream !== undefined && !originPattern.test(stream)) return `--replication-stream: expected a name of 1 to 64 of A-Z a-z 0-9 _ -, got '${stream}'`;
+  return { servers, origin, ack: (ack ?? 'local') as 'local' | 'stream', ...(stream === undefined ? {} : { stream }) };
 }

@@ -226,10 +226,11 @@ export function readCheckpoint(dir: string, files: FileLayer = nodeFiles): Loade
 }
 
 /** Only the named projections' files of a checkpoint (time travel needs node state and adjacency, not the vector index), each checked. */
-export function readCheckpointParts(dir: string, names: readonly string[], files: FileLayer = nodeFiles): Map<string, Uint8Array> {
+export function readCheckpointParts(dir: string, names: readonly string[], optional: readonly string[] = [], files: FileLayer = nodeFiles): Map<string, Uint8Array> {
   const manifest = readManifest(dir, files);
   const wanted = manifest.files.filter((f) => names.includes(f.name));
   if (wanted.length !== names.length) corrupt(dir, `lacks one of ${names.join(', ')}`);
+  wanted.push(...manifest.files.filter((f) => optional.includes(f.name)));
   return readParts(dir, wanted, files);
 }
 

@@ -19,6 +19,7 @@ import { assert, mnemoError } from '../kernel/errors.js';
 import { eventFromLog } from '../kernel/event-codec.js';
 import type { StoredEvent } from '../kernel/events.js';
 import { GraphQueries } from '../query/graph.js';
+import { ReplicaMerge } from '../replication/merge.js';
 
 /** Historical states kept for reuse: each holds a full node-state + adjacency, so keep few. */
 export const historicalStatesCached = 3;
@@ -188,14 +189,16 @@ export class TimeTravel {
   }
 
   private baseState(checkpoint: CheckpointEntry | undefined): HistoricalState {
-    const registry = new ProjectionRegistry({}, historicalProjections);
+    // The merge step too: events with an hlc must replay through it to give the state they gave live.
+    const registry = new ProjectionRegistry({ expander: () => new ReplicaMerge() }, historicalProjections);
     const nodes = registry.byName['node-state'];
     const adjacency = registry.byName.adjacency;
     const state: HistoricalState = { seq: 0, nodes, adjacency, graph: new GraphQueries(nodes, adjacency), registry };
     if (checkpoint === undefined) return state;
     let parts: Map<string, Uint8Array>;
     try {
-      parts = readCheckpointParts(checkpoint.dir, registry.loadOrder.map((p) => p.name));
+      const optional = registry.expander === undefined ? [] : [registry.expander.name];
+      parts = readCheckpointParts(checkpoint.dir, registry.loadOrder.map((p) => p.name).filter((name) => !optional.includes(name)), optional);
     } catch (e) {
       this.deps.warn(`time travel: ${(e as Error).message}; building from the start of the log instead`);
       return state;
@@ -204,7 +207,9 @@ export class TimeTravel {
     // and reads here are synchronous, so the returned promises are settled by the time they return.
     // The bytes passed their crc32 already: a rejection would be damage, surfaced by dropping the cache.
     for (const projection of registry.loadOrder) {
-      projection.load(parts.get(projection.name)!).catch((e: unknown) => {
+      const bytes = parts.get(projection.name);
+      if (bytes === undefined) continue; // an optional part a checkpoint written before it existed lacks: it starts empty
+      projection.load(bytes).catch((e: unknown) => {
         this.cache = [];
         this.deps.warn(`time travel: loading ${projection.name} from ${checkpoint.dir} failed: ${(e as Error).message}`);
       });

@@ -12,9 +12,20 @@ import type { Wal } from '../../wal/wal.js';
 import type { NodeState } from '../../projections/node-state.js';
 import type { ProjectionRegistry } from '../../projections/registry.js';
 import { mnemoError } from '../kernel/errors.js';
-import { encodeEvents } from '../kernel/event-codec.js';
+import { encodeEvents, type BatchStamps } from '../kernel/event-codec.js';
 import { prepareBatch, type RawEvent, type StateView, type StoredEvent } from '../kernel/events.js';
 import { batchBytesMax, eventBytesMax } from '../kernel/limits.js';
+import type { HybridClock } from '../replication/hlc.js';
+import type { ReplicaMerge } from '../replication/merge.js';
+
+/** Replicated mode: this machine's origin name and clock, and the merge state received events are checked against. */
+export interface ReplicaStamping {
+  origin: string;
+  clock: HybridClock;
+  merge: ReplicaMerge;
+  /** Called with each local batch as logged (its first seq and WAL payload: the message to publish). */
+  onLocalBatch: (firstSeq: number, count: number, payload: Uint8Array) => void;
+}
 
 export interface LoggedBatch {
   /** The events as logged (ids generated, cascades expanded). */
@@ -34,6 +45,8 @@ export interface WritePathDeps {
   isClosed: () => boolean;
   /** Called after a batch is applied, with its ts and whether it stored a vector. */
   onApplied: (ts: number, vectorStored: boolean) => void;
+  /** Set in replicated mode. */
+  replica?: ReplicaStamping;
 }
 
 export class WritePath {
@@ -78,26 +91,65 @@ export class WritePath {
     const { wal, registry, nodes } = this.deps;
     try {
       const events = prepareBatch(input, this.deps.view, this.deps.prepareOptions);
-      const firstSeq = wal.lastSeq + 1;
-      const ts = Date.now();
-      const payload = encodeChecked(events, ts);
-      let durable: Promise<void>;
-      try {
-        durable = wal.append(firstSeq, events.length, payload);
-      } catch (e) {
-        throw this.fail(e);
-      }
-      let vectorStored = false;
-      for (let i = 0; i < events.length; i++) {
-        const { type, payload } = events[i]!;
-        registry.apply({ seq: firstSeq + i, ts, type, payload } as StoredEvent);
-        vectorStored ||= type === 'prime.vector.stored';
-      }
-      this.deps.onApplied(ts, vectorStored);
-      return { events, firstSeq, durable };
+      const replica = this.deps.replica;
+      const stamps = replica === undefined ? undefined : { origin: replica.origin, hlcs: events.map(() => replica.clock.tick()) };
+      const logged = this.logPrepared(events, stamps);
+      if (replica !== undefined) replica.onLocalBatch(logged.firstSeq, events.length, logged.payload);
+      return { events, firstSeq: logged.firstSeq, durable: logged.durable };
     } finally {
       nodes.forgetRemembered();
     }
+  }
+
+  /**
+   * Logs and applies events received from another origin (replicated mode), each already carrying
+   * its `hlc`: checked for shape and limits (not for existence: that is the merge's question), those
+   * already merged skipped. Returns undefined when nothing was new. Throws VALIDATION_FAILED (or
+   * another MnemoError) for a batch that may not be logged; nothing is written then.
+   */
+  logReceived(origin: string, received: ReadonlyArray<RawEvent & { hlc: string }>): (LoggedBatch & { skipped: number }) | undefined {
+    this.assertWritable();
+    const replica = this.deps.replica;
+    if (replica === undefined) throw mnemoError('VALIDATION_FAILED', { field: 'replication', reason: 'this engine is not in replicated mode' });
+    let skipped = 0;
+    while (skipped < received.length && replica.merge.seen(origin, received[skipped]!.hlc)) skipped++;
+    if (skipped === received.length) return undefined;
+    const fresh = received.slice(skipped);
+    try {
+      const events = prepareBatch(fresh.map(({ type, payload }) => ({ type, payload })), this.deps.view, { ...this.deps.prepareOptions, received: true });
+      const hlcs = fresh.map((event) => event.hlc);
+      replica.clock.receive(hlcs[hlcs.length - 1]!);
+      const logged = this.logPrepared(events, { origin, hlcs });
+      return { events, firstSeq: logged.firstSeq, durable: logged.durable, skipped };
+    } finally {
+      this.deps.nodes.forgetRemembered();
+    }
+  }
+
+  private logPrepared(events: RawEvent[], stamps: BatchStamps | undefined): { firstSeq: number; durable: Promise<void>; payload: Uint8Array } {
+    const { wal, registry } = this.deps;
+    const firstSeq = wal.lastSeq + 1;
+    const ts = Date.now();
+    const payload = encodeChecked(events, ts, stamps);
+    let durable: Promise<void>;
+    try {
+      durable = wal.append(firstSeq, events.length, payload);
+    } catch (e) {
+      throw this.fail(e);
+    }
+    let vectorStored = false;
+    for (let i = 0; i < events.length; i++) {
+      const { type, payload } = events[i]!;
+      const event = { seq: firstSeq + i, ts, type, payload } as StoredEvent;
+      if (stamps !== undefined) {
+        event.hlc = stamps.hlcs[i]!;
+        event.origin = stamps.origin;
+      }
+      registry.apply(event);
+      vectorStored ||= type === 'prime.vector.stored';
+    }
+    this.deps.onApplied(ts, vectorStored);
+    return { firstSeq, durable, payload };
   }
 
   /** Waits for a batch's durability; a failure stops every later write. */
@@ -116,8 +168,8 @@ export class WritePath {
 }
 
 /** The batch's WAL payload, within the byte limits for a batch and for one event. */
-function encodeChecked(events: readonly RawEvent[], ts: number): Uint8Array {
-  const { payload, largestEventBytes, largestEventIndex } = encodeEvents(events, ts);
+function encodeChecked(events: readonly RawEvent[], ts: number, stamps: BatchStamps | undefined): Uint8Array {
+  const { payload, largestEventBytes, largestEventIndex } = encodeEvents(events, ts, stamps);
   if (payload.byteLength > batchBytesMax) {
     throw mnemoError('BATCH_TOO_LARGE', { size: payload.byteLength, max: batchBytesMax, unit: 'bytes encoded' });
   }

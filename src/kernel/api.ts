@@ -28,6 +28,8 @@ export interface EngineOptions {
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Shares this memory with other machines through NATS JetStream (see docs/replication.md). */
+  replication?: ReplicationOptions;
   /** Other machines whose memory `recall`/`similar` may also ask (`peers` option); see docs/federation.md. */
   federation?: FederationOptions;
 }
@@ -77,6 +79,38 @@ export interface Federated<T> {
   peers: PeerReport[];
   /** True when a peer did not answer in time or failed, or local work was cut short by the deadline: the results are what was gathered. */
   degraded: boolean;
+}
+
+export interface ReplicationOptions {
+  /** NATS server URLs, e.g. `nats://h1:4222`; the client moves between them. */
+  servers: string[];
+  /** This machine's name: 1 to 64 of A-Z a-z 0-9 _ -; it names its subject and its events' origin. */
+  origin: string;
+  /** JetStream stream name; default 'mnemo'. */
+  stream?: string;
+  /** 'local' (default): an append resolves once durable locally; 'stream': once JetStream acknowledged it too. */
+  ack?: 'local' | 'stream';
+}
+
+/** `stats().replication`. */
+export interface ReplicationStats {
+  origin: string;
+  stream: string;
+  connected: boolean;
+  /** The last stream sequence this machine applied (or skipped as its own or already merged). */
+  lastStreamSeqApplied: number;
+  /** Local events logged but not yet acknowledged by the stream. */
+  publishBacklog: number;
+  /** Milliseconds between the newest applied remote event's writing and its application here. */
+  lagMs: number;
+  /** Received messages refused (did not decode, or failed validation), with the last one's reason. */
+  rejected: number;
+  lastRejection: string | null;
+  /** Nodes that updates or edges named before their create arrived, and events dropped past the bound. */
+  pendingNodes: number;
+  pendingDropped: number;
+  /** Times the stream lacked this origin's events and they were republished from the log. */
+  republished: number;
 }
 
 export interface NodeRecord {

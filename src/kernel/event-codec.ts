@@ -11,6 +11,9 @@
 // the payload shrank from 88 to 66 bytes an event. Any msgpack decoder reads it (the WAL decodes
 // with msgpackr), and a log written before (an array of `{seq, ts, type, payload}` records) still
 // reads: `eventFromLog` takes both shapes.
+//
+// Replicated mode appends two strings to an event's array, its `hlc` and its `origin`; an array of
+// the plain length has neither, so logs written before replication read unchanged.
 import { endianness } from 'node:os';
 import { assert } from './errors.js';
 import { eventTypes, noProperties, type EventType, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from './events.js';
@@ -170,25 +173,51 @@ function beginEvent(type: EventType, ts: number, fields: number): MsgpackWriter 
   return writer;
 }
 
-function writeEvent(event: RawEvent, ts: number): void {
+/** Replicated mode's envelope for a batch: its origin and one hlc per event. */
+export interface BatchStamps {
+  origin: string;
+  hlcs: readonly string[];
+}
+
+/** How many payload fields each event type writes (the envelope's two strings come after them). */
+const payloadFieldCounts: Record<EventType, number> = {
+  'prime.node.created': 3,
+  'prime.node.updated': 2,
+  'prime.node.deleted': 1,
+  'prime.edge.created': 6,
+  'prime.edge.deleted': 1,
+  'prime.vector.stored': 4,
+  'prime.vector.deleted': 1,
+};
+
+function writeEvent(event: RawEvent, ts: number, stamp: [string, string] | undefined): void {
+  const extra = stamp === undefined ? 0 : 2;
+  writePayload(event, ts, extra);
+  if (stamp !== undefined) {
+    writer.string(stamp[0]);
+    writer.string(stamp[1]);
+  }
+}
+
+function writePayload(event: RawEvent, ts: number, extra: number): void {
   switch (event.type) {
     case 'prime.node.created': {
       const { id, type, properties } = event.payload;
-      const w = beginEvent(event.type, ts, 3);
+      const w = beginEvent(event.type, ts, 3 + extra);
       w.string(id);
       w.string(type);
       w.object(properties);
       return;
     }
     case 'prime.node.updated': {
-      const w = beginEvent(event.type, ts, 2);
+      const w = beginEvent(event.type, ts, 2 + extra);
       w.string(event.payload.id);
       w.object(event.payload.properties);
       return;
     }
     case 'prime.edge.created': {
       const { id, source, target, relation, weight, properties } = event.payload;
-      const w = beginEvent(event.type, ts, 6);
+      const w = beginEvent(event.type, ts, 6 + extra);
       w.string(id);
       w.string(source);
       w.string(target);
@@ -199,7 +228,7 @@ function writeEvent(event: RawEvent, ts: number): void {
     }
     case 'prime.vector.stored': {
       const { id, vector, text, metadata } = event.payload;
-      const w = beginEvent(event.type, ts, 4);
+      const w = beginEvent(event.type, ts, 4 + extra);
       w.string(id);
       if (vector === undefined) w.nil();
       else w.float32s(vector instanceof Float32Array ? vector : Float32Array.from(vector));
@@ -211,7 +240,7 @@ function writeEvent(event: RawEvent, ts: number): void {
     }
     default:
       // the three deletions carry the id alone
-      beginEvent(event.type, ts, 1).string(event.payload.id);
+      beginEvent(event.type, ts, 1 + extra).string(event.payload.id);
   }
 }
 
@@ -222,15 +251,15 @@ export interface EncodedBatch {
   largestEventIndex: number;
 }
 
-/** The WAL payload for `events` (validated, as `prepareBatch` returns them), all stamped with `ts`. */
-export function encodeEvents(events: readonly RawEvent[], ts: number): EncodedBatch {
+/** The WAL payload for `events` (validated, as `prepareBatch` returns them), all stamped with `ts` (and with `stamps` in replicated mode). */
+export function encodeEvents(events: readonly RawEvent[], ts: number, stamps?: BatchStamps): EncodedBatch {
   writer.at = 0;
   writer.array(events.length);
   let largestEventBytes = 0;
   let largestEventIndex = 0;
   for (let i = 0; i < events.length; i++) {
     const start = writer.at;
-    writeEvent(events[i]!, ts);
+    writeEvent(events[i]!, ts, stamps === undefined ? undefined : [stamps.hlcs[i]!, stamps.origin]);
     if (writer.at - start > largestEventBytes) {
       largestEventBytes = writer.at - start;
       largestEventIndex = i;
@@ -257,6 +286,16 @@ export function eventFromLog(seq: number, item: unknown): StoredEvent {
     return item as StoredEvent;
   }
   const type: EventType | undefined = eventTypes[item[0] as number];
+  const event = eventOfArray(seq, type, item);
+  if (type !== undefined && item.length === 4 + payloadFieldCounts[type]) {
+    const at = 2 + payloadFieldCounts[type];
+    event.hlc = item[at] as string;
+    event.origin = item[at + 1] as string;
+  }
+  return event;
+}
+
+function eventOfArray(seq: number, type: EventType | undefined, item: any[]): StoredEvent {
   const ts = item[1] as number;
   switch (type) {
     case 'prime.node.created':

@@ -47,8 +47,10 @@ export type StoredEvent = RawEvent & {
   seq: number;
   /** Milliseconds since the epoch, taken at append. */
   ts: number;
-  // Replicated mode (`origin`, `hlc`) would add its fields here and to
-  // the WAL payload writer (event-codec.ts), which writes exactly these.
+  /** Replicated mode: the writer's origin name. */
+  origin?: string;
+  /** Replicated mode: the writer's hybrid logical clock (18 hex chars: wall ms, counter), ordered with `origin` as the tie-break. */
+  hlc?: string;
 };
 
 
@@ -74,6 +76,12 @@ export interface StateView {
 export interface PrepareOptions {
   /** The dimension the first vector must have when the data dir has none yet (the engine's `vector.dim` option). */
   dimDefault?: number;
+  /**
+   * Events received from another origin (replicated mode): checked for shape and limits only, ids
+   * required, no existence checks and no cascades. Whether a node exists is the merge rules'
+   * question, and the origin's own cascade events come in its stream.
+   */
+  received?: boolean;
 }
 
 /**
@@ -143,7 +151,7 @@ class BatchOverlay {
   readonly vectors = new Map<string, boolean>();
   dim: number | undefined;
 
-  constructor(readonly view: StateView, dimDefault: number | undefined) {
+  constructor(readonly view: StateView, dimDefault: number | undefined, readonly received: boolean) {
     this.dim = view.vectorDim() ?? dimDefault;
   }
 
@@ -312,6 +320,7 @@ function requireRelation(value: unknown, index: number): string {
 
 function requireLiveNode(value: unknown, index: number, field: string, overlay: BatchOverlay): string {
   const id = requireId(value, index, field);
+  if (overlay.received) return id;
   if (!overlay.hasNode(id)) throw mnemoError('NODE_NOT_FOUND', { id, field: `events[${index}].payload.${field}` });
   return id;
 }
@@ -338,7 +347,8 @@ function checkVector(value: unknown, index: number, overlay: BatchOverlay): Floa
 function prepareNodeCreated(p: Record<string, unknown>, index: number, overlay: BatchOverlay, path: JsonPath, out: RawEvent[]): void {
   const type = requireNodeType(p['type'], index);
   let id: string;
-  if (p['id'] === undefined || p['id'] === null) {
+  if (overlay.received) id = requireId(p['id'], index, 'id');
+  else if (p['id'] === undefined || p['id'] === null) {
     if (type.length + generatedNodeIdOverheadChars > idCharsMax) {
       throw invalid(index, '.payload.type', `is too long for a generated id 'node:{type}:{uuid}' (${idCharsMax} chars); give an id or use a type of at most ${idCharsMax - generatedNodeIdOverheadChars} chars`);
     }
@@ -362,6 +372,10 @@ function prepareNodeUpdated(p: Record<string, unknown>, index: number, overlay: 
 /** Emits the cascade a node deletion implies (its live edges, then its vector), then the deletion itself. */
 function prepareNodeDeleted(p: Record<string, unknown>, index: number, overlay: BatchOverlay, out: RawEvent[]): void {
   const id = requireLiveNode(p['id'], index, 'id', overlay);
+  if (overlay.received) {
+    out.push({ type: 'prime.node.deleted', payload: { id } });
+    return;
+  }
   for (const edgeId of overlay.view.edgeIdsOf(id)) {
     if (overlay.edges.has(edgeId)) continue; // deleted (or recreated) earlier in this batch: handled below or already gone
     overlay.edges.set(edgeId, deadEdge);
@@ -385,7 +399,8 @@ function prepareNodeDeleted(p: Record<string, unknown>, index: number, overlay: 
 
 function prepareEdgeCreated(p: Record<string, unknown>, index: number, overlay: BatchOverlay, path: JsonPath, out: RawEvent[]): void {
   let id: string;
-  if (p['id'] === undefined || p['id'] === null) id = `edge:${randomUUID()}`;
+  if (overlay.received) id = requireId(p['id'], index, 'id');
+  else if (p['id'] === undefined || p['id'] === null) id = `edge:${randomUUID()}`;
   else {
     id = requireId(p['id'], index, 'id');
     if (overlay.hasEdge(id)) throw mnemoError('ALREADY_EXISTS', { id, field: `events[${index}].payload.id` });
@@ -406,6 +421,10 @@ function prepareEdgeCreated(p: Record<string, unknown>, index: number, overlay: 
 function prepareEdgeDeleted(p: Record<string, unknown>, index: number, overlay: BatchOverlay, out: RawEvent[]): void {
   const id = requireId(p['id'], index, 'id');
   const edge = overlay.edges.get(id);
+  if (overlay.received) {
+    out.push({ type: 'prime.edge.deleted', payload: { id } });
+    return;
+  }
   if (edge === undefined ? !overlay.view.hasEdge(id) : !edge.live) {
     throw mnemoError('EDGE_NOT_FOUND', { id, field: `events[${index}].payload.id` });
   }
@@ -429,7 +448,7 @@ function prepareVectorStored(p: Record<string, unknown>, index: number, overlay:
 
 function prepareVectorDeleted(p: Record<string, unknown>, index: number, overlay: BatchOverlay, out: RawEvent[]): void {
   const id = requireId(p['id'], index, 'id');
-  if (!overlay.hasVector(id)) throw mnemoError('VECTOR_NOT_FOUND', { id, field: `events[${index}].payload.id` });
+  if (!overlay.received && !overlay.hasVector(id)) throw mnemoError('VECTOR_NOT_FOUND', { id, field: `events[${index}].payload.id` });
   overlay.vectors.set(id, false);
   out.push({ type: 'prime.vector.deleted', payload: { id } });
 }
@@ -475,7 +494,7 @@ export function prepareBatch(input: unknown, view: StateView, options?: PrepareO
   if (!Array.isArray(input)) throw mnemoError('VALIDATION_FAILED', { field: 'events', reason: `expected an array of events, got ${describeValue(input)}` });
   if (input.length === 0) throw mnemoError('VALIDATION_FAILED', { field: 'events', reason: 'a batch needs at least one event' });
   if (input.length > batchEventsMax) throw mnemoError('BATCH_TOO_LARGE', { size: input.length, max: batchEventsMax, unit: 'events' });
-  const overlay = new BatchOverlay(view, options?.dimDefault);
+  const overlay = new BatchOverlay(view, options?.dimDefault, options?.received === true);
   const path = new JsonPath();
   const out: RawEvent[] = [];
   for (let index = 0; index < input.length; index++) prepareEvent(input[index], index, overlay, path, out);

@@ -1,0 +1,179 @@
+// `npm run bench:replication`: replicated mode on a three-server NATS JetStream cluster started
+// here on loopback ports (all on this machine, with the engines: everything shares its cores).
+// Three engines run in this one process, each with its own data dir and NATS connection, so
+// publish-to-visible latency is read on one clock.
+//
+// Rows, all from the same run:
+//  - ingest: batches of 1000 graph events (nodes, then edges between them), durability fsync:
+//    local-only engine vs replicated engine (append resolved locally, and until the stream holds all);
+//  - publish-to-visible: one node added on A, time until B's getNode sees it (p50/p99);
+//  - catch-up: C closed while A writes; C reopened: events applied per second until it converged;
+//  - heal: B cut off (its only server killed) while A and B write; time from the server's restart
+//    until all digests match.
+// Counts are bounded (see the constants) so the whole run takes about a minute.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { openEngine, type Engine, type ReplicationStats } from '../src/index.js';
+import { NatsCluster, type NatsServer } from './support/nats-cluster.js';
+import { fmt, machineLine, markdownTable, percentiles } from './support/report.js';
+
+const batchEvents = 1_000;
+const ingestBatches = Number(process.env.MNEMO_BENCH_REPL_BATCHES ?? 100);
+const latencySamples = Number(process.env.MNEMO_BENCH_REPL_SAMPLES ?? 300);
+const catchUpEvents = Number(process.env.MNEMO_BENCH_REPL_CATCHUP ?? 200_000);
+const healEventsPerSide = 2_000;
+const settleTimeoutMs = 120_000;
+
+const root = mkdtempSync(join(tmpdir(), 'mnemo-bench-repl-'));
+let cluster: NatsCluster;
+const open: Engine[] = [];
+
+function graphBatch(prefix: string, batch: number): unknown[] {
+  const nodes = batchEvents / 2;
+  const ids = Array.from({ length: nodes }, (_, i) => `node:note:${prefix}-${batch}-${i}`);
+  const events: unknown[] = ids.map((id, i) => ({ type: 'prime.node.created', payload: { id, type: 'note', properties: { i } } }));
+  for (let i = 0; i < nodes; i++) events.push({ type: 'prime.edge.created', payload: { source: ids[i]!, target: ids[(i * 7 + 1) % nodes]!, relation: 'links' } });
+  return events;
+}
+
+async function engineAt(name: string, servers: string[] | undefined, stream: string): Promise<Engine> {
+  const engine = await openEngine({
+    dataDir: join(root, name),
+    durability: 'fsync',
+    onWarning: () => {},
+    ...(servers === undefined ? {} : { replication: { servers, origin: name, stream } }),
+  });
+  open.push(engine);
+  return engine;
+}
+
+function replication(engine: Engine): ReplicationStats {
+  return engine.replicationStats()!;
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + settleTimeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Converged: no backlog, the same number of events logged everywhere (each machine logs every
+ * origin's events once), then the same content digest. The digest sorts every id, so it is asked
+ * only once the cheap checks pass, not on every poll.
+ */
+const digestsMatch = (engines: readonly Engine[]) => () =>
+  engines.every((e) => replication(e).publishBacklog === 0) &&
+  new Set(engines.map((e) => e.stats().lastSeq)).size === 1 &&
+  new Set(engines.map((e) => e.contentDigest())).size === 1;
+
+async function ingest(engine: Engine, prefix: string): Promise<{ localMs: number; streamMs: number }> {
+  const batches = Array.from({ length: ingestBatches }, (_, b) => graphBatch(prefix, b));
+  const start = performance.now();
+  for (const batch of batches) await engine.append(batch);
+  const localMs = performance.now() - start;
+  if (engine.replicationStats() !== undefined) await until('the publish backlog to drain', () => replication(engine).publishBacklog === 0);
+  return { localMs, streamMs: performance.now() - start };
+}
+
+const loadAtStart = loadavg()[0]!;
+
+async function main(): Promise<void> {
+  cluster = await NatsCluster.start(3);
+  const urls = cluster.urls;
+  const rows: Array<Array<string | number>> = [];
+  const events = ingestBatches * batchEvents;
+
+  // ---- ingest ----
+  // Warm-up (JIT, allocator) on a throwaway engine, so the first measured subject is not also the coldest.
+  const warm = await engineAt('warm-up', undefined, '');
+  for (let b = 0; b < Math.min(20, ingestBatches); b++) await warm.append(graphBatch('w', b));
+  await warm.close();
+  open.splice(open.indexOf(warm), 1);
+  const local = await engineAt('local-only', undefined, '');
+  const localRun = await ingest(local, 'l');
+  const a = await engineAt('a', urls, 'bench');
+  const b = await engineAt('b', [urls[1]!], 'bench');
+  const c = await engineAt('c', [urls[2]!, urls[0]!], 'bench');
+  const replicatedRun = await ingest(a, 'r');
+  const localRate = events / (localRun.localMs / 1000);
+  const replicatedRate = events / (replicatedRun.localMs / 1000);
+  const streamRate = events / (replicatedRun.streamMs / 1000);
+  rows.push(['ingest, local-only (floor)', `${fmt(localRate)} events/s`, '', `${events.toLocaleString('en-US')} events in batches of ${batchEvents}`]);
+  rows.push(['ingest, replicated: appends resolved (local first)', `${fmt(replicatedRate)} events/s`, `${fmt(replicatedRate / localRate)}× local`, 'goal ≥ 0.5× local']);
+  rows.push(['ingest, replicated: until the stream holds all', `${fmt(streamRate)} events/s`, `${fmt(streamRate / localRate)}× local`, '']);
+  await until('b and c to converge after ingest', digestsMatch([a, b, c]));
+
+  // ---- publish-to-visible ----
+  const samples: number[] = [];
+  for (let i = 0; i < latencySamples; i++) {
+    const id = `node:probe:${i}`;
+    const start = performance.now();
+    await a.addNode({ id, type: 'probe' });
+    while (b.getNode(id) === null) await new Promise((r) => setImmediate(r));
+    samples.push(performance.now() - start);
+  }
+  const latency = percentiles(samples);
+  rows.push(['publish-to-visible (A appends, B reads)', `p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms`, '', `${latencySamples} single-node appends; goal p50 ≤ 5 ms, p99 ≤ 50 ms`]);
+
+  // ---- catch-up ----
+  await until('c to converge before it stops', digestsMatch([a, b, c]));
+  await c.close();
+  open.splice(open.indexOf(c), 1);
+  const offlineBatches = Math.ceil(catchUpEvents / batchEvents);
+  for (let batch = 0; batch < offlineBatches; batch++) await a.append(graphBatch('offline', batch));
+  await until('a to publish', () => replication(a).publishBacklog === 0);
+  const catchUpStart = performance.now();
+  const c2 = await engineAt('c', [urls[2]!, urls[0]!], 'bench');
+  await until('c to catch up', digestsMatch([a, b, c2]));
+  const catchUpMs = performance.now() - catchUpStart;
+  rows.push(['catch-up after offline (reopen to converged)', `${fmt((offlineBatches * batchEvents) / (catchUpMs / 1000))} events/s`, '', `${(offlineBatches * batchEvents).toLocaleString('en-US')} events missed; includes open; goal ≥ 100K events/s`]);
+
+  // ---- heal ----
+  const bServer = cluster.servers[1] as NatsServer;
+  await cluster.kill(bServer);
+  await Promise.all([
+    (async () => { for (let i = 0; i < healEventsPerSide / batchEvents; i++) await a.append(graphBatch('heal-a', i)); })(),
+    (async () => { for (let i = 0; i < healEventsPerSide / batchEvents; i++) await b.append(graphBatch('heal-b', i)); })(),
+  ]);
+  const healStart = performance.now();
+  await cluster.restart(bServer);
+  const restartedMs = performance.now() - healStart;
+  await until('convergence after the heal', digestsMatch([a, b, c2]));
+  const healMs = performance.now() - healStart;
+  rows.push(['converge after a partition heals', `${fmt(healMs / 1000)} s`, '', `B's only server down while A and B wrote ${healEventsPerSide.toLocaleString('en-US')} events each; from restart (server up in ${fmt(restartedMs)} ms); goal ≤ 2 s`]);
+
+  const table = markdownTable(['measure', 'result', 'vs local', 'note'], rows);
+  const section = [
+    '<!-- replication bench: generated by npm run bench:replication -->',
+    '## Replication (NATS JetStream, three servers)',
+    '',
+    `Generated by \`npm run bench:replication\`. **Machine**: ${machineLine()}, load average ${loadAtStart.toFixed(1)} at start (shared with other work: absolute numbers drift); the three nats-server processes (Debian 2.9) and the three engines (one Node process) all ran on it, sharing its cores.`,
+    '',
+    table,
+    '<!-- end replication bench -->',
+  ].join('\n');
+  console.log(section);
+  const path = join(process.cwd(), 'BENCHMARKS.md');
+  const current = readFileSync(path, 'utf8');
+  const start = current.indexOf('<!-- replication bench');
+  const end = current.indexOf('<!-- end replication bench -->');
+  const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + '<!-- end replication bench -->'.length) : `${current.trimEnd()}\n\n${section}\n`;
+  if (process.env.MNEMO_BENCH_REPL_WRITE !== '0') writeFileSync(path, next);
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const engine of open) await engine.close().catch(() => {});
+    await cluster?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });

@@ -1,0 +1,126 @@
+// A three-server NATS JetStream cluster on loopback ports, for tests: each server its own process,
+// store directory and config file; servers can be killed and restarted one by one.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectSocket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { join } from 'node:path';
+
+export interface NatsServer {
+  name: string;
+  port: number;
+  clusterPort: number;
+  url: string;
+  process: ChildProcess | undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connectSocket(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not open within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export class NatsCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'mnemo-nats-'));
+  readonly servers: NatsServer[] = [];
+
+  static async start(size = 3): Promise<NatsCluster> {
+    const cluster = new NatsCluster();
+    for (let i = 0; i < size; i++) {
+      const port = await freePort();
+      const clusterPort = await freePort();
+      cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://127.0.0.1:${port}`, process: undefined });
+    }
+    for (const server of cluster.servers) cluster.spawn(server);
+    try {
+      await Promise.all(cluster.servers.map((s) => waitForPort(s.port, 10_000)));
+      await cluster.untilJetStreamReady(20_000);
+    } catch (e) {
+      await cluster.stop(); // the caller never gets the cluster to stop: do it here
+      throw e;
+    }
+    return cluster;
+  }
+
+  /** Until the cluster has formed: a stream with one copy per server can be placed. */
+  private async untilJetStreamReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const nc = await connectNats({ servers: this.urls });
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      for (;;) {
+        try {
+          await jsm.streams.add({ name: 'ready-probe', subjects: ['ready-probe'], num_replicas: this.servers.length });
+          await jsm.streams.delete('ready-probe');
+          return;
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`JetStream cluster not ready within ${timeoutMs} ms: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+  }
+
+  get urls(): string[] {
+    return this.servers.map((s) => s.url);
+  }
+
+  private spawn(server: NatsServer): void {
+    const routes = this.servers.filter((s) => s !== server).map((s) => `nats-route://127.0.0.1:${s.clusterPort}`);
+    const config = join(this.dir, `${server.name}.conf`);
+    writeFileSync(
+      config,
+      [
+        `server_name: ${server.name}`,
+        `listen: 127.0.0.1:${server.port}`,
+        `jetstream { store_dir: "${join(this.dir, server.name)}" }`,
+        `cluster { name: mnemo-test, listen: 127.0.0.1:${server.clusterPort}, routes: [${routes.join(', ')}] }`,
+      ].join('\n'),
+    );
+    server.process = spawn('nats-server', ['-c', config], { stdio: 'ignore' });
+  }
+
+  /** Kills one server (SIGKILL: no goodbye to the cluster). */
+  async kill(server: NatsServer): Promise<void> {
+    const child = server.process;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    server.process = undefined;
+  }
+
+  async restart(server: NatsServer): Promise<void> {
+    this.spawn(server);
+    await waitForPort(server.port, 10_000);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => this.kill(s)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,443 @@
+// The merge rules of replicated mode, as one projection. Every event that carries an `hlc` (local
+// writes in replicated mode and events received from other origins) goes through `expand` first,
+// which updates the merge state and returns the events the other projections apply literally to
+// show the merged result. The log keeps the events as their writers wrote them; replaying the log
+// through `expand` rebuilds the merge state and the same effects, so replay reproduces state
+// exactly, and a checkpoint carries this state like any projection's.
+//
+// The rules, the same on every machine whatever the order of arrival (each event's stamp is its
+// `hlc + origin`, a total order):
+// - Properties: last writer wins per property. A create writes each of its properties; an update
+//   writes the keys it names (null: the key is removed, also by last-writer-wins).
+// - A node's type is its newest create's type.
+// - Node delete wins: the node is tombstoned at the delete's stamp, and every property write at or
+//   before the tombstone is dropped. The node is alive while its newest create is newer than its
+//   newest delete: a re-create is accepted only with a newer stamp than the tombstone.
+// - An edge is shown while its newest create is newer than its newest delete, both of its ends are
+//   alive, and it was created after each end's tombstone: a node delete cascades to every edge of
+//   the node, including edges this machine had and the deleting origin did not.
+// - Vectors: last writer wins between stores and deletes. A vector under a node's id shows only
+//   while that node is alive and the vector is newer than its tombstone (the delete cascades);
+//   a vector whose id names no node this machine knows of stands alone, as local vectors may.
+// - An update or edge that names a node this machine has never seen is kept (a pending node) and
+//   takes effect when the node arrives; the number of pending nodes is bounded.
+
+import { Packr, Unpackr } from 'msgpackr';
+
+import type { Projection } from '../../projections/projection.js';
+import { CanonicalHash, sortedKeys } from '../../projections/digest.js';
+import { mnemoError } from '../kernel/errors.js';
+import { noProperties, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from '../kernel/events.js';
+import { stampOf } from './hlc.js';
+
+/** Nodes that updates or edges named before any create or delete of them arrived. Past it such events are dropped and counted: a bound on what a stream filled in a bad order can make us hold. */
+export const pendingNodesMax = 100_000;
+/** Version of the saved merge state; a checkpoint of another version is refused (the engine replays instead). */
+const mergeFormat = 1;
+
+interface Register {
+  value: JsonValue;
+  stamp: string;
+}
+
+interface NodeRecord {
+  /** The newest create's type; '' before any create. */
+  type: string;
+  /** Stamp of the newest create, '' when none arrived. */
+  created: string;
+  /** Stamp of the newest delete, '' when none arrived. */
+  tomb: string;
+  /** Property registers, all newer than `tomb`. */
+  props: Map<string, Register>;
+  /** Edges naming this node (as source or target), shown or waiting. */
+  edges: Set<string>;
+  /** The type the node is shown with; undefined while not shown. */
+  shownType: string | undefined;
+}
+
+interface EdgeRecord {
+  source: string;
+  target: string;
+  relation: string;
+  weight: number;
+  properties: Properties;
+  created: string;
+  tomb: string;
+  shown: boolean;
+  /** A newer create changed what is shown: show it again. */
+  dirty: boolean;
+}
+
+interface VectorRecord {
+  stamp: string;
+  /** The newest store, or undefined when the newest write is a delete. */
+  payload: VectorStored | undefined;
+  shown: boolean;
+  dirty: boolean;
+}
+
+export interface MergeStats {
+  /** Nodes waiting for their create. */
+  pendingNodes: number;
+  /** Events dropped because pendingNodesMax was reached. */
+  pendingDropped: number;
+  /** Events ignored because their origin's newer events were already merged (a redelivery). */
+  duplicates: number;
+}
+
+/** An event that carries replication's envelope. */
+export type ReplicatedEvent = StoredEvent & { hlc: string; origin: string };
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
+
+export class ReplicaMerge implements Projection {
+  readonly name = 'replica-merge';
+  /** Checkpoints written before replication existed have no part for this projection; it starts empty then. */
+  readonly optionalInCheckpoint = true;
+  private nodes = new Map<string, NodeRecord>();
+  private edges = new Map<string, EdgeRecord>();
+  private vectors = new Map<string, VectorRecord>();
+  /** origin → the newest hlc merged from it: an origin's stamps only grow, so anything not newer is a redelivery. */
+  private newest = new Map<string, string>();
+  private pendingNodes = 0;
+  private pendingDropped = 0;
+  private duplicates = 0;
+  private out: RawEvent[] = [];
+
+  /** The events are applied by `expand`, which the registry calls instead for events with an hlc. */
+  apply(): void {}
+
+  /** Whether an event of `origin` stamped `hlc` was already merged. */
+  seen(origin: string, hlc: string): boolean {
+    const newest = this.newest.get(origin);
+    return newest !== undefined && hlc <= newest;
+  }
+
+  /** The newest hlc merged from each origin. */
+  newestByOrigin(): ReadonlyMap<string, string> {
+    return this.newest;
+  }
+
+  stats(): MergeStats {
+    return { pendingNodes: this.pendingNodes, pendingDropped: this.pendingDropped, duplicates: this.duplicates };
+  }
+
+  /** Merges one event and returns what the literal projections must apply to show the result. */
+  expand(event: ReplicatedEvent): RawEvent[] {
+    this.out = [];
+    if (this.seen(event.origin, event.hlc)) {
+      this.duplicates++;
+      return this.out;
+    }
+    this.newest.set(event.origin, event.hlc);
+    const stamp = stampOf(event.hlc, event.origin);
+    switch (event.type) {
+      case 'prime.node.created':
+        this.nodeCreated(event.payload.id, event.payload.type, event.payload.properties, stamp);
+        break;
+      case 'prime.node.updated':
+        this.nodeUpdated(event.payload.id, event.payload.properties, stamp);
+        break;
+      case 'prime.node.deleted':
+        this.nodeDeleted(event.payload.id, stamp);
+        break;
+      case 'prime.edge.created':
+        this.edgeCreated(event.payload, stamp);
+        break;
+      case 'prime.edge.deleted':
+        this.edgeDeleted(event.payload.id, stamp);
+        break;
+      case 'prime.vector.stored':
+        this.vectorWritten(event.payload.id, event.payload, stamp);
+        break;
+      case 'prime.vector.deleted':
+        this.vectorWritten(event.payload.id, undefined, stamp);
+        break;
+    }
+    return this.out;
+  }
+
+  // ---- nodes ----
+
+  /** The node's record, made (pending) if new; undefined when the pending bound is reached. */
+  private node(id: string): NodeRecord | undefined {
+    let node = this.nodes.get(id);
+    if (node !== undefined) return node;
+    if (this.pendingNodes >= pendingNodesMax) {
+      this.pendingDropped++;
+      return undefined;
+    }
+    node = { type: '', created: '', tomb: '', props: new Map(), edges: new Set(), shownType: undefined };
+    this.nodes.set(id, node);
+    this.pendingNodes++;
+    return node;
+  }
+
+  private settle(node: NodeRecord, wasPending: boolean): void {
+    if (wasPending && !isPending(node)) this.pendingNodes--;
+  }
+
+  private nodeCreated(id: string, type: string, properties: Properties, stamp: string): void {
+    const node = this.node(id);
+    if (node === undefined) return;
+    const wasPending = isPending(node);
+    if (stamp > node.created) {
+      node.created = stamp;
+      node.type = type;
+    }
+    const changed = writeProperties(node, properties, stamp);
+    this.settle(node, wasPending);
+    this.reconcileNode(id, node, changed);
+  }
+
+  private nodeUpdated(id: string, properties: Properties, stamp: string): void {
+    const node = this.node(id);
+    if (node === undefined) return;
+    this.reconcileNode(id, node, writeProperties(node, properties, stamp));
+  }
+
+  private nodeDeleted(id: string, stamp: string): void {
+    const node = this.node(id);
+    if (node === undefined) return;
+    const wasPending = isPending(node);
+    if (stamp <= node.tomb) return;
+    node.tomb = stamp;
+    const changed: string[] = [];
+    for (const [key, register] of node.props) {
+      if (register.stamp > stamp) continue;
+      node.props.delete(key);
+      changed.push(key);
+    }
+    this.settle(node, wasPending);
+    this.reconcileNode(id, node, changed);
+    // A delete older than a re-create keeps the node, but still cascades to what it predates.
+    for (const edgeId of node.edges) this.reconcileEdge(edgeId, this.edges.get(edgeId)!);
+    this.reconcileVector(id);
+  }
+
+  private reconcileNode(id: string, node: NodeRecord, changed: readonly string[]): void {
+    const alive = node.created !== '' && node.created > node.tomb;
+    if (!alive) {
+      if (node.shownType !== undefined) this.hideNode(id, node);
+      return;
+    }
+    if (node.shownType !== undefined && node.shownType !== node.type) this.hideNode(id, node);
+    if (node.shownType === undefined) {
+      this.out.push({ type: 'prime.node.created', payload: { id, type: node.type, properties: shownProperties(node) } });
+      node.shownType = node.type;
+      for (const edgeId of node.edges) this.reconcileEdge(edgeId, this.edges.get(edgeId)!);
+      this.reconcileVector(id);
+      return;
+    }
+    if (changed.length === 0) return;
+    const changes: Properties = {};
+    for (const key of changed) changes[key] = node.props.get(key)?.value ?? null;
+    this.out.push({ type: 'prime.node.updated', payload: { id, properties: changes } });
+  }
+
+  /** The cascade a shown node's removal needs: its shown edges, its shown vector, then the node. */
+  private hideNode(id: string, node: NodeRecord): void {
+    for (const edgeId of node.edges) {
+      const edge = this.edges.get(edgeId)!;
+      if (!edge.shown) continue;
+      edge.shown = false;
+      this.out.push({ type: 'prime.edge.deleted', payload: { id: edgeId } });
+    }
+    const vector = this.vectors.get(id);
+    if (vector?.shown === true) {
+      vector.shown = false;
+      this.out.push({ type: 'prime.vector.deleted', payload: { id } });
+    }
+    node.shownType = undefined;
+    this.out.push({ type: 'prime.node.deleted', payload: { id } });
+  }
+
+  // ---- edges ----
+
+  private edgeRecord(id: string): EdgeRecord {
+    let edge = this.edges.get(id);
+    if (edge === undefined) {
+      edge = { source: '', target: '', relation: '', weight: 1, properties: noProperties, created: '', tomb: '', shown: false, dirty: false };
+      this.edges.set(id, edge);
+    }
+    return edge;
+  }
+
+  private edgeCreated(p: { id: string; source: string; target: string; relation: string; weight?: number; properties?: Properties }, stamp: string): void {
+    const edge = this.edgeRecord(p.id);
+    if (stamp <= edge.created) return;
+    const source = this.node(p.source);
+    const target = this.node(p.target);
+    if (source === undefined || target === undefined) return;
+    if (edge.created !== '') this.unlinkEdge(p.id, edge);
+    edge.source = p.source;
+    edge.target = p.target;
+    edge.relation = p.relation;
+    edge.weight = p.weight ?? 1;
+    edge.properties = p.properties ?? noProperties;
+    edge.created = stamp;
+    edge.dirty = true;
+    source.edges.add(p.id);
+    target.edges.add(p.id);
+    this.reconcileEdge(p.id, edge);
+  }
+
+  private unlinkEdge(id: string, edge: EdgeRecord): void {
+    this.nodes.get(edge.source)?.edges.delete(id);
+    this.nodes.get(edge.target)?.edges.delete(id);
+  }
+
+  private edgeDeleted(id: string, stamp: string): void {
+    const edge = this.edgeRecord(id);
+    if (stamp <= edge.tomb) return;
+    edge.tomb = stamp;
+    this.reconcileEdge(id, edge);
+  }
+
+  private endShows(nodeId: string, edgeStamp: string): boolean {
+    const node = this.nodes.get(nodeId);
+    return node !== undefined && node.shownType !== undefined && edgeStamp > node.tomb;
+  }
+
+  private reconcileEdge(id: string, edge: EdgeRecord): void {
+    const wanted = edge.created !== '' && edge.created > edge.tomb && this.endShows(edge.source, edge.created) && this.endShows(edge.target, edge.created);
+    if (edge.shown && (!wanted || edge.dirty)) {
+      edge.shown = false;
+      this.out.push({ type: 'prime.edge.deleted', payload: { id } });
+    }
+    if (wanted && !edge.shown) {
+      edge.shown = true;
+      this.out.push({
+        type: 'prime.edge.created',
+        payload: { id, source: edge.source, target: edge.target, relation: edge.relation, weight: edge.weight, properties: edge.properties },
+      });
+    }
+    edge.dirty = false;
+  }
+
+  // ---- vectors ----
+
+  private vectorWritten(id: string, payload: VectorStored | undefined, stamp: string): void {
+    let vector = this.vectors.get(id);
+    if (vector === undefined) {
+      vector = { stamp: '', payload: undefined, shown: false, dirty: false };
+      this.vectors.set(id, vector);
+    }
+    if (stamp <= vector.stamp) return;
+    vector.stamp = stamp;
+    vector.payload = payload;
+    vector.dirty = true;
+    this.reconcileVector(id);
+  }
+
+  private reconcileVector(id: string): void {
+    const vector = this.vectors.get(id);
+    if (vector === undefined) return;
+    const node = this.nodes.get(id);
+    const standsAlone = node === undefined || isPending(node);
+    const wanted = vector.payload !== undefined && (standsAlone || (node.shownType !== undefined && vector.stamp > node.tomb));
+    if (wanted && (!vector.shown || vector.dirty)) {
+      vector.shown = true;
+      this.out.push({ type: 'prime.vector.stored', payload: vector.payload! });
+    } else if (!wanted && vector.shown) {
+      vector.shown = false;
+      this.out.push({ type: 'prime.vector.deleted', payload: { id } });
+    }
+    vector.dirty = false;
+  }
+
+  // ---- projection contract ----
+
+  digest(): string {
+    const hash = new CanonicalHash(this.name);
+    for (const id of sortedKeys(this.nodes.keys())) {
+      const n = this.nodes.get(id)!;
+      const props = sortedKeys(n.props.keys()).map((k) => [k, n.props.get(k)!.value, n.props.get(k)!.stamp]);
+      hash.row('node', id, n.type, n.created, n.tomb, props, sortedKeys(n.edges), n.shownType ?? null);
+    }
+    for (const id of sortedKeys(this.edges.keys())) {
+      const e = this.edges.get(id)!;
+      hash.row('edge', id, e.source, e.target, e.relation, e.weight, e.properties, e.created, e.tomb, e.shown);
+    }
+    for (const id of sortedKeys(this.vectors.keys())) {
+      const v = this.vectors.get(id)!;
+      hash.row('vector', id, v.stamp, v.payload === undefined ? null : vectorRow(v.payload), v.shown);
+    }
+    for (const origin of sortedKeys(this.newest.keys())) hash.row('origin', origin, this.newest.get(origin)!);
+    return hash.hex();
+  }
+
+  async save(): Promise<Uint8Array> {
+    const nodes: unknown[] = [];
+    for (const [id, n] of this.nodes) {
+      const props: unknown[] = [];
+      for (const [key, r] of n.props) props.push(key, r.value, r.stamp);
+      nodes.push([id, n.type, n.created, n.tomb, props, n.shownType ?? null]);
+    }
+    const edges: unknown[] = [];
+    for (const [id, e] of this.edges) edges.push([id, e.source, e.target, e.relation, e.weight, e.properties, e.created, e.tomb, e.shown]);
+    const vectors: unknown[] = [];
+    for (const [id, v] of this.vectors) vectors.push([id, v.stamp, v.payload ?? null, v.shown]);
+    return packr.pack([mergeFormat, nodes, edges, vectors, [...this.newest], this.pendingDropped, this.duplicates]);
+  }
+
+  async load(bytes: Uint8Array): Promise<void> {
+    const state = unpackr.unpack(bytes) as unknown[];
+    if (!Array.isArray(state) || state[0] !== mergeFormat) {
+      throw mnemoError('CHECKPOINT_CORRUPT', { file: this.name, reason: `merge state of format ${String(Array.isArray(state) ? state[0] : state)}, expected ${mergeFormat}` });
+    }
+    const [, nodes, edges, vectors, newest, pendingDropped, duplicates] = state as [number, unknown[][], unknown[][], unknown[][], [string, string][], number, number];
+    this.nodes = new Map();
+    this.edges = new Map();
+    this.vectors = new Map();
+    this.pendingNodes = 0;
+    for (const [id, type, created, tomb, props, shownType] of nodes as [string, string, string, string, unknown[], string | null][]) {
+      const registers = new Map<string, Register>();
+      for (let i = 0; i < props.length; i += 3) registers.set(props[i] as string, { value: props[i + 1] as JsonValue, stamp: props[i + 2] as string });
+      const node: NodeRecord = { type, created, tomb, props: registers, edges: new Set(), shownType: shownType ?? undefined };
+      this.nodes.set(id, node);
+      if (isPending(node)) this.pendingNodes++;
+    }
+    for (const [id, source, target, relation, weight, properties, created, tomb, shown] of edges as [string, string, string, string, number, Properties, string, string, boolean][]) {
+      this.edges.set(id, { source, target, relation, weight, properties, created, tomb, shown, dirty: false });
+      if (created === '') continue;
+      this.nodes.get(source)?.edges.add(id);
+      this.nodes.get(target)?.edges.add(id);
+    }
+    for (const [id, stamp, payload, shown] of vectors as [string, string, VectorStored | null, boolean][]) {
+      this.vectors.set(id, { stamp, payload: payload ?? undefined, shown, dirty: false });
+    }
+    this.newest = new Map(newest);
+    this.pendingDropped = pendingDropped;
+    this.duplicates = duplicates;
+  }
+}
+
+function isPending(node: NodeRecord): boolean {
+  return node.created === '' && node.tomb === '';
+}
+
+/** Writes each property whose register this stamp wins; returns the keys whose register changed. */
+function writeProperties(node: NodeRecord, properties: Properties, stamp: string): string[] {
+  const changed: string[] = [];
+  if (stamp <= node.tomb) return changed;
+  for (const key in properties) {
+    const current = node.props.get(key);
+    if (current !== undefined && current.stamp >= stamp) continue;
+    node.props.set(key, { value: properties[key]!, stamp });
+    changed.push(key);
+  }
+  return changed;
+}
+
+/** The properties a shown node has: every register but the removed (null) ones. */
+function shownProperties(node: NodeRecord): Properties {
+  const props: Properties = {};
+  for (const [key, register] of node.props) if (register.value !== null) props[key] = register.value;
+  return props;
+}
+
+function vectorRow(payload: VectorStored): unknown[] {
+  return [payload.vector === undefined ? null : Array.from(payload.vector), payload.text ?? null, payload.metadata ?? null];
+}

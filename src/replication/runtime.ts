@@ -1,0 +1,469 @@
+// The NATS side of replicated mode: one connection, a publisher for this origin's batches and a
+// durable consumer for everyone else's. Local first: the engine logs and fsyncs an append before
+// the publisher sees it, and nothing here can fail an append (except with ack 'stream', which waits).
+//
+// Publisher. Each local batch is published as one message (wire.ts) while connected. The backlog
+// is the WAL itself: batches that could not be published stay in the log, and on every (re)connect
+// and every resyncIntervalMs the publisher reads the stream's last message on its own subject and
+// republishes from the log whatever comes after it. That also refills a stream that lost its tail
+// (Debian's nats-server 2.9 syncs its files every 2 minutes) or was deleted and recreated.
+//
+// Consumer. A durable pull consumer per machine over `<stream>.>`, acked message by message after
+// the engine logged it. The merge step skips what it already merged, so a redelivery is a no-op.
+// If no message arrives for consumerStallMs while the consumer has pending ones (its server died,
+// the stream was recreated), the consumer is recreated: from the next stream seq when the stream
+// is the same, from its start when the stream is new.
+
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+
+import type { ReplicationOptions, ReplicationStats } from '../kernel/api.js';
+import { isMnemoError } from '../kernel/errors.js';
+import { encodeEvents } from '../kernel/event-codec.js';
+import type { RawEvent, StoredEvent } from '../kernel/events.js';
+import { parseHlc } from './hlc.js';
+import type { MergeStats } from './merge.js';
+import { decodeBatch, lastSeqHeader, messageIdOf, subjectOf, type ReceivedEvent } from './wire.js';
+
+/** How often the publisher checks the stream still holds all of this origin's events (one request). */
+export const resyncIntervalMs = 2_000;
+/** A consumer with pending messages that delivers nothing for this long is recreated. */
+export const consumerStallMs = 3_000;
+/** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
+export const publishQueueBatchesMax = 1_024;
+/** Unacknowledged deliveries come again after this (ns); logging a message takes far less. */
+const ackWaitNs = 5 * 1_000_000_000;
+/** Bytes a pull asks for at once (a 1000-event graph batch is ~66 KB). */
+const consumeBytesMax = 4 * 1024 * 1024;
+/** Received messages logged and not yet durable at once (they share fsyncs). */
+const applyInFlightMax = 64;
+/** Events per message when republishing from the WAL. */
+export const republishBatchEvents = 1_000;
+/** JetStream's dedupe window for message ids: a retry within it is dropped by the server. */
+const duplicateWindowNs = 120 * 1_000_000_000;
+/** One publish, one stream request. */
+const requestTimeoutMs = 5_000;
+const streamDefault = 'mnemo';
+
+/** What the runtime needs of the engine. */
+export interface ReplicaHost {
+  origin: string;
+  lastSeq(): number;
+  onLocalBatch(listener: (firstSeq: number, count: number, payload: Uint8Array) => void): void;
+  localEvents(fromSeq: number): Iterable<StoredEvent>;
+  applyReceived(origin: string, events: ReadonlyArray<RawEvent & { hlc: string }>): Promise<{ applied: number; skipped: number }>;
+  mergeStats(): MergeStats;
+  warn(message: string): void;
+}
+
+export interface ReplicationRuntime {
+  stats(): ReplicationStats;
+  /** With ack 'stream', resolves once the stream holds every local event through `seq`; else at once. */
+  acknowledged(seq: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface QueuedBatch {
+  firstSeq: number;
+  lastSeq: number;
+  payload: Uint8Array;
+}
+
+export async function startReplication(host: ReplicaHost, options: ReplicationOptions): Promise<ReplicationRuntime> {
+  const runtime = new Replication(host, options);
+  runtime.start();
+  return runtime;
+}
+
+class Replication implements ReplicationRuntime {
+  private readonly stream: string;
+  private readonly subject: string;
+  private readonly durable: string;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private stopped = false;
+  private connected = false;
+
+  // publisher
+  private readonly queue: QueuedBatch[] = [];
+  /** Local events the queue dropped (they are in the WAL): the next resync publishes them. */
+  private overflowed = false;
+  /** Local events dropped from the queue by overflow, until a resync publishes them. */
+  private unqueued = 0;
+  /** Every local event through this seq is in the stream. */
+  private publishedThrough = 0;
+  private publishing = false;
+  private resyncWanted = true;
+  private republished = 0;
+  private lastResyncAt = 0;
+  private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
+
+  // consumer
+  private messages: ConsumerMessages | undefined;
+  private lastStreamSeqApplied = 0;
+  /** Where a recreated consumer starts (0: the stream's start). */
+  private resumeFrom = 0;
+  private streamCreated = '';
+  private lastDeliveryAt = Date.now();
+  private lagMs = 0;
+  private rejected = 0;
+  private lastRejection: string | null = null;
+  private consuming: Promise<void> | undefined;
+  private inFlight: Array<Promise<void>> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly host: ReplicaHost, private readonly options: ReplicationOptions) {
+    this.stream = options.stream ?? streamDefault;
+    this.subject = subjectOf(this.stream, host.origin);
+    this.durable = `mnemo-${host.origin}`;
+  }
+
+  start(): void {
+    this.host.onLocalBatch((firstSeq, count, payload) => this.enqueue({ firstSeq, lastSeq: firstSeq + count - 1, payload }));
+    void this.connectLoop();
+    this.timer = setInterval(() => void this.tick(), Math.min(resyncIntervalMs, consumerStallMs) / 2);
+    this.timer.unref();
+  }
+
+  stats(): ReplicationStats {
+    const merge = this.host.mergeStats();
+    return {
+      origin: this.host.origin,
+      stream: this.stream,
+      connected: this.connected,
+      lastStreamSeqApplied: this.lastStreamSeqApplied,
+      publishBacklog: this.backlog(),
+      lagMs: this.lagMs,
+      rejected: this.rejected,
+      lastRejection: this.lastRejection,
+      pendingNodes: merge.pendingNodes,
+      pendingDropped: merge.pendingDropped,
+      republished: this.republished,
+    };
+  }
+
+  acknowledged(seq: number): Promise<void> {
+    if (this.options.ack !== 'stream' || seq <= this.publishedThrough) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.messages?.stop();
+    await this.consuming?.catch(() => {});
+    await this.nc?.close().catch(() => {});
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+  }
+
+  // ---- connection ----
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const nc = await connect({
+          servers: this.options.servers,
+          name: `mnemo-${this.host.origin}`,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          // Dead servers must be noticed in seconds, not the default minutes.
+          pingInterval: 1_000,
+          maxPingOut: 2,
+          timeout: requestTimeoutMs,
+        });
+        if (this.stopped) {
+          await nc.close();
+          return;
+        }
+        this.nc = nc;
+        this.js = jetstream(nc, { timeout: requestTimeoutMs });
+        // checkAPI false: no account-info round trip here; a cluster still forming would fail it, and every later call retries anyway.
+        this.jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs, checkAPI: false });
+        this.connected = true;
+        this.resyncWanted = true;
+        void this.watchStatus(nc);
+        this.consuming = this.consumeLoop();
+        void this.pump();
+        return;
+      } catch (e) {
+        this.connected = false;
+        await sleep(500);
+      }
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      if (status.type === 'reconnect') {
+        this.connected = true;
+        this.resyncWanted = true;
+        void this.pump();
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || !this.connected) return;
+    // The periodic check runs when the publisher is idle: while the queue drains, each publish's ack already says the stream has it.
+    if (this.queue.length === 0 && Date.now() - this.lastResyncAt >= resyncIntervalMs) this.resyncWanted = true;
+    void this.pump();
+    if (Date.now() - this.lastDeliveryAt > consumerStallMs) await this.checkConsumer();
+  }
+
+  // ---- publisher ----
+
+  private enqueue(batch: QueuedBatch): void {
+    if (this.queue.length >= publishQueueBatchesMax) {
+      // The log holds them: drop the memory copies and let the next resync publish from it.
+      for (const queued of this.queue) this.unqueued += queued.lastSeq - queued.firstSeq + 1;
+      this.queue.length = 0;
+      this.overflowed = true;
+      this.resyncWanted = true;
+    }
+    if (this.overflowed) this.unqueued += batch.lastSeq - batch.firstSeq + 1;
+    else this.queue.push(batch);
+    void this.pump();
+  }
+
+  /** Local events logged and not yet known to be in the stream (those still only in the log count once a resync reads them). */
+  private backlog(): number {
+    let backlog = 0;
+    for (const batch of this.queue) if (batch.lastSeq > this.publishedThrough) backlog += batch.lastSeq - batch.firstSeq + 1;
+    return backlog + this.unqueued;
+  }
+
+  /** Publishes what is queued (after a resync when one is wanted), one batch at a time, in order. */
+  private async pump(): Promise<void> {
+    if (this.publishing || this.stopped || !this.connected) return;
+    this.publishing = true;
+    try {
+      while (!this.stopped && this.connected) {
+        if (this.resyncWanted) {
+          this.resyncWanted = false;
+          await this.resync();
+          continue;
+        }
+        const batch = this.queue[0];
+        if (batch === undefined) break;
+        if (batch.lastSeq > this.publishedThrough) await this.publish(batch.firstSeq, batch.lastSeq, batch.payload);
+        this.queue.shift();
+        this.advance(batch.lastSeq);
+      }
+    } catch (e) {
+      // Disconnected, a timeout, or the stream is gone: the log keeps everything; resync on the next tick or reconnect.
+      this.resyncWanted = true;
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  private async publish(firstSeq: number, lastSeq: number, payload: Uint8Array): Promise<void> {
+    const h = headers();
+    h.set(lastSeqHeader, String(lastSeq));
+    await this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs });
+  }
+
+  private advance(seq: number): void {
+    if (seq <= this.publishedThrough) return;
+    this.publishedThrough = seq;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.seq > seq) continue;
+      this.waiters[i]!.resolve();
+      this.waiters.splice(i, 1);
+    }
+  }
+
+  /** Reads how far the stream holds this origin's events and republishes the rest from the log. */
+  private async resync(): Promise<void> {
+    this.lastResyncAt = Date.now();
+    await this.ensureStream();
+    const inStream = await this.lastSeqInStream();
+    const upTo = this.host.lastSeq();
+    let batch: StoredEvent[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const first = batch[0]!;
+      const last = batch[batch.length - 1]!;
+      const { payload } = encodeEvents(batch, last.ts, { origin: this.host.origin, hlcs: batch.map((e) => e.hlc!) });
+      await this.publish(first.seq, last.seq, payload);
+      this.republished += batch.length;
+      this.advance(last.seq);
+      batch = [];
+    };
+    this.publishedThrough = inStream;
+    for (const event of this.host.localEvents(inStream + 1)) {
+      if (event.seq > upTo) break;
+      if (event.hlc === undefined) continue; // written before replication: no stamp to merge by
+      if (batch.length > 0 && (event.seq !== batch[batch.length - 1]!.seq + 1 || batch.length >= republishBatchEvents)) await flush();
+      batch.push(event);
+    }
+    await flush();
+    this.advance(upTo);
+    this.overflowed = false;
+    this.unqueued = 0;
+    while (this.queue[0] !== undefined && this.queue[0].lastSeq <= upTo) this.queue.shift();
+  }
+
+  private async lastSeqInStream(): Promise<number> {
+    try {
+      const last = await this.jsm!.streams.getMessage(this.stream, { last_by_subj: this.subject });
+      return last === null ? 0 : Number(last.header.get(lastSeqHeader)) || 0;
+    } catch (e) {
+      if (isNotFound(e)) return 0;
+      throw e;
+    }
+  }
+
+  private async ensureStream(): Promise<void> {
+    try {
+      const info = await this.jsm!.streams.info(this.stream);
+      this.noteStream(info.created);
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    // Three copies, or one per server when the cluster is smaller. While a cluster is still forming,
+    // placement fails: the error propagates and the next tick tries again (never fewer copies than asked).
+    const clusterSize = Math.max(1, this.nc?.info?.connect_urls?.length ?? this.options.servers.length);
+    try {
+      const info = await this.jsm!.streams.add({ name: this.stream, subjects: [`${this.stream}.>`], num_replicas: Math.min(3, clusterSize), duplicate_window: duplicateWindowNs });
+      this.noteStream(info.created);
+    } catch (e) {
+      if (!/already in use|exists/i.test(String((e as Error).message))) throw e;
+    }
+  }
+
+  /** A stream created at another time is another stream: its seqs start over. */
+  private noteStream(created: string): void {
+    if (this.streamCreated !== '' && this.streamCreated !== created) {
+      this.lastStreamSeqApplied = 0;
+      this.resumeFrom = 0;
+    }
+    this.streamCreated = created;
+  }
+
+  // ---- consumer ----
+
+  private async consumeLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.ensureStream();
+        await this.ensureConsumer();
+        const consumer = await this.js!.consumers.get(this.stream, this.durable);
+        // Pull a bounded number of bytes at a time: a pull of hundreds of 66 KB batches (13 MB) outran a
+        // busy engine, and the server cut the connection as a slow consumer (then the acks waited 30 s).
+        const messages = await consumer.consume({ max_bytes: consumeBytesMax, expires: 2_000 });
+        this.messages = messages;
+        this.lastDeliveryAt = Date.now();
+        for await (const message of messages) {
+          if (this.stopped) break;
+          await this.handle(message);
+        }
+        await this.settle();
+      } catch (e) {
+        await this.settle().catch(() => {});
+        if (!this.stopped) await sleep(250);
+      }
+    }
+  }
+
+  private async ensureConsumer(): Promise<void> {
+    try {
+      await this.jsm!.consumers.info(this.stream, this.durable);
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    // From the old consumer's ack floor (every message before it is logged here), else from the
+    // stream's start: the merge skips what was already logged. Not from the highest seq seen: a
+    // delivery lost with a dead server would sit below it, never to come again.
+    const from = this.resumeFrom;
+    this.resumeFrom = 0;
+    await this.jsm!.consumers.add(this.stream, {
+      durable_name: this.durable,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: `${this.stream}.>`,
+      ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
+      max_ack_pending: 1_024,
+      // A delivery lost with its server comes again after this, not after the default 30 s.
+      ack_wait: ackWaitNs,
+    });
+  }
+
+  /** Recreates the consumer when it has pending messages and has delivered none for consumerStallMs. */
+  private async checkConsumer(): Promise<void> {
+    try {
+      const info = await this.jsm!.consumers.info(this.stream, this.durable);
+      if (info.num_pending + info.num_ack_pending === 0) {
+        this.lastDeliveryAt = Date.now();
+        return;
+      }
+      const stream = await this.jsm!.streams.info(this.stream);
+      this.noteStream(stream.created);
+      this.resumeFrom = info.ack_floor.stream_seq + 1;
+      await this.jsm!.consumers.delete(this.stream, this.durable).catch(() => {});
+    } catch (e) {
+      if (!isNotFound(e)) return; // unreachable now: the next tick asks again
+    }
+    this.lastDeliveryAt = Date.now();
+    this.messages?.stop(); // the consume loop makes a new consumer from the last applied seq
+  }
+
+  /**
+   * Logs a message's events at once (synchronously, in stream order) and acks it once they are
+   * durable. Waiting for each fsync before logging the next message made catch-up one fsync per
+   * message; instead up to applyInFlightMax messages share the WAL's group commit.
+   */
+  private async handle(message: JsMsg): Promise<void> {
+    this.lastDeliveryAt = Date.now();
+    const origin = message.subject.slice(this.stream.length + 1);
+    let applied: Promise<void> = Promise.resolve();
+    if (origin !== this.host.origin) {
+      const events = decodeBatch(message.data, origin, Date.now());
+      if (typeof events === 'string') this.reject(message.seq, origin, events);
+      else applied = this.apply(message.seq, origin, events);
+    }
+    const seq = message.seq;
+    const acked = applied.then(() => {
+      message.ack();
+      this.lastStreamSeqApplied = Math.max(this.lastStreamSeqApplied, seq);
+    });
+    acked.catch(() => {}); // handled: settle() awaits it and stops the loop on failure
+    this.inFlight.push(acked);
+    if (this.inFlight.length >= applyInFlightMax || message.info.pending === 0) await this.settle();
+  }
+
+  /** Waits for the messages logged so far to be durable and acked; a failure (the engine cannot write) stops the consume loop. */
+  private async settle(): Promise<void> {
+    const inFlight = this.inFlight.splice(0);
+    await Promise.all(inFlight);
+  }
+
+  private async apply(streamSeq: number, origin: string, events: ReceivedEvent[]): Promise<void> {
+    try {
+      await this.host.applyReceived(origin, events);
+      this.lagMs = Math.max(0, Date.now() - parseHlc(events[events.length - 1]!.hlc).wall);
+    } catch (e) {
+      if (!isMnemoError(e) || e.code === 'WAL_IO' || e.code === 'ENGINE_CLOSED') throw e; // the engine cannot write: do not ack
+      this.reject(streamSeq, origin, e.message);
+    }
+  }
+
+  private reject(streamSeq: number, origin: string, reason: string): void {
+    this.rejected++;
+    this.lastRejection = `stream seq ${streamSeq} from ${origin}: ${reason}`;
+    this.host.warn(`replication: refused ${this.lastRejection}`);
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  const text = `${(e as { code?: unknown }).code ?? ''} ${(e as Error).message ?? ''}`;
+  return /not found|404|10059|10014/i.test(text);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,2 @@
+// The cluster helper lives with the benchmarks (compiled with them); tests use the same one.
+export * from '../../bench/support/nats-cluster.js';

@@ -1,0 +1,91 @@
+// One "machine" of a replicated test: `mnemo serve --replicate ... --origin NAME` as a user runs it
+// (the compiled CLI in its own process, its own data dir), written to and read over HTTP.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { call } from './http-server.js';
+
+const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+
+export interface ReplicationStatsWire {
+  origin: string;
+  connected: boolean;
+  last_stream_seq_applied: number;
+  publish_backlog: number;
+  lag_ms: number;
+  rejected: number;
+  last_rejection: string | null;
+  pending_nodes: number;
+  republished: number;
+}
+
+export class Machine {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  url = '';
+  output = '';
+
+  constructor(readonly origin: string, readonly dataDir: string, private readonly natsUrls: () => string[], private readonly flags: string[] = []) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [cli, 'serve', '--data-dir', this.dataDir, '--port', '0', '--durability', 'fsync', '--replicate', this.natsUrls().join(','), '--origin', this.origin, ...this.flags], {
+      env: { ...process.env, MNEMO_API_KEY: '' },
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    let run = '';
+    this.url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        this.output += chunk.toString();
+        run += chunk.toString();
+        const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(run);
+        if (match) resolve(match[1]!);
+      });
+      child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+      void this.exited.then((code) => reject(new Error(`${this.origin} exited with ${code} before listening:\n${this.output}`)));
+    });
+  }
+
+  /** Appends a batch of raw events; returns the HTTP status. */
+  async append(events: unknown[]): Promise<number> {
+    return (await call(this.url, "POST", "/api/v1/events", { body: events })).status;
+  }
+
+  async stats(): Promise<{ content_digest: string; replication: ReplicationStatsWire; total_nodes: number; total_edges: number; total_vectors: number; event_count: number }> {
+    const response = await call(this.url, 'GET', '/api/v1/prime/stats');
+    return response.json as never;
+  }
+
+  async getNode(id: string): Promise<{ status: number; body: { properties?: Record<string, unknown> } }> {
+    const response = await call(this.url, 'GET', `/api/v1/prime/nodes/${encodeURIComponent(id)}`);
+    return { status: response.status, body: response.json as never };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child === undefined) return;
+    this.child.kill('SIGTERM');
+    await this.exited;
+    this.child = undefined;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child === undefined) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+    this.child = undefined;
+  }
+}
+
+/** Waits until every machine reports the same content digest and no publish backlog; returns the digest. */
+export async function converged(machines: readonly Machine[], timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown[] = [];
+  for (;;) {
+    const stats = await Promise.all(machines.map((m) => m.stats()));
+    last = stats.map((s) => ({ origin: s.replication?.origin, digest: s.content_digest, nodes: s.total_nodes, edges: s.total_edges, backlog: s.replication?.publish_backlog, applied: s.replication?.last_stream_seq_applied }));
+    const digests = new Set(stats.map((s) => s.content_digest));
+    if (digests.size === 1 && stats.every((s) => s.replication.publish_backlog === 0)) return stats[0]!.content_digest;
+    if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
