@@ -99,5 +99,5 @@ describe('kill -9 through HTTP', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 600_000); // 200 server starts and kills: minutes on a busy 2-core machine
 });
