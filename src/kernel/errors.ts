@@ -24,6 +24,10 @@ export const errorCatalogue = {
   UNAUTHORIZED: { status: 401, message: (d: { variable: string }) => `this server requires 'Authorization: Bearer <key>' (${d.variable} is set)` },
   PEER_DISABLED: { status: 503, message: (d: { variable: string }) => `peer routes are disabled; set ${d.variable}=1 in the server's environment to serve /peer/*` },
   ROUTE_NOT_FOUND: { status: 404, message: (d: { method: string; path: string }) => `no route for ${d.method} ${d.path}` },
+  // Words: the text embedder (src/embed).
+  EMBEDDER_UNAVAILABLE: { status: 503, message: (d: { embedder: string; reason: string }) => `embedder ${d.embedder} is unavailable: ${d.reason}` },
+  EMBEDDER_MISMATCH: { status: 409, message: (d: { dir: string; remembered: string; given: string }) => `data dir ${d.dir} holds vectors of embedder ${d.remembered}; this process was given ${d.given}. Vectors of two models must not mix: use the same embedder, or a new data dir` },
+  EMBEDDER_MISSING: { status: 400, message: (d: { field: string }) => `${d.field}: a text query needs an embedder; start with --embedder URL|local:DIR, or give a vector` },
   BODY_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number }) => `request body has ${d.bytes} bytes or more; the limit on this route is ${d.max}; send large batches as several requests` },
 } as const;
 
