@@ -18,6 +18,7 @@ import { LatencyRecorder } from './latency.js';
 import { metricsContentType, renderMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
+import { TimedResult } from '../kernel/timed.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
 import { toSnakeJson } from '../kernel/wire.js';
 
@@ -80,6 +81,8 @@ interface Exchange {
   done: boolean;
   /** True once the exchange outlives its handler (counted in inFlight, onAborted registered). */
   async: boolean;
+  /** Hops a route measured inside its query (Server-Timing), e.g. the embedder's `embed`. */
+  hops?: Readonly<Record<string, number>>;
 }
 
 export async function startHttpServer(engine: MnemoEngine, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -254,6 +257,10 @@ class MnemoHttpServer implements HttpServer {
   }
 
   private sendResult(exchange: Exchange, route: Route, value: unknown): void {
+    if (value instanceof TimedResult) {
+      exchange.hops = value.hops;
+      value = value.value;
+    }
     if (value instanceof RawResult) {
       this.write(exchange, value.status, value.contentType, value.body, 0);
       return;
@@ -289,7 +296,8 @@ class MnemoHttpServer implements HttpServer {
   ): void {
     if (exchange.aborted || exchange.done) return;
     exchange.done = true;
-    const timing = `parse;dur=${exchange.parseMs.toFixed(3)}, query;dur=${exchange.queryMs.toFixed(3)}, serialize;dur=${serializeMs.toFixed(3)}`;
+    const extraHops = Object.entries(exchange.hops ?? {}).map(([name, ms]) => `, ${name};dur=${ms.toFixed(3)}`).join('');
+    const timing = `parse;dur=${exchange.parseMs.toFixed(3)}, query;dur=${exchange.queryMs.toFixed(3)}, serialize;dur=${serializeMs.toFixed(3)}${extraHops}`;
     const { res } = exchange;
     res.cork(() => {
       res.writeStatus(statusLines[status] ?? `${status} Status`);

@@ -25,6 +25,7 @@ import {
 } from './input.js';
 import type { JsonValue } from '../index.js';
 import { RawResult } from '../kernel/wire.js';
+import { withWordsRoutes } from './words-routes.js';
 
 type Properties = Record<string, JsonValue>;
 
@@ -355,7 +356,7 @@ const appendEvents = route({
   run: ({ engine }, events) => engine.append(events),
 });
 
-export const routes: readonly Route[] = [
+export const routes: readonly Route[] = withWordsRoutes([
   createNode,
   getNode,
   updateNode,
@@ -375,7 +376,7 @@ export const routes: readonly Route[] = [
   stats,
   diff,
   appendEvents,
-];
+]);
 
 /** Drops keys whose value is undefined, so engine defaults apply (exactOptional-friendly). */
 function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
