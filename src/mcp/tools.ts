@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { isMnemoError, limits, type MnemoEngine } from '../index.js';
 import { toSnakeJson } from '../kernel/wire.js';
+import { describeTools, registerWordsTools } from './words-tools.js';
 
 const id = z.string().min(1).max(limits.idCharsMax);
 const json = z.record(z.string(), z.unknown());
@@ -30,6 +31,7 @@ async function guarded(body: () => unknown): Promise<CallToolResult> {
 
 export function createMcpServer(engine: MnemoEngine, version: string): McpServer {
   const server = new McpServer({ name: 'mnemo', version });
+  describeTools(server);
   const tool = <S extends z.ZodRawShape>(name: string, description: string, shape: S, run: (args: z.infer<z.ZodObject<S>>) => unknown) =>
     server.registerTool(name, { description, inputSchema: shape }, ((args: z.infer<z.ZodObject<S>>) => guarded(() => run(args))) as never);
 
@@ -69,15 +71,7 @@ export function createMcpServer(engine: MnemoEngine, version: string): McpServer
       return { stored: true, id: a.id };
     },
   );
-  tool('prime_similar', 'Nearest stored vectors to the vector stored under an id.', { id, top_k: z.number().int().optional() }, (a) => ({
-    results: engine.similar({ id: a.id }, { topK: a.top_k }),
-  }));
-  tool(
-    'prime_recall',
-    'Hybrid recall: text (BM25) and/or vector seeds, expanded through the graph, scored by similarity, proximity and recency.',
-    { text: z.string().optional(), vector: vector.optional(), node_type: z.string().optional(), depth: z.number().int().optional(), top_k: z.number().int().optional() },
-    (a) => ({ results: engine.recall({ text: a.text, vector: a.vector, type: a.node_type, depth: a.depth, topK: a.top_k }) }),
-  );
+  registerWordsTools(server, engine);
   tool('prime_as_of', 'A node as it was at a seq or time (time travel).', { node_id: id, as_of: asOf }, (a) => ({ node: engine.getNode(a.node_id, { asOf: a.as_of }) }));
   return server;
 }

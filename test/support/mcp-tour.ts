@@ -12,7 +12,7 @@ async function callJson(client: Client, name: string, args: Record<string, unkno
 export async function exerciseTools(client: Client): Promise<void> {
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
   expect(tools).toEqual(
-    ['prime_add_edge', 'prime_add_node', 'prime_as_of', 'prime_embed', 'prime_forget', 'prime_history', 'prime_neighbors', 'prime_recall', 'prime_search', 'prime_shortest_path', 'prime_similar', 'prime_stats'].sort(),
+    ['prime_add_edge', 'prime_add_node', 'prime_as_of', 'prime_context', 'prime_embed', 'prime_index', 'prime_forget', 'prime_history', 'prime_neighbors', 'prime_recall', 'prime_search', 'prime_shortest_path', 'prime_similar', 'prime_stats'].sort(),
   );
   const ada = (await callJson(client, 'prime_add_node', { type: 'person', properties: { name: 'Ada Lovelace' } })).node_id;
   const note = (await callJson(client, 'prime_add_node', { type: 'note', properties: { body: 'analytical engine notes' } })).node_id;
