@@ -4,7 +4,7 @@
 
 import { parseArgs } from './args.js';
 
-const commands = ['serve', 'mcp', 'import', 'export', 'verify', 'checkpoint', 'compact', 'stats'] as const;
+const commands = ['serve', 'mcp', 'setup', 'import', 'export', 'verify', 'checkpoint', 'compact', 'stats'] as const;
 type Command = (typeof commands)[number];
 
 function usage(): string {

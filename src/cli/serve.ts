@@ -9,6 +9,7 @@ import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
 import { mcpRoute } from '../mcp/route.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
+import { embedderLine, embedderOf } from './embedder.js';
 
 const durabilities: readonly Durability[] = ['fsync', 'interval', 'none'];
 
@@ -18,7 +19,13 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo serve: ${options}`);
     return 2;
   }
-  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability });
+  const embedder = embedderOf(args);
+  if (typeof embedder === 'string') {
+    console.error(`mnemo serve: ${embedder}`);
+    return 2;
+  }
+  // Opening warms the embedder: a model that will not load stops the start, before the port opens.
+  const engine = await openEngine({ dataDir: options.dataDir, durability: options.durability, ...(embedder ? { embed: embedder } : {}) });
   await engine.whenIndexed();
   let server;
   try {
@@ -27,7 +34,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     await engine.close();
     throw e;
   }
-  console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
+  console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability}; ${embedderLine(embedder)})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
