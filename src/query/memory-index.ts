@@ -111,11 +111,11 @@ export function renderMemoryIndex(overview: MemoryOverview, maxTokens: number): 
   const domainLines: string[] = [];
   const linkLines: string[] = [];
   let left = 0;
-  if (domains.length > 0 && budget.take(domainLines, '## Domains (nodes; types; example names)')) {
+  if (domains.length > 0 && budget.take(domainLines, '## Domains')) {
     const cap = links.length > 0 ? Math.floor(maxTokens * domainsBudgetShare) : maxTokens;
     left += fill(budget, domainLines, domains, (d) => [domainLine(d, true), domainLine(d, false)], (n) => `- … ${n} more domains`, cap);
   }
-  if (links.length > 0 && budget.take(linkLines, '## Cross-domain links (source -[relation]-> target: edges)')) {
+  if (links.length > 0 && budget.take(linkLines, '## Links between domains (edges)')) {
     left += fill(budget, linkLines, links, (l) => [linkLine(l)], (n) => `- … ${n} more links`, maxTokens);
   } else left += links.length;
   const markdown = [...head, ...domainLines, ...linkLines].join('\n');
