@@ -21,18 +21,17 @@ type FeatureExtractor = ((texts: string[], options: { pooling: 'mean'; normalize
   dispose?: () => Promise<void>;
 };
 
-async function importRuntime(dir: string): Promise<TransformersModule> {
+async function importRuntime(dir: string, specifier: string): Promise<TransformersModule> {
   try {
     // A variable specifier keeps TypeScript from requiring the optional package at build time.
-    const specifier = localRuntimePackage;
     return (await import(specifier)) as TransformersModule;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason =
       code === 'ERR_MODULE_NOT_FOUND'
-        ? `the optional package ${localRuntimePackage} is not installed; install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install ${localRuntimePackage}`
-        : `${localRuntimePackage} failed to load: ${e instanceof Error ? e.message : String(e)}`;
-    throw mnemoError('EMBEDDER_UNAVAILABLE', { embedder: `local:${dir}`, reason });
+        ? `the optional package ${specifier} is not installed; install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install ${specifier}`
+        : `${specifier} failed to load: ${e instanceof Error ? e.message : String(e)}`;
+    throw mnemoError('EMBEDDER_UNAVAILABLE', { embedder: dir, reason });
   }
 }
 
@@ -42,7 +41,11 @@ export class LocalEmbedder implements Embedder {
   private extractor: FeatureExtractor | undefined;
   private readonly dir: string;
 
-  constructor(dir: string) {
+  /** `runtimePackage`: the package to import instead of @huggingface/transformers (tests name a missing one). */
+  constructor(
+    dir: string,
+    private readonly options: { runtimePackage?: string } = {},
+  ) {
     this.dir = resolve(dir);
     // The folder's name is the model's (all-MiniLM-L6-v2): what the data dir remembers.
     this.model = basename(this.dir);
@@ -60,7 +63,7 @@ export class LocalEmbedder implements Embedder {
     if (!existsSync(resolve(this.dir, 'config.json')) || !existsSync(resolve(this.dir, 'tokenizer.json'))) {
       throw mnemoError('EMBEDDER_UNAVAILABLE', { embedder: this.describe(), reason: 'the folder needs config.json, tokenizer.json and onnx/model.onnx (a sentence-embedding model exported to ONNX)' });
     }
-    const runtime = await importRuntime(this.dir);
+    const runtime = await importRuntime(this.describe(), this.options.runtimePackage ?? localRuntimePackage);
     runtime.env.allowRemoteModels = false;
     runtime.env.allowLocalModels = true;
     runtime.env.localModelPath = dirname(this.dir) + '/';
@@ -85,7 +88,10 @@ export class LocalEmbedder implements Embedder {
     return vectors;
   }
 
+  /** Frees the ONNX session; idempotent, and a later embed loads the model again. */
   async close(): Promise<void> {
-    await this.extractor?.dispose?.();
+    const extractor = this.extractor;
+    this.extractor = undefined;
+    await extractor?.dispose?.();
   }
 }

@@ -100,3 +100,23 @@ describe('remote embedder', () => {
     expect(embedderFromSpec('local:')).toBeInstanceOf(Error);
   });
 });
+
+describe('local embedder without its runtime', () => {
+  it('given the optional runtime package is absent, when a local model is warmed, then the error names the package and how to install it', async () => {
+    const { LocalEmbedder } = await import('../../src/index.js');
+    const { writeTinyModel } = await import('../support/tiny-onnx-model.js');
+    const { tempDir } = await import('../support/engine.js');
+    const dir = writeTinyModel(await tempDir());
+    const error = await failure(new LocalEmbedder(dir, { runtimePackage: 'mnemo-absent-runtime' }).warm());
+    expect(isMnemoError(error, 'EMBEDDER_UNAVAILABLE')).toBe(true);
+    expect(error.message).toContain(`embedder local:${dir} is unavailable: the optional package mnemo-absent-runtime is not installed`);
+    expect(error.message).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm install mnemo-absent-runtime');
+  });
+
+  it('given a folder that is not a model, when warmed, then the error says what the folder needs', async () => {
+    const { LocalEmbedder } = await import('../../src/index.js');
+    const { tempDir } = await import('../support/engine.js');
+    const error = await failure(new LocalEmbedder(await tempDir()).warm());
+    expect(error.message).toContain('the folder needs config.json, tokenizer.json and onnx/model.onnx');
+  });
+});

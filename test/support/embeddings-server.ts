@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 export const conceptDim = 16;
 
-const concepts: string[][] = [
+export const concepts: string[][] = [
   ['car', 'automobile', 'vehicle', 'sedan', 'drive', 'driving'],
   ['dog', 'puppy', 'canine', 'hound', 'pet'],
   ['money', 'revenue', 'income', 'earnings', 'profit', 'cash'],
