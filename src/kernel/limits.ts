@@ -57,7 +57,7 @@ export const embedderTimeoutMsDefault = 10_000;
 /** Retries of a remote embedder request on 429, 5xx or a network error, with exponential backoff from embedderBackoffMsBase. */
 export const embedderRetriesMax = 3;
 export const embedderBackoffMsBase = 200;
-/** A server's Retry-After is honoured up to this; longer waits fail the request instead of stalling a recall. */
+/** A server's Retry-After is honoured up to this; a longer one is cut to it, so a retry never stalls a recall for long. */
 export const embedderRetryAfterMsMax = 5_000;
 /** Characters of one text sent to an embedder; models truncate long inputs anyway (MiniLM at 256 tokens). */
 export const embedTextCharsMax = 32 * KiB;

@@ -35,9 +35,11 @@ export function createMcpServer(engine: MnemoEngine, version: string): McpServer
   const tool = <S extends z.ZodRawShape>(name: string, description: string, shape: S, run: (args: z.infer<z.ZodObject<S>>) => unknown) =>
     server.registerTool(name, { description, inputSchema: shape }, ((args: z.infer<z.ZodObject<S>>) => guarded(() => run(args))) as never);
 
-  tool('prime_add_node', 'Create a node (an entity the agent remembers).', { type: z.string().min(1).max(limits.typeCharsMax), properties: json.optional(), id: id.optional() }, async (a) =>
-    engine.addNode({ type: a.type, properties: (a.properties ?? {}) as never, ...(a.id ? { id: a.id } : {}) }),
-  );
+  tool('prime_add_node', 'Create a node (an entity the agent remembers); answers its id as node_id and entity_id.', { type: z.string().min(1).max(limits.typeCharsMax), properties: json.optional(), id: id.optional() }, async (a) => {
+    const { nodeId } = await engine.addNode({ type: a.type, properties: (a.properties ?? {}) as never, ...(a.id ? { id: a.id } : {}) });
+    // Prime's clients read entity_id; both name the same id.
+    return { nodeId, entityId: nodeId };
+  });
   tool(
     'prime_add_edge',
     'Link two existing nodes with a relation.',

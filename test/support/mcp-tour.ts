@@ -18,6 +18,8 @@ export async function exerciseTools(client: Client): Promise<void> {
   const note = (await callJson(client, 'prime_add_node', { type: 'note', properties: { body: 'analytical engine notes' } })).node_id;
   const other = (await callJson(client, 'prime_add_node', { type: 'note', properties: { body: 'gardening' } })).node_id;
   expect(ada).toMatch(/^node:person:/);
+  expect((await callJson(client, 'prime_add_node', { type: 'person', id: 'node:person:grace' })).entity_id).toBe('node:person:grace');
+  await callJson(client, 'prime_forget', { node_id: 'node:person:grace' });
   const edge = await callJson(client, 'prime_add_edge', { source: ada, target: note, relation: 'wrote' });
   expect(edge.edge_id).toMatch(/^edge:/);
   const neighbors = await callJson(client, 'prime_neighbors', { node_id: ada });
