@@ -1,8 +1,9 @@
 // The local ONNX embedder for real, with no network: a tiny model folder this test builds (laid out
 // as all-MiniLM-L6-v2's is) loaded by @huggingface/transformers through the code path `--embedder
 // local:DIR` takes. `.ci/run` installs the optional runtime before this suite.
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -79,5 +80,32 @@ describe('local ONNX embedder', () => {
     const seconds = (performance.now() - started) / 1000;
     expect(vectors).toHaveLength(2_000);
     console.log(`local tiny model: ${Math.round(texts.length / seconds)} texts/s (${texts.length} texts, batches of 64, checksum ${vectors.reduce((s, v) => s + v[0]!, 0).toFixed(3)})`);
+  });
+
+  it('given mnemo serve --embedder local:DIR, when it starts, then the model is warmed before the port opens and recall answers by meaning', async () => {
+    const { dir } = await givenModel();
+    const dataDir = join(dir, '..', 'served');
+    const child = spawn(process.execPath, [resolve('dist/src/cli/main.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--durability', 'none', '--embedder', `local:${dir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /at (http:\/\/[^ ]+) \(.*embedder local:.*tiny-MiniLM \(16-d, warmed\)\)/.exec(out);
+          if (match) resolveUrl(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await post('/api/v1/prime/nodes', { id: 'garage', type: 'note', properties: { text: 'the mechanic will repair the sedan' } });
+      expect((await post('/api/v1/prime/vectors', { id: 'garage', text: 'the mechanic will repair the sedan' })).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 200));
+      const reply = await post('/api/v1/prime/recall', { text: 'fix my automobile', depth: 0 });
+      expect(reply.headers.get('server-timing')).toContain('embed;dur=');
+      expect(await reply.json()).toMatchObject({ degraded: false, results: [{ id: 'garage', retrieval: ['semantic'] }] });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });
