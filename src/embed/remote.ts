@@ -10,7 +10,7 @@ import { embedderBackoffMsBase, embedderBatchTextsMax, embedderRetriesMax, embed
 import { batchesOf, checkAnswer, type Embedder } from './embedder.js';
 
 export interface RemoteEmbedderOptions {
-  /** The endpoint's base (`http://127.0.0.1:11434`, `https://api.openai.com`) or the full `.../v1/embeddings` URL. */
+  /** The endpoint's base (`http://127.0.0.1:11434` for Ollama, or a hosted API's base URL) or the full `.../v1/embeddings` URL. */
   url: string;
   /** The `model` field sent; default `text-embedding-3-small`, OpenAI's smallest. */
   model?: string;
