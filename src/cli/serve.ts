@@ -6,7 +6,7 @@
 
 import { isMnemoError, openEngine, type Durability } from '../index.js';
 import { defaultHost, defaultPort, startHttpServer } from '../server/http.js';
-import { mcpRoute } from '../mcp/route.js';
+import { mcpRoutes } from '../mcp/route.js';
 import { packageVersion } from '../kernel/version.js';
 import { dataDirOf, flagString, type ParsedArgs } from './args.js';
 import { embedderLine, embedderOf } from './embedder.js';
@@ -29,7 +29,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   await engine.whenIndexed();
   let server;
   try {
-    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: [mcpRoute(packageVersion())] });
+    server = await startHttpServer(engine, { host: options.host, port: options.port, allowedHosts: options.allowedHosts, extraRoutes: mcpRoutes(packageVersion()) });
   } catch (e) {
     await engine.close();
     throw e;

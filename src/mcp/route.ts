@@ -37,3 +37,22 @@ export function mcpRoute(version: string): McpRoute {
     },
   };
 }
+
+/**
+ * GET /mcp: this server is stateless and opens no server-to-client stream, so, as MCP's streamable
+ * HTTP transport lets a server do, it answers 405 (clients then use POST alone).
+ */
+export function mcpGetRoute(): { method: 'get'; pattern: string; operation: string; parse(): undefined; run(): RawResult } {
+  return {
+    method: 'get',
+    pattern: '/mcp',
+    operation: 'mcp',
+    parse: () => undefined,
+    run: () => new RawResult('application/json', JSON.stringify({ error: 'GET /mcp: this server opens no event stream; send JSON-RPC with POST /mcp', code: 'METHOD_NOT_ALLOWED' }), 405),
+  };
+}
+
+/** Both MCP routes, for the HTTP server's `extraRoutes`. */
+export function mcpRoutes(version: string): [McpRoute, ReturnType<typeof mcpGetRoute>] {
+  return [mcpRoute(version), mcpGetRoute()];
+}

@@ -101,4 +101,11 @@ describe('HTTP words routes', () => {
     expect(reply.json.markdown).toContain('- Ada Lovelace (ada) [person, score');
     expect(reply.json.tokens).toBeLessThanOrEqual(400);
   });
+
+  it('given the MCP endpoint, when a client GETs it, then 405 says to POST (this server opens no event stream)', async () => {
+    given = await givenServer();
+    const reply = await call(given.url, 'GET', '/mcp');
+    expect(reply.status).toBe(405);
+    expect(reply.json.error).toContain('POST /mcp');
+  });
 });

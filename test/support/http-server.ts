@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, type Durability, type EmbedOption, type MnemoEngine } from '../../src/index.js';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/http.js';
-import { mcpRoute } from '../../src/mcp/route.js';
+import { mcpRoutes } from '../../src/mcp/route.js';
 import { packageVersion } from '../../src/kernel/version.js';
 
 export interface GivenServer {
@@ -23,7 +23,7 @@ export async function givenServer(options: HttpServerOptions & { durability?: Du
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-http-'));
   const engine = await openEngine({ dataDir, durability: options.durability ?? 'none', onWarning: () => {}, ...(options.embed ? { embed: options.embed } : {}) });
   // As `mnemo serve` composes them: the HTTP routes with MCP mounted at POST /mcp.
-  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, extraRoutes: [mcpRoute(packageVersion())], ...options });
+  const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, extraRoutes: mcpRoutes(packageVersion()), ...options });
   return {
     engine,
     server,
