@@ -68,6 +68,29 @@ export class CrossDomainIndex implements Projection {
     return { edges: this.pairs.slice(pair, offset, limit).map((edge) => this.ends(edge)), total: this.pairSizes[pair]! };
   }
 
+  /**
+   * Directed links between domains: per (source domain, relation, target domain), how many live
+   * edges, counted over at most `scanPerPairMax` edges of each pair (the oldest), with each pair's
+   * exact total beside. The memory index's cross-references.
+   */
+  links(scanPerPairMax: number): Array<{ from: string; to: string; relation: string; count: number; pairTotal: number; pairScanned: number }> {
+    const links = new Map<string, { from: string; to: string; relation: string; count: number; pairTotal: number; pairScanned: number }>();
+    for (const pair of this.pairHandles.values()) {
+      const total = this.pairSizes[pair]!;
+      const scanned = Math.min(total, scanPerPairMax);
+      for (const edge of this.pairs.slice(pair, 0, scanned)) {
+        const from = this.nodes.domainAt(this.sources[edge]!);
+        const to = this.nodes.domainAt(this.targets[edge]!);
+        const relation = this.relations.nameOf(this.relationOf[edge]!);
+        const key = `${from.length}:${from}|${relation.length}:${relation}|${to}`;
+        const link = links.get(key) ?? { from, to, relation, count: 0, pairTotal: total, pairScanned: scanned };
+        link.count++;
+        links.set(key, link);
+      }
+    }
+    return [...links.values()];
+  }
+
   /** Number of live cross-domain edges. */
   get count(): number {
     return this.edgeIds.size;

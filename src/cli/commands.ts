@@ -52,6 +52,9 @@ const tlsKeyFlag: Flag = { name: 'tls-key', env: 'MNEMO_TLS_KEY', kind: 'string'
 const replicateFlag: Flag = { name: 'replicate', env: 'MNEMO_REPLICATE', kind: 'string', valueName: 'URLS', help: 'share this memory through NATS JetStream: nats://host:4222 URLs, comma-separated (needs --origin)' };
 const replicationAckFlag: Flag = { name: 'replication-ack', env: 'MNEMO_REPLICATION_ACK', kind: 'string', valueName: 'ACK', help: 'local (default): an append resolves once durable here; stream: once JetStream acknowledged it too', check: oneOf(['local', 'stream']) };
 const replicationStreamFlag: Flag = { name: 'replication-stream', env: 'MNEMO_REPLICATION_STREAM', kind: 'string', valueName: 'NAME', help: 'the JetStream stream (default mnemo)' };
+// Words (docs/words.md). The bearer token comes from MNEMO_EMBEDDER_KEY only (never a flag: ps would show it).
+const embedderFlag: Flag = { name: 'embedder', env: 'MNEMO_EMBEDDER', kind: 'string', valueName: 'URL|local:DIR', help: 'embed text: an OpenAI-compatible /v1/embeddings URL, or local:DIR, an ONNX sentence-embedding model folder' };
+const embedderModelFlag: Flag = { name: 'embedder-model', env: 'MNEMO_EMBEDDER_MODEL', kind: 'string', valueName: 'NAME', help: "the model name sent to a URL embedder" };
 const formatFlag: Flag = { name: 'format', env: 'MNEMO_EXPORT_FORMAT', kind: 'string', valueName: 'FORMAT', help: exportFormats.join(', '), required: true, check: oneOf(exportFormats) };
 const outFlag: Flag = { name: 'out', env: 'MNEMO_EXPORT_OUT', kind: 'string', valueName: 'FILE', help: 'write here (written whole, then renamed into place); jsonl goes to stdout without it' };
 
@@ -60,10 +63,16 @@ export const commands: readonly Command[] = [
     name: 'serve',
     summary: 'serve the HTTP API (and MCP at POST /mcp) until SIGINT or SIGTERM',
     positionals: [],
-    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag, replicateFlag, replicationAckFlag, replicationStreamFlag],
+    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag, replicateFlag, replicationAckFlag, replicationStreamFlag, embedderFlag, embedderModelFlag],
     details: 'On SIGINT or SIGTERM it stops accepting, finishes in-flight requests, checkpoints and exits 0.',
   },
-  { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag] },
+  { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag, embedderFlag, embedderModelFlag] },
+  {
+    name: 'setup',
+    summary: 'write .mcp.json in this folder for Claude Code (keeping other servers) and print the config for other MCP clients',
+    positionals: [],
+    flags: [dataDirFlag, embedderFlag, embedderModelFlag],
+  },
   {
     name: 'import',
     summary: 'append the events of a JSONL or Parquet file, validated as an API call would be',

@@ -14,6 +14,7 @@ import { dataDirOf, flagList, flagString, type ParsedArgs } from './args.js';
 import { readFederationFlags, type FederationFlags } from './federation-flags.js';
 import { serverLog } from './log.js';
 import type { LogLevel } from './log-levels.js';
+import { embedderLine, embedderOf } from './embedder.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
   const options = readOptions(args);
@@ -21,11 +22,18 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.error(`mnemo serve: ${options}`);
     return 2;
   }
+  const embedder = embedderOf(args);
+  if (typeof embedder === 'string') {
+    console.error(`mnemo serve: ${embedder}`);
+    return 2;
+  }
+  // Opening warms the embedder: a model that will not load stops the start, before the port opens.
   // Inline commit: see EngineOptions.commit (uWebSockets.js does not answer requests pipelined behind a pending one).
   const engine = await openEngine({
     dataDir: options.dataDir,
     durability: options.durability,
     commit: 'inline',
+    ...(embedder ? { embed: embedder } : {}),
     ...(options.federation === undefined ? {} : { federation: options.federation }),
     ...(options.replication === undefined ? {} : { replication: options.replication }),
   });
@@ -46,7 +54,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     await engine.close();
     throw e;
   }
-  console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability})`);
+  console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability}; ${embedderLine(embedder)})`);
   if (options.federation !== undefined) console.log(`mnemo: peers ${options.federation.peers.map((p) => p.name).join(', ') || 'none'}`);
   if (options.replication !== undefined) console.log(`mnemo: replicating as '${options.replication.origin}' through ${options.replication.servers.join(',')}`);
 

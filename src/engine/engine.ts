@@ -9,7 +9,32 @@ import { openWal, type Wal } from '../../wal/wal.js';
 import { ProjectionRegistry } from '../../projections/registry.js';
 import type { SeqTimeIndex } from '../../projections/seq-time.js';
 import { textRestoreSliceDocs } from '../../projections/text-index.js';
-import type { AddEdgeInput, AddNodeInput, AppendResult, CheckpointResult, CompactionStats, EmbedInput, EngineOptions, EngineStats, MnemoEngine, ReplicationStats } from '../kernel/api.js';
+import type {
+  AddEdgeInput,
+  AddNodeInput,
+  AppendResult,
+  CheckpointResult,
+  CompactionStats,
+  EmbedInput,
+  Embedder,
+  EngineOptions,
+  EngineStats,
+  MemoryIndex,
+  MnemoEngine,
+  PromptContext,
+  ReplicationStats,
+  RecallHit,
+  RecallOptions,
+  SimilarHit,
+  TextSimilarQuery,
+  WordsAnswer,
+} from '../kernel/api.js';
+import { asEmbedder } from '../embed/embedder.js';
+import { rememberEmbedder } from '../embed/remembered.js';
+import { Words } from '../embed/words.js';
+import { indexTokensDefault, indexTokensMax, indexTokensMin } from '../kernel/limits.js';
+import { renderMemoryIndex, renderPromptContext, type MemoryOverview } from '../query/memory-index.js';
+import { overviewOf } from './overview.js';
 import { isMnemoError, mnemoError } from '../kernel/errors.js';
 import type { Properties, RawEvent, StateView, StoredEvent } from '../kernel/events.js';
 import { contentDigest } from '../replication/content-digest.js';
@@ -38,13 +63,16 @@ export class Engine extends EngineReads implements MnemoEngine {
   private readonly writes: WritePath;
   private readonly background: Background;
   private readonly compactor: Compactor;
-  private readonly embedder: EngineOptions['embed'];
   private readonly merge: ReplicaMerge;
   /** Replicated mode's stamping (origin, clock); undefined otherwise. */
   private readonly replica: ReplicaStamping | undefined;
   /** The NATS side of replicated mode, once started. */
   private replication: ReplicationRuntime | undefined;
   private localBatchListener: ((firstSeq: number, count: number, payload: Uint8Array) => void) | undefined;
+  /** Text queries, the embedder and its caches; replaced at open when an embedder is given. */
+  private words: Words;
+  /** The memory overview behind prime_index, rebuilt when the seq has moved. */
+  private overviewAt: MemoryOverview | undefined;
   private closed = false;
   /** The content digest at a seq: the log only grows, so a digest holds until the next append. */
   private digestCache: { seq: number; digest: string } | undefined;
@@ -75,7 +103,6 @@ export class Engine extends EngineReads implements MnemoEngine {
     this.registry = registry;
     this.seqTime = seqTime;
     this.compactor = compactor;
-    this.embedder = options.embed;
     // Outgoing peer requests are signed with this data dir's identity (made here at first start).
     if (options.federation !== undefined) this.federation = new Federation(options.federation, loadIdentity(dataDir));
     this.options = options;
@@ -87,6 +114,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       merge: this.merge,
       onLocalBatch: (firstSeq, count, payload) => this.localBatchListener?.(firstSeq, count, payload),
     };
+    this.words = new Words(this.wordsReads(), undefined);
     this.indexer = new BackgroundIndexer(this.vectors);
     this.background = new Background({
       dataDir,
@@ -134,6 +162,9 @@ export class Engine extends EngineReads implements MnemoEngine {
   static async open(options: EngineOptions & EngineTuning): Promise<Engine> {
     const dataDir = options.dataDir;
     ensureDataDir(dataDir);
+    // Warmed before anything else: a model that will not load fails the open before the log is locked.
+    const embedder = options.embed === undefined ? undefined : asEmbedder(options.embed);
+    await embedder?.warm();
     const walDir = join(dataDir, 'wal');
     const wal = await openWal({
       dir: walDir,
@@ -153,6 +184,10 @@ export class Engine extends EngineReads implements MnemoEngine {
       const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquetFiles, warn);
       // The clock starts past every stamp in the log, ours included: stamps from one origin only grow.
       for (const hlc of engine.merge.newestByOrigin().values()) engine.replica?.clock.receive(hlc);
+      if (embedder !== undefined) {
+        rememberEmbedder(dataDir, embedder, engine.vectors.dim ?? null);
+        engine.words = new Words(engine.wordsReads(), embedder);
+      }
       engine.background.start();
       return engine;
     } catch (e) {
@@ -264,13 +299,7 @@ export class Engine extends EngineReads implements MnemoEngine {
   /** Stores a vector; given text and no vector, the configured embedder makes one, or the text alone is stored (never a made-up vector). */
   async embed(input: EmbedInput): Promise<void> {
     let vector = input.vector;
-    if (vector === undefined && typeof input.text === 'string' && this.embedder !== undefined) {
-      const [made] = await this.embedder([input.text]);
-      if (!(made instanceof Float32Array) && !Array.isArray(made)) {
-        throw mnemoError('VALIDATION_FAILED', { field: 'embed', reason: 'the configured embedder returned no vector for the text' });
-      }
-      vector = made;
-    }
+    if (vector === undefined && typeof input.text === 'string' && this.words.embedder !== undefined) vector = await this.words.vectorOfStoredText(input.text);
     await this.append([{ type: 'prime.vector.stored', payload: { ...input, ...(vector === undefined ? {} : { vector }) } }]);
   }
 
@@ -329,6 +358,45 @@ export class Engine extends EngineReads implements MnemoEngine {
     return this.digestCache.digest;
   }
 
+  // ---- words: text queries, the memory index ----
+
+  private wordsReads(): ConstructorParameters<typeof Words>[0] {
+    return { recall: (o) => this.recall(o), similar: (q, o) => this.similar(q, o), lastSeq: () => this.wal.lastSeq };
+  }
+
+  /** The configured embedder, if any. */
+  get embedder(): Embedder | undefined {
+    return this.words.embedder;
+  }
+
+  recallText(options: RecallOptions): Promise<WordsAnswer<RecallHit>> {
+    return this.words.recall(options);
+  }
+
+  similarText(query: TextSimilarQuery, options: { topK?: number; type?: string } = {}): Promise<WordsAnswer<SimilarHit>> {
+    const given = (['id', 'vector', 'text'] as const).filter((k) => query[k] !== undefined);
+    if (given.length !== 1) throw mnemoError('VALIDATION_FAILED', { field: 'vector', reason: "give exactly one of 'vector', 'id' or 'text'" });
+    return this.words.similar(query, options);
+  }
+
+  memoryIndex(options: { maxTokens?: number } = {}): MemoryIndex {
+    return renderMemoryIndex(this.overview(), tokensOption(options.maxTokens, indexTokensDefault));
+  }
+
+  async promptContext(query: string, options: { maxTokens?: number; topK?: number } = {}): Promise<PromptContext> {
+    const maxTokens = tokensOption(options.maxTokens, 2 * indexTokensDefault);
+    if (typeof query !== 'string' || query.trim() === '') throw mnemoError('VALIDATION_FAILED', { field: 'query', reason: 'expected a non-empty string' });
+    const answer = await this.recallText({ text: query, ...(options.topK === undefined ? {} : { topK: options.topK }) });
+    return renderPromptContext(this.overview(), query, answer.results, answer.degraded, maxTokens);
+  }
+
+  private overview(): MemoryOverview {
+    if (this.overviewAt?.seq !== this.wal.lastSeq) {
+      this.overviewAt = overviewOf(this.wal.lastSeq, this.nodes, this.domains, this.crossDomains, this.adjacency.count);
+    }
+    return this.overviewAt;
+  }
+
   // ---- state, checkpoints, compaction ----
 
   stats(): EngineStats {
@@ -348,6 +416,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       checkpoint: this.background.stats(),
       compaction: this.compactor.stats(),
       writes: { accepting: !this.writes.failed && !this.closed, reason: this.writes.failureReason },
+      words: this.words.stats(),
     };
     // Replicated mode only, and computed when read (an enumerable getter: JSON and the HTTP stats
     // route read it, a caller after event counts does not): the digest sorts every id, about a
@@ -403,7 +472,16 @@ export class Engine extends EngineReads implements MnemoEngine {
     await this.compactor.close();
     await this.background.stop();
     await this.wal.close();
+    await this.words.embedder?.close?.();
   }
+}
+
+function tokensOption(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < indexTokensMin || value > indexTokensMax) {
+    throw mnemoError('VALIDATION_FAILED', { field: 'max_tokens', reason: `expected an integer from ${indexTokensMin} to ${indexTokensMax}, got ${String(value)}` });
+  }
+  return value;
 }
 
 function reportRecovery(wal: Wal, warn: (message: string) => void): void {

@@ -2,6 +2,59 @@
 
 import type { Properties, RawEvent, StoredEvent } from './events.js';
 
+/** Turns texts into vectors: an OpenAI-compatible endpoint, a local ONNX model, or your own. */
+export interface Embedder {
+  /** Names the model (for a remote one, with where it runs). Remembered by the data dir. */
+  readonly model: string;
+  /** Vector dimension; known after `warm()` (a remote endpoint tells it by its first answer). */
+  readonly dim: number;
+  /** One vector per text, in order. Throws EMBEDDER_UNAVAILABLE when the embedder cannot answer. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Loads the model (or reaches the endpoint) and learns `dim`: a cold first call can take seconds, so it is paid before serving. */
+  warm(): Promise<void>;
+  /** Human-readable, for errors and logs; never holds a secret. */
+  describe(): string;
+  close?(): Promise<void>;
+}
+
+/** What `openEngine({ embed })` accepts: an Embedder, or a bare function (named `custom`, its dimension learned at warm-up). */
+export type EmbedOption = Embedder | ((texts: string[]) => Promise<Array<Float32Array | number[]>>);
+
+/** An answer to a text (or vector) query: the hits, whether a part was missing, and where the time went. */
+export interface WordsAnswer<T> {
+  results: T[];
+  /** true when the embedder failed and the answer is BM25's alone. */
+  degraded: boolean;
+  /** Milliseconds spent in the embedder (0 on a query-embedding cache hit or without text). */
+  embedMs: number;
+  /** true when the whole answer came from the answer cache. */
+  cached: boolean;
+}
+
+/** similarText's query: exactly one of a stored vector's id, a vector, or a text. */
+export interface TextSimilarQuery {
+  id?: string;
+  vector?: number[] | Float32Array;
+  text?: string;
+}
+
+/** prime_index: markdown, its estimated tokens, and whether parts were left out to fit. */
+export interface MemoryIndex {
+  markdown: string;
+  tokens: number;
+  maxTokens: number;
+  truncated: boolean;
+}
+
+/** prime_context: the index and recall hits in one prompt-ready markdown. */
+export interface PromptContext {
+  markdown: string;
+  tokens: number;
+  maxTokens: number;
+  hits: RecallHit[];
+  degraded: boolean;
+}
+
 export type Durability = 'fsync' | 'interval' | 'none';
 export type Direction = 'out' | 'in' | 'both';
 /** A point in history: a seq, or an ISO-8601 time. */
@@ -22,8 +75,12 @@ export interface EngineOptions {
    */
   commit?: 'group' | 'inline';
   vector?: { dim?: number; space?: 'cosine' | 'l2' | 'ip' };
-  /** Turns texts into vectors for `embed({ id, text })`. Without one, such an embed stores the text only (searchable by BM25). */
-  embed?: (texts: string[]) => Promise<Array<Float32Array | number[]>>;
+  /**
+   * Turns texts into vectors for `embed({ id, text })` and text queries (an Embedder from
+   * `embedderFromSpec`, or a bare function). Warmed at open; a failed warm-up fails the open.
+   * Without one, such an embed stores the text only (searchable by BM25).
+   */
+  embed?: EmbedOption;
   /** Move a damaged WAL segment aside instead of refusing to open. */
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
@@ -278,6 +335,16 @@ export interface MnemoEngine {
   recall(options: RecallOptions & Partial<FederatedOptions>): RecallHit[] | Promise<Federated<RecallHit>>;
   /** The reads limited to nodes of `domains` (every other node does not exist for them); undefined: everything. */
   shared(domains: readonly string[] | undefined): SharedReads;
+  /** recall that embeds `text` when an embedder is configured (fused with BM25), cached by arguments and last seq; BM25 alone with `degraded` when the embedder fails. */
+  /** The configured embedder, if any. */
+  readonly embedder: Embedder | undefined;
+  recallText(options: RecallOptions): Promise<WordsAnswer<RecallHit>>;
+  /** similar by id, vector, or text (text needs an embedder). */
+  similarText(query: TextSimilarQuery, options?: { topK?: number; type?: string }): Promise<WordsAnswer<SimilarHit>>;
+  /** A compressed markdown index of the memory (domains, types, example names, cross-domain links) within `maxTokens`. */
+  memoryIndex(options?: { maxTokens?: number }): MemoryIndex;
+  /** The index plus recall hits for `query`, formatted for a prompt, within `maxTokens`. */
+  promptContext(query: string, options?: { maxTokens?: number; topK?: number }): Promise<PromptContext>;
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;

@@ -31,6 +31,10 @@ export const errorCatalogue = {
   INSPECTOR_NOT_BUILT: { status: 503, message: (d: { dir: string }) => `the web inspector's files are not in ${d.dir}; run 'npm run build' to build them` },
   // Federation (src/peers): a /peer/* request that is not signed by a trusted key.
   PEER_SIGNATURE_REJECTED: { status: 401, message: (d: { reason: string; variable: string }) => `peer request refused: ${d.reason} (${d.variable} is set: /peer/* answers only requests signed by a listed key)` },
+  // Words: the text embedder (src/embed).
+  EMBEDDER_UNAVAILABLE: { status: 503, message: (d: { embedder: string; reason: string }) => `embedder ${d.embedder} is unavailable: ${d.reason}` },
+  EMBEDDER_MISMATCH: { status: 409, message: (d: { dir: string; remembered: string; given: string }) => `data dir ${d.dir} holds vectors of embedder ${d.remembered}; this process was given ${d.given}. Vectors of two models must not mix: use the same embedder, or a new data dir` },
+  EMBEDDER_MISSING: { status: 400, message: (d: { field: string }) => `${d.field}: a text query needs an embedder; start with --embedder URL|local:DIR, or give a vector` },
   BODY_TOO_LARGE: { status: 413, message: (d: { bytes: number; max: number }) => `request body has ${d.bytes} bytes or more; the limit on this route is ${d.max}; send large batches as several requests` },
 } as const;
 

@@ -106,3 +106,24 @@ export const peerCircuitOpenMsMax = 60_000;
 export const peerResponseBytesMax = 16 * MiB;
 /** Named peers per process. */
 export const peersMax = 64;
+/** Texts in one request to an embedder: OpenAI's endpoint takes up to 2,048 inputs; 64 keeps one request's latency and body small. */
+export const embedderBatchTextsMax = 64;
+/** One request to a remote embedder, before it counts as failed (and is retried). A local model answers a short text in ~10 ms. */
+export const embedderTimeoutMsDefault = 10_000;
+/** Retries of a remote embedder request on 429, 5xx or a network error, with exponential backoff from embedderBackoffMsBase. */
+export const embedderRetriesMax = 3;
+export const embedderBackoffMsBase = 200;
+/** A server's Retry-After is honoured up to this; a longer one is cut to it, so a retry never stalls a recall for long. */
+export const embedderRetryAfterMsMax = 5_000;
+/** Characters of one text sent to an embedder; models truncate long inputs anyway (MiniLM at 256 tokens). */
+export const embedTextCharsMax = 32 * KiB;
+/** Query embeddings kept (LRU by model and text): 384-d float32 is 1.5 KiB, so ~15 MiB. */
+export const queryEmbeddingsCachedMax = 10_000;
+/** Whole recall/similar answers kept, each valid only while the engine's last seq is unchanged. */
+export const answersCachedMax = 1_000;
+/** A cached answer's recency component is computed at caching time; after this it is recomputed even without a write. */
+export const answerCacheTtlMs = 60_000;
+/** prime_index token budget: default and the range a caller may ask for. */
+export const indexTokensDefault = 1_000;
+export const indexTokensMin = 50;
+export const indexTokensMax = 32_000;

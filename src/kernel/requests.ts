@@ -9,7 +9,7 @@
 
 import { z } from 'zod';
 import { isMnemoError, mnemoError, MnemoError } from './errors.js';
-import { eventBytesMax, graphNodesMax, idCharsMax, queryTextCharsMax, pageLimitMax, pageOffsetMax, peerDeadlineMsMax, peersMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
+import { eventBytesMax, graphNodesMax, idCharsMax, queryTextCharsMax, pageLimitMax, pageOffsetMax, indexTokensDefault, indexTokensMax, indexTokensMin, peerDeadlineMsMax, peersMax, relationCharsMax, topKMax, traversalDepthMax, typeCharsMax, vectorDimMax } from './limits.js';
 
 // ---- how values are shown in messages ----
 
@@ -143,6 +143,14 @@ export const similarRequest = body({
   top_k: topK(5).optional(),
 });
 
+/** POST /context (prime_context): the memory index and recall hits for a question. */
+export const contextRequest = body({
+  query: text('The question to gather context for', queryTextCharsMax).optional(),
+  text: text("Another name for 'query'", queryTextCharsMax).optional(),
+  max_tokens: intIn(indexTokensMin, indexTokensMax, 'Token budget (estimated)').optional(),
+  top_k: topK(10).optional(),
+});
+
 /** POST /shortest-path, prime_shortest_path. */
 export const shortestPathRequest = body({
   from: nodeId('Start node id'),
@@ -235,6 +243,8 @@ const page = {
 };
 
 export const getNodeQuery = query({ as_of: asOf.optional() });
+/** GET /index (prime_index): the memory index within a token budget. */
+export const indexQuery = query({ max_tokens: queryInt(indexTokensMin, indexTokensMax, `Token budget (estimated; default ${indexTokensDefault})`).optional() });
 export const neighborsQuery = query({
   relation: queryText('Only edges of this relation').optional(),
   direction: queryDirection.optional(),

@@ -6,10 +6,10 @@
 // reports zod's own messages, and registering a dozen tools cost ~6 ms per stateless request.
 
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 
-import { isMnemoError, type MnemoEngine, type NodeRecord } from '../index.js';
+import { isMnemoError, limits, type MnemoEngine, type NodeRecord } from '../index.js';
 import {
   asOfArguments,
   createEdgeRequest,
@@ -37,6 +37,21 @@ interface ToolDefinition {
   input: z.ZodType;
   run(engine: MnemoEngine, args: any): unknown;
 }
+
+/** A tool answer that is markdown for a prompt, sent as it is rather than as JSON. */
+class Markdown {
+  constructor(readonly text: string) {}
+}
+
+const maxTokens = z.number().int().min(limits.indexTokensMin).max(limits.indexTokensMax).describe(`Token budget (estimated; ${limits.indexTokensMin}..${limits.indexTokensMax})`);
+const indexArguments = z.object({ max_tokens: maxTokens.optional() }).strict();
+const contextArguments = z
+  .object({
+    query: z.string().min(1).max(limits.embedTextCharsMax).describe('The question to gather context for'),
+    max_tokens: maxTokens.optional(),
+    top_k: z.number().int().min(1).max(limits.topKMax).optional().describe('How many recalled memories (default 10)'),
+  })
+  .strict();
 
 type Fields = 'summary' | 'full';
 
@@ -175,6 +190,20 @@ const tools: readonly ToolDefinition[] = [
     input: asOfArguments,
     run: (engine, a) => ({ node: engine.getNode(a.node_id, { asOf: a.as_of }) }),
   },
+  {
+    name: 'prime_index',
+    description:
+      'A compressed markdown index of the whole memory: domains with node counts, types and example names, and the links between domains with their relations and counts. Read it first to know what to ask.',
+    input: indexArguments,
+    run: (engine, a) => new Markdown(engine.memoryIndex(a.max_tokens === undefined ? {} : { maxTokens: a.max_tokens }).markdown),
+  },
+  {
+    name: 'prime_context',
+    description: 'Everything to answer a question in one markdown: the memory index and the recalled memories, best first, within a token budget.',
+    input: contextArguments,
+    run: async (engine, a) =>
+      new Markdown((await engine.promptContext(a.query, { ...(a.max_tokens === undefined ? {} : { maxTokens: a.max_tokens }), ...(a.top_k === undefined ? {} : { topK: a.top_k }) })).markdown),
+  },
 ];
 
 const toolsByName = new Map(tools.map((t) => [t.name, t]));
@@ -195,16 +224,27 @@ async function callTool(engine: MnemoEngine, name: string, args: unknown): Promi
   const tool = toolsByName.get(name);
   if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `no tool named '${name}'; tools/list names them`);
   try {
-    return answer(await tool.run(engine, parseInput(tool.input, args ?? {}, 'arguments')));
+    const value = await tool.run(engine, parseInput(tool.input, args ?? {}, 'arguments'));
+    return value instanceof Markdown ? { content: [{ type: 'text', text: value.text }] } : answer(value);
   } catch (e) {
     if (!isMnemoError(e)) throw e;
     return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: e.message, code: e.code }) }] };
   }
 }
 
+const indexUri = 'mnemo://index';
+
 export function createMcpServer(engine: MnemoEngine, version: string): Server {
-  const server = new Server({ name: 'mnemo', version }, { capabilities: { tools: {} } });
+  const server = new Server({ name: 'mnemo', version }, { capabilities: { tools: {}, resources: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList() }));
   server.setRequestHandler(CallToolRequestSchema, (request) => callTool(engine, request.params.name, request.params.arguments));
+  // mnemo://index: the memory index for a client's system prompt.
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+    resources: [{ uri: indexUri, name: 'memory-index', title: 'Memory index', description: 'What this memory holds (domains, examples, cross-domain links), for the system prompt.', mimeType: 'text/markdown' }],
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, (request) => {
+    if (request.params.uri !== indexUri) throw new McpError(ErrorCode.InvalidParams, `no resource '${request.params.uri}'; resources/list names them`);
+    return { contents: [{ uri: indexUri, mimeType: 'text/markdown', text: engine.memoryIndex().markdown }] };
+  });
   return server;
 }

@@ -21,6 +21,7 @@ import { ServerMetrics } from './metrics.js';
 import { stderrLog, type ServerLog } from './log.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RawResult } from '../kernel/wire.js';
+import { TimedResult } from '../kernel/timed.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
 import { toSnakeJson } from '../kernel/wire.js';
 
@@ -94,6 +95,8 @@ interface Exchange {
   remote?: string;
   /** Served under /peer/: read-only, limited to the shared domains. */
   peer: boolean;
+  /** Hops a route measured inside its query (Server-Timing), e.g. the embedder's `embed`. */
+  hops?: Readonly<Record<string, number>>;
 }
 
 export async function startHttpServer(engine: MnemoEngine, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -314,6 +317,10 @@ class MnemoHttpServer implements HttpServer {
   }
 
   private sendResult(exchange: Exchange, route: Route, value: unknown): void {
+    if (value instanceof TimedResult) {
+      exchange.hops = value.hops;
+      value = value.value;
+    }
     if (value instanceof RawResult) {
       this.write(exchange, value.status, value.contentType, value.body, 0, value.headers);
       return;
@@ -350,7 +357,8 @@ class MnemoHttpServer implements HttpServer {
   ): void {
     if (exchange.aborted || exchange.done) return;
     exchange.done = true;
-    const timing = `parse;dur=${exchange.parseMs.toFixed(3)}, query;dur=${exchange.queryMs.toFixed(3)}, serialize;dur=${serializeMs.toFixed(3)}`;
+    const extraHops = Object.entries(exchange.hops ?? {}).map(([name, ms]) => `, ${name};dur=${ms.toFixed(3)}`).join('');
+    const timing = `parse;dur=${exchange.parseMs.toFixed(3)}, query;dur=${exchange.queryMs.toFixed(3)}, serialize;dur=${serializeMs.toFixed(3)}${extraHops}`;
     const { res } = exchange;
     res.cork(() => {
       res.writeStatus(statusLines[status] ?? `${status} Status`);

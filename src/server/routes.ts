@@ -6,6 +6,7 @@
 import { MnemoError, isMnemoError, limits, type MnemoEngine, type NodeRecord } from '../index.js';
 import type { JsonValue } from '../index.js';
 import { federatedOptions } from './federated.js';
+import { TimedResult } from '../kernel/timed.js';
 import { RawResult } from '../kernel/wire.js';
 import {
   createEdgeRequest,
@@ -22,6 +23,8 @@ import {
   parseInput,
   queryObject,
   recallRequest,
+  contextRequest,
+  indexQuery,
   searchQuery,
   shortestPathRequest,
   storeVectorRequest,
@@ -260,15 +263,20 @@ const searchVectors = route({
   body: 'json',
   parse: (r) => {
     const body = bodyOf<{ vector?: number[]; id?: string; text?: string; top_k?: number; type?: string; node_type?: string; peers?: boolean | string[]; deadline_ms?: number }>(r, vectorSearchRequest);
-    if (body.vector === undefined && body.id === undefined && body.text !== undefined) {
-      throw invalid('text', "searching by text needs an embedder, and this server has none; give 'vector' or 'id'");
-    }
-    if ((body.vector === undefined) === (body.id === undefined)) throw invalid('vector', "give exactly one of 'vector' or 'id'");
+    const given = [body.vector, body.id, body.text].filter((v) => v !== undefined).length;
+    if (given !== 1) throw invalid('vector', "give exactly one of 'vector', 'id' or 'text' (text needs the server's embedder)");
     const options = withoutUndefined({ topK: body.top_k, type: typeOf(body) });
-    return { query: body.vector !== undefined ? { vector: body.vector } : { id: body.id! }, options, federated: federatedOptions(body) };
+    const query = body.vector !== undefined ? { vector: body.vector } : body.id !== undefined ? { id: body.id } : { text: body.text! };
+    return { query, options, federated: federatedOptions(body) };
   },
-  run: ({ engine }, { query, options, federated }) =>
-    federated === undefined ? { results: similarRows(engine.similar(query, options)) } : engine.similar(query, { ...options, ...federated }),
+  run: async ({ engine }, { query, options, federated }) => {
+    if ('text' in query) {
+      // Embedded by the configured embedder (EMBEDDER_MISSING without one); its time is Server-Timing's `embed` hop.
+      const answer = await engine.similarText(query, options);
+      return new TimedResult({ results: similarRows(answer.results) }, { embed: answer.embedMs });
+    }
+    return federated === undefined ? { results: similarRows(engine.similar(query, options)) } : engine.similar(query, { ...options, ...federated });
+  },
 });
 
 const deleteVector = route({
@@ -308,11 +316,20 @@ const recall = route({
     if (body.fields !== undefined) throw invalid('fields', "only MCP's prime_recall takes fields; over HTTP, rows are {id, type, score, depth} and whole nodes are under 'results'");
     return { input: recallInputOf(body), federated: federatedOptions(body) };
   },
-  run: ({ engine }, { input, federated }) => {
+  run: async ({ engine }, { input, federated }) => {
     if (federated !== undefined) {
       // Asked of peers too: {results (each with its origin), peers, degraded} (docs/federation.md).
       const { tenant: _tenant, ...options } = input;
       return engine.recall({ ...options, ...federated });
+    }
+    if (input.text !== undefined && engine.embedder !== undefined) {
+      // With an embedder, text is embedded too (fused with BM25), cached; BM25 alone with `degraded` if the embedder fails.
+      const { tenant: _tenant, ...options } = input;
+      const answer = await engine.recallText(options);
+      const hits = answer.results;
+      const retrieval = answer.degraded ? 'lexical' : 'semantic';
+      const degraded = answer.degraded ? 'the embedder did not answer; ranked by BM25 text match only' : undefined;
+      return new TimedResult(withoutUndefined({ nodes: recallRows(hits), retrieval, degraded, results: hits }), { embed: answer.embedMs });
     }
     const { hits, retrieval } = recallHits(engine, input);
     const degraded = degradedNote(retrieval);
@@ -398,6 +415,28 @@ const appendEvents = route({
   run: ({ engine }, events) => engine.append(events),
 });
 
+const memoryIndex = route({
+  method: 'get',
+  pattern: `${prime}/index`,
+  operation: 'index',
+  parse: (r) => queryOf<{ max_tokens?: number }>(r, indexQuery),
+  run: ({ engine }, q) => engine.memoryIndex(withoutUndefined({ maxTokens: q.max_tokens })),
+});
+
+const promptContext = route({
+  method: 'post',
+  pattern: `${prime}/context`,
+  operation: 'context',
+  body: 'json',
+  parse: (r) => {
+    const body = bodyOf<{ query?: string; text?: string; max_tokens?: number; top_k?: number }>(r, contextRequest);
+    const query = body.query ?? body.text;
+    if (query === undefined || query.trim() === '') throw invalid('query', 'expected a non-empty string');
+    return { query, options: withoutUndefined({ maxTokens: body.max_tokens, topK: body.top_k }) };
+  },
+  run: ({ engine }, { query, options }) => engine.promptContext(query, options),
+});
+
 export const routes: readonly Route[] = [
   createNode,
   getNode,
@@ -420,4 +459,6 @@ export const routes: readonly Route[] = [
   graph,
   graphPageRoute,
   appendEvents,
+  memoryIndex,
+  promptContext,
 ];

@@ -79,7 +79,7 @@ describe('bodies', () => {
     [`${prime}/edges`, { source: 'a', target: 'b', relation: 'r', weight: 'heavy' }, /^weight: expected a finite number/],
     [`${prime}/vectors`, { id: 'x', vector: [1, 'two'] }, /^vector\[1\]: expected a finite number/],
     [`${prime}/vectors/search`, { vector: [1, 0, 0], top_k: 0 }, /^top_k: expected an integer 1\.\.1000, got number 0$/],
-    [`${prime}/vectors/search`, { top_k: 3 }, /^vector: give exactly one of 'vector' or 'id'$/],
+    [`${prime}/vectors/search`, { top_k: 3 }, /^vector: give exactly one of 'vector', 'id' or 'text'$/],
     [`${prime}/recall`, { top_k: 3 }, /^vector: give 'vector' or 'text'/],
     [`${prime}/shortest-path`, { from: 'a' }, /^to: expected a non-empty string, got nothing$/],
     ['/api/v1/events', { nope: true }, /^body: expected an array of events/],

@@ -12,12 +12,14 @@ async function callJson(client: Client, name: string, args: Record<string, unkno
 export async function exerciseTools(client: Client): Promise<void> {
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
   expect(tools).toEqual(
-    ['prime_add_edge', 'prime_add_node', 'prime_as_of', 'prime_embed', 'prime_forget', 'prime_history', 'prime_neighbors', 'prime_recall', 'prime_search', 'prime_shortest_path', 'prime_similar', 'prime_stats'].sort(),
+    ['prime_add_edge', 'prime_add_node', 'prime_as_of', 'prime_context', 'prime_embed', 'prime_index', 'prime_forget', 'prime_history', 'prime_neighbors', 'prime_recall', 'prime_search', 'prime_shortest_path', 'prime_similar', 'prime_stats'].sort(),
   );
   const ada = (await callJson(client, 'prime_add_node', { type: 'person', properties: { name: 'Ada Lovelace' } })).node_id;
   const note = (await callJson(client, 'prime_add_node', { type: 'note', properties: { body: 'analytical engine notes' } })).node_id;
   const other = (await callJson(client, 'prime_add_node', { type: 'note', properties: { body: 'gardening' } })).node_id;
   expect(ada).toMatch(/^node:person:/);
+  expect((await callJson(client, 'prime_add_node', { type: 'person', id: 'node:person:grace' })).entity_id).toBe('node:person:grace');
+  await callJson(client, 'prime_forget', { node_id: 'node:person:grace' });
   const edge = await callJson(client, 'prime_add_edge', { source: ada, target: note, relation: 'wrote' });
   expect(edge.edge_id).toMatch(/^edge:/);
   const neighbors = await callJson(client, 'prime_neighbors', { node_id: ada });
