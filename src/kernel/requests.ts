@@ -139,7 +139,9 @@ export const vectorSearchRequest = body({
 
 /** prime_similar. */
 export const similarRequest = body({
-  id: nodeId('Id of an embedded node to find similar items for'),
+  id: nodeId('Id of an embedded node to find similar items for').optional(),
+  vector: vector('Or a query embedding').optional(),
+  text: text("Or a query text (needs the server's embedder)", queryTextCharsMax).optional(),
   top_k: topK(5).optional(),
 });
 

@@ -163,19 +163,35 @@ const tools: readonly ToolDefinition[] = [
     name: 'prime_similar',
     description: 'The stored embeddings most similar to the one stored under an id.',
     input: similarRequest,
-    run: (engine, a) => ({ results: similarRows(engine.similar({ id: a.id }, withoutUndefined({ topK: a.top_k ?? 5 }))) }),
+    run: async (engine, a) => {
+      const given = [a.id, a.vector, a.text].filter((v) => v !== undefined).length;
+      if (given !== 1) throw invalid('id', "give exactly one of 'vector', 'id' or 'text'");
+      const options = withoutUndefined({ topK: a.top_k ?? 5 });
+      if (a.text !== undefined) return { results: similarRows((await engine.similarText({ text: a.text }, options)).results) };
+      return { results: similarRows(engine.similar(a.id !== undefined ? { id: a.id } : { vector: a.vector }, options)) };
+    },
   },
   {
     name: 'prime_recall',
     description:
       "Hybrid recall, your main tool for 'what do I know about X?': text (BM25) and/or vector matches, expanded through the graph, scored by similarity, proximity and recency. 'retrieval' says what ranked the answer; 'degraded' says why when it is not semantic.",
     input: recallRequest,
-    run: (engine, a) => {
+    run: async (engine, a) => {
       if (a.peers !== undefined || a.deadline_ms !== undefined) {
         // Asked of peers too: {results (each with its origin), peers, degraded} (docs/federation.md).
         const { tenant: _tenant, ...options } = recallInputOf(a);
         const peers = a.peers === undefined || a.peers === false ? [] : a.peers;
         return engine.recall({ ...options, peers, ...(a.deadline_ms === undefined ? {} : { deadlineMs: a.deadline_ms }) });
+      }
+      if (a.text !== undefined && engine.embedder !== undefined) {
+        // With an embedder, text is embedded too (fused with BM25); BM25 alone, degraded, if it fails.
+        const { tenant: _tenant, ...options } = recallInputOf(a);
+        const answer = await engine.recallText(options);
+        const fields: Fields = a.fields ?? 'full';
+        const nodes = answer.results.filter((hit) => hit.node !== null).map((hit) => ({ ...row(hit.node!, fields), score: hit.score, depth: hit.depth }));
+        const retrieval = answer.degraded ? 'lexical' : 'semantic';
+        const degraded = answer.degraded ? 'the embedder did not answer; ranked by BM25 text match only' : undefined;
+        return withoutUndefined({ nodes, retrieval, degraded, results: answer.results });
       }
       const { hits, retrieval } = recallHits(engine, recallInputOf(a));
       const fields: Fields = a.fields ?? 'full';
@@ -208,10 +224,18 @@ const tools: readonly ToolDefinition[] = [
 
 const toolsByName = new Map(tools.map((t) => [t.name, t]));
 
+/** Tools that only read; prime_forget is the one that destroys. Clients use these to decide what to confirm. */
+const readOnlyTools = new Set(['prime_neighbors', 'prime_search', 'prime_similar', 'prime_recall', 'prime_index', 'prime_context', 'prime_stats', 'prime_history', 'prime_as_of', 'prime_shortest_path']);
+
+function annotationsOf(name: string): Tool['annotations'] {
+  if (readOnlyTools.has(name)) return { readOnlyHint: true };
+  return { readOnlyHint: false, destructiveHint: name === 'prime_forget' };
+}
+
 /** tools/list is the same for every server: computed once. */
 let listed: Tool[] | undefined;
 function toolList(): Tool[] {
-  listed ??= tools.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t.input) as Tool['inputSchema'] }));
+  listed ??= tools.map((t) => ({ name: t.name, description: t.description, inputSchema: jsonSchemaOf(t.input) as Tool['inputSchema'], annotations: annotationsOf(t.name) }));
   return listed;
 }
 

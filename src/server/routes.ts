@@ -264,7 +264,7 @@ const searchVectors = route({
   parse: (r) => {
     const body = bodyOf<{ vector?: number[]; id?: string; text?: string; top_k?: number; type?: string; node_type?: string; peers?: boolean | string[]; deadline_ms?: number }>(r, vectorSearchRequest);
     const given = [body.vector, body.id, body.text].filter((v) => v !== undefined).length;
-    if (given !== 1) throw invalid('vector', "give exactly one of 'vector', 'id' or 'text' (text needs the server's embedder)");
+    if (given !== 1) throw invalid('vector', "give exactly one of 'vector', 'id' or 'text'");
     const options = withoutUndefined({ topK: body.top_k, type: typeOf(body) });
     const query = body.vector !== undefined ? { vector: body.vector } : body.id !== undefined ? { id: body.id } : { text: body.text! };
     return { query, options, federated: federatedOptions(body) };

@@ -117,7 +117,7 @@ describe('mnemo mcp and serve with words', () => {
       await new Promise((r) => setTimeout(r, 200));
       const reply = await post('/api/v1/prime/recall', { text: 'my dog', depth: 0 });
       expect(reply.headers.get('server-timing')).toContain('embed;dur=');
-      expect(await reply.json()).toMatchObject({ degraded: false, results: [{ id: 'n1', retrieval: ['semantic'] }] });
+      expect(await reply.json()).toMatchObject({ results: [{ id: 'n1', retrieval: ['semantic'] }] });
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
