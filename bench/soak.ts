@@ -56,6 +56,8 @@ interface Sample {
   errors5xx: number;
   /** 503 OVERLOADED answers (load shedding, with Retry-After): counted, not failures. */
   shed503: number;
+  /** Requests whose connection closed before an answer (a shed connection a client had already reused): sent again. */
+  dropped: number;
 }
 
 export interface SoakResult {
@@ -78,7 +80,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
       child.once('exit', (code) => reject(new Error(`soak server exited with ${code}`)));
     });
     const endAt = Date.now() + options.minutes * 60_000;
-    const window = { writes: [] as number[], reads: [] as number[], errors5xx: 0, shed: 0 };
+    const window = { writes: [] as number[], reads: [] as number[], errors5xx: 0, shed: 0, dropped: 0 };
     // A steady state, so memory can be judged: a live population of `population` nodes, each batch
     // deleting the oldest few (their edges cascade), creating as many new ones linked to a live node,
     // and updating others. The log grows on disk; the live state does not.
@@ -105,9 +107,10 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
           events.push({ type: 'prime.edge.created', payload: { source: `node:soak:${n}`, target: `node:soak:${pickLive(hi)}`, relation: 'after' } });
         }
         while (events.length < batchEvents) events.push({ type: 'prime.node.updated', payload: { id: `node:soak:${pickLive(hi + churnPerBatch)}`, properties: { touched: Date.now() } } });
-        const response = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-        const body = await response.arrayBuffer();
+        const response = await fetchCounted(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) }, window);
+        const body = response === null ? new ArrayBuffer(0) : await response.arrayBuffer();
         window.writes.push(performance.now() - started);
+        if (response === null) continue; // the connection dropped: send the same batch again
         if (response.status === 200) {
           // Only an applied batch moves the live window (a shed one is sent again, as a client would).
           lo = nextLo;
@@ -125,7 +128,8 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         const started = performance.now();
         const n = live();
         const path = (i + reader) % 3 === 0 ? `/api/v1/prime/nodes/node:soak:${n}` : (i + reader) % 3 === 1 ? `/api/v1/prime/nodes/node:soak:${n}/neighbors` : '/health';
-        const response = await fetch(`${url}${path}`);
+        const response = await fetchCounted(`${url}${path}`, {}, window);
+        if (response === null) continue;
         await response.arrayBuffer();
         window.reads.push(performance.now() - started);
         if (response.status === 503) window.shed++;
@@ -152,6 +156,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         readP99Ms: window.reads.length > 0 ? percentiles(window.reads).p99 : 0,
         errors5xx: window.errors5xx,
         shed503: window.shed,
+        dropped: window.dropped,
       });
       const s = samples[samples.length - 1]!;
       log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
@@ -159,6 +164,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
       window.reads = [];
       window.errors5xx = 0;
       window.shed = 0;
+      window.dropped = 0;
     }
     await Promise.all([writer, reading]);
     const result = judge(samples);
@@ -189,7 +195,7 @@ function judge(samples: Sample[]): SoakResult {
     { name: `RSS growth after warm-up < ${rssGrowthPerHourMax * 100}%/hour`, ok: growth < rssGrowthPerHourMax, value: `${(growth * 100).toFixed(2)}%/hour (${slope.toFixed(1)} MB/hour over ${after.length} samples)` },
     { name: `event-loop lag p99 < ${lagP99MsMax} ms`, ok: worstLag < lagP99MsMax, value: `worst window ${worstLag} ms` },
     { name: 'file counts bounded', ok: maxWal <= walSegmentsMax && maxParquet <= parquetFilesMax && maxCheckpoints <= checkpointsMax, value: `max ${maxWal} WAL segments, ${maxParquet} Parquet files, ${maxCheckpoints} checkpoint dirs` },
-    { name: 'no 5xx (but documented 503 shedding)', ok: errors === 0, value: `${errors} (and ${samples.reduce((n, s) => n + s.shed503, 0)} shed with 503)` },
+    { name: 'no 5xx (but documented 503 shedding)', ok: errors === 0, value: `${errors} (and ${samples.reduce((n, s) => n + s.shed503, 0)} shed with 503, ${samples.reduce((n, s) => n + s.dropped, 0)} dropped connections retried)` },
   ];
   return { samples, checks, ok: checks.every((c) => c.ok) };
 }
@@ -222,6 +228,16 @@ function chart(samples: Sample[]): string {
     yLabel: 'MB / ms',
     series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
   });
+}
+
+/** fetch, but a connection closed under the request counts as dropped (null) instead of failing the run. */
+async function fetchCounted(url: string, init: RequestInit, window: { dropped: number }): Promise<Response | null> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    window.dropped++;
+    return null;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
