@@ -40,7 +40,7 @@ import type { StoredEvent } from '../kernel/events.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
 import { efOption, limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
 import { recall, type Deadline } from '../query/recall.js';
-import { deadlineOption, type Federation } from '../peers/federation.js';
+import { deadlineOption, type Federation, type MergeInput } from '../peers/federation.js';
 import { fuseRankings } from '../peers/fusion.js';
 import type { PeerClient } from '../peers/client.js';
 import { hostname } from 'node:os';
@@ -235,16 +235,7 @@ export class EngineReads {
     return this.federation.select(selection);
   }
 
-  private async mergeWithPeers<T extends { id: string; score: number }>(input: {
-    peers: PeerClient[];
-    route: string;
-    body: Record<string, unknown>;
-    local: readonly T[];
-    localCut: boolean;
-    topK: number;
-    startedMs: number;
-    deadlineMs: number;
-  }): Promise<Federated<T>> {
+  private async mergeWithPeers<T extends { id: string; score: number }>(input: MergeInput<T>): Promise<Federated<T>> {
     if (this.federation === undefined) {
       return { results: fuseRankings([{ origin: hostname(), results: input.local }], input.topK), peers: [], degraded: input.localCut };
     }

@@ -15,6 +15,18 @@ import { peerProblem } from './config.js';
 export const peerApiPrefix = '/peer/api/v1/prime';
 
 
+/** A federated query: the peers to ask at `route` with `body`, and the local answer to merge with theirs. */
+export interface MergeInput<T> {
+  peers: PeerClient[];
+  route: string;
+  body: Record<string, unknown>;
+  local: readonly T[];
+  localCut: boolean;
+  topK: number;
+  startedMs: number;
+  deadlineMs: number;
+}
+
 export class Federation {
   readonly origin: string;
   private readonly clients = new Map<string, PeerClient>();
@@ -53,16 +65,7 @@ export class Federation {
    * (computed already) by RRF, and keeps the best `topK`. `startedMs` is when the query began
    * (performance.now()): the deadline counts from it.
    */
-  async merge<T extends { id: string; score: number }>(input: {
-    peers: PeerClient[];
-    route: string;
-    body: Record<string, unknown>;
-    local: readonly T[];
-    localCut: boolean;
-    topK: number;
-    startedMs: number;
-    deadlineMs: number;
-  }): Promise<Federated<T>> {
+  async merge<T extends { id: string; score: number }>(input: MergeInput<T>): Promise<Federated<T>> {
     const remainingMs = Math.max(1, Math.round(input.deadlineMs - (performance.now() - input.startedMs)));
     const outcomes = await Promise.all(input.peers.map((peer) => peer.ask(`${peerApiPrefix}${input.route}`, { ...input.body, deadline_ms: remainingMs }, remainingMs, this.identity)));
     const rankings: Array<Ranking<T>> = [{ origin: this.origin, results: input.local }];

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { RemoteEmbedder, isMnemoError, type Engine } from '../../src/index.js';
-import { givenEngine, tempDir } from '../support/engine.js';
+import { givenEngine, tempDir, failure } from '../support/engine.js';
 import { startEmbeddingsServer, type EmbeddingsServer } from '../support/embeddings-server.js';
 
 let server: EmbeddingsServer | undefined;
@@ -27,15 +27,6 @@ async function givenMemories(db: Engine): Promise<Record<string, string>> {
   }
   await db.whenIndexed();
   return ids;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('words: text queries with an embedder', () => {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RemoteEmbedder, embedderFromSpec, isMnemoError } from '../../src/index.js';
 import { embeddingsUrl } from '../../src/embed/remote.js';
 import { conceptVector, startEmbeddingsServer, type EmbeddingsServer } from '../support/embeddings-server.js';
+import { failure } from '../support/engine.js';
 
 let server: EmbeddingsServer;
 afterEach(async () => server?.close());
@@ -11,15 +12,6 @@ afterEach(async () => server?.close());
 async function given(options: Partial<ConstructorParameters<typeof RemoteEmbedder>[0]> = {}): Promise<RemoteEmbedder> {
   server = await startEmbeddingsServer();
   return new RemoteEmbedder({ url: server.url, model: 'concepts', backoffMs: 1, ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('remote embedder', () => {

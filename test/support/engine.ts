@@ -26,4 +26,14 @@ export async function givenEngine(options: Partial<EngineOptions> = {}): Promise
   return engine;
 }
 
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure');
+}
+
 export { seededRandom } from '../../bench/support/random.js';

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { embedderFromSpec, isMnemoError, LocalEmbedder } from '../../src/index.js';
-import { givenEngine, tempDir } from '../support/engine.js';
+import { givenEngine, tempDir, failure } from '../support/engine.js';
 import { tinyDim, tinyExpected, writeTinyModel } from '../support/tiny-onnx-model.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -22,15 +22,6 @@ async function givenModel(): Promise<{ dir: string; embedder: LocalEmbedder }> {
   if (!(embedder instanceof LocalEmbedder)) throw new Error('expected a local embedder');
   closers.push(async () => embedder.close());
   return { dir, embedder };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('local ONNX embedder', () => {
