@@ -10,9 +10,12 @@
 //
 // Consumer. A durable pull consumer per machine over `<stream>.>`, acked message by message after
 // the engine logged it. The merge step skips what it already merged, so a redelivery is a no-op.
-// If no message arrives for consumerStallMs while the consumer has pending ones (its server died,
-// the stream was recreated), the consumer is recreated: from the next stream seq when the stream
-// is the same, from its start when the stream is new.
+// The machine keeps its own account of what it logged (every stream seq through appliedThrough),
+// and does not trust the consumer's: on nats-server 2.9 a consumer whose leader died can come back
+// claiming nothing pending while messages it delivered into the dead server were never acked. So
+// when nothing arrives for consumerStallMs while the stream holds seqs past appliedThrough (its
+// server died, its leader moved, the stream was recreated), the consumer is recreated from
+// appliedThrough + 1 (from the start when the stream is new).
 
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
@@ -27,8 +30,8 @@ import { decodeBatch, lastSeqHeader, messageIdOf, subjectOf, type ReceivedEvent 
 
 /** How often the publisher checks the stream still holds all of this origin's events (one request). */
 export const resyncIntervalMs = 2_000;
-/** A consumer with pending messages that delivers nothing for this long is recreated. */
-export const consumerStallMs = 3_000;
+/** A consumer that delivers nothing for this long while the stream holds seqs not yet logged here is recreated. */
+export const consumerStallMs = 1_000;
 /** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
 export const publishQueueBatchesMax = 1_024;
 /** Unacknowledged deliveries come again after this (ns); logging a message takes far less. */
@@ -102,8 +105,16 @@ class Replication implements ReplicationRuntime {
   // consumer
   private messages: ConsumerMessages | undefined;
   private lastStreamSeqApplied = 0;
-  /** Where a recreated consumer starts (0: the stream's start). */
-  private resumeFrom = 0;
+  /** Every stream seq through this one is logged here (or is not in the stream). */
+  private appliedThrough = 0;
+  /** Seqs logged above appliedThrough (redeliveries can come out of order). */
+  private readonly appliedAbove = new Set<number>();
+  /** The seq a consumer this runtime created starts at, until its first delivery: the seqs before that one are not in the stream. */
+  private createdFrom: number | undefined;
+  /** Messages handled and not yet logged and acked. */
+  private applying = 0;
+  /** The consume loop has found or made its first consumer (and so knows appliedThrough). */
+  private consumerReady = false;
   private streamCreated = '';
   private lastDeliveryAt = Date.now();
   private lagMs = 0;
@@ -340,7 +351,8 @@ class Replication implements ReplicationRuntime {
   private noteStream(created: string): void {
     if (this.streamCreated !== '' && this.streamCreated !== created) {
       this.lastStreamSeqApplied = 0;
-      this.resumeFrom = 0;
+      this.appliedThrough = 0;
+      this.appliedAbove.clear();
     }
     this.streamCreated = created;
   }
@@ -372,16 +384,18 @@ class Replication implements ReplicationRuntime {
 
   private async ensureConsumer(): Promise<void> {
     try {
-      await this.jsm!.consumers.info(this.stream, this.durable);
+      const info = await this.jsm!.consumers.info(this.stream, this.durable);
+      // A durable left by this machine's last run: everything it acked was logged before the ack.
+      if (this.appliedThrough === 0) this.appliedThrough = info.ack_floor.stream_seq;
+      this.consumerReady = true;
       return;
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    // From the old consumer's ack floor (every message before it is logged here), else from the
-    // stream's start: the merge skips what was already logged. Not from the highest seq seen: a
-    // delivery lost with a dead server would sit below it, never to come again.
-    const from = this.resumeFrom;
-    this.resumeFrom = 0;
+    // From the first seq not logged here: the merge skips what a redelivery brings twice. Not from
+    // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
+    const from = this.appliedThrough + 1;
+    this.createdFrom = from;
     await this.jsm!.consumers.add(this.stream, {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
@@ -391,25 +405,34 @@ class Replication implements ReplicationRuntime {
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
     });
+    this.consumerReady = true;
   }
 
-  /** Recreates the consumer when it has pending messages and has delivered none for consumerStallMs. */
+  /** Recreates the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
   private async checkConsumer(): Promise<void> {
+    if (this.applying > 0 || !this.consumerReady) return; // still logging what came, or still starting: not a stall
     try {
-      const info = await this.jsm!.consumers.info(this.stream, this.durable);
-      if (info.num_pending + info.num_ack_pending === 0) {
+      const stream = await this.jsm!.streams.info(this.stream);
+      this.noteStream(stream.created);
+      if (stream.state.last_seq <= this.appliedThrough) {
         this.lastDeliveryAt = Date.now();
         return;
       }
-      const stream = await this.jsm!.streams.info(this.stream);
-      this.noteStream(stream.created);
-      this.resumeFrom = info.ack_floor.stream_seq + 1;
+      this.host.warn(`replication: nothing delivered for ${consumerStallMs} ms while the stream holds seqs ${this.appliedThrough + 1}..${stream.state.last_seq}; recreating the consumer from seq ${this.appliedThrough + 1}`);
       await this.jsm!.consumers.delete(this.stream, this.durable).catch(() => {});
     } catch (e) {
       if (!isNotFound(e)) return; // unreachable now: the next tick asks again
     }
     this.lastDeliveryAt = Date.now();
-    this.messages?.stop(); // the consume loop makes a new consumer from the last applied seq
+    this.messages?.stop(); // the consume loop makes a new consumer from appliedThrough + 1
+  }
+
+  /** Notes a stream seq as logged here (or refused for good) and moves appliedThrough over what is now contiguous. */
+  private logged(seq: number): void {
+    this.lastStreamSeqApplied = Math.max(this.lastStreamSeqApplied, seq);
+    if (seq <= this.appliedThrough) return;
+    this.appliedAbove.add(seq);
+    while (this.appliedAbove.delete(this.appliedThrough + 1)) this.appliedThrough++;
   }
 
   /**
@@ -419,6 +442,15 @@ class Replication implements ReplicationRuntime {
    */
   private async handle(message: JsMsg): Promise<void> {
     this.lastDeliveryAt = Date.now();
+    if (this.createdFrom !== undefined) {
+      // A new consumer delivers in stream order: the seqs it skipped from where it started are not in the stream.
+      if (this.createdFrom <= this.appliedThrough + 1 && message.seq > this.appliedThrough + 1) {
+        this.appliedThrough = message.seq - 1;
+        for (const seq of this.appliedAbove) if (seq <= this.appliedThrough) this.appliedAbove.delete(seq);
+        this.logged(this.appliedThrough);
+      }
+      this.createdFrom = undefined;
+    }
     const origin = message.subject.slice(this.stream.length + 1);
     let applied: Promise<void> = Promise.resolve();
     if (origin !== this.host.origin) {
@@ -427,10 +459,13 @@ class Replication implements ReplicationRuntime {
       else applied = this.apply(message.seq, origin, events);
     }
     const seq = message.seq;
-    const acked = applied.then(() => {
-      message.ack();
-      this.lastStreamSeqApplied = Math.max(this.lastStreamSeqApplied, seq);
-    });
+    this.applying++;
+    const acked = applied
+      .then(() => {
+        message.ack();
+        this.logged(seq);
+      })
+      .finally(() => this.applying--);
     acked.catch(() => {}); // handled: settle() awaits it and stops the loop on failure
     this.inFlight.push(acked);
     if (this.inFlight.length >= applyInFlightMax || message.info.pending === 0) await this.settle();

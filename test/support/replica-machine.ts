@@ -85,7 +85,7 @@ export async function converged(machines: readonly Machine[], timeoutMs: number)
     last = stats.map((s) => ({ origin: s.replication?.origin, digest: s.content_digest, nodes: s.total_nodes, edges: s.total_edges, backlog: s.replication?.publish_backlog, applied: s.replication?.last_stream_seq_applied }));
     const digests = new Set(stats.map((s) => s.content_digest));
     if (digests.size === 1 && stats.every((s) => s.replication.publish_backlog === 0)) return stats[0]!.content_digest;
-    if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms: ${JSON.stringify(last)}\n${machines.map((m) => `--- ${m.origin}\n${m.output.slice(-3000)}`).join('\n')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
