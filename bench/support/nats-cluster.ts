@@ -1,5 +1,7 @@
-// A three-server NATS JetStream cluster on loopback ports, for tests: each server its own process,
-// store directory and config file; servers can be killed and restarted one by one.
+// A three-server NATS JetStream cluster on local ports, for tests: each server its own process,
+// store directory and config file; servers can be killed and restarted one by one. Clients connect
+// on loopback, or on another local address (the root end of a test's network namespace veth, so a
+// machine inside the namespace can reach the cluster); the servers talk to each other on loopback.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,11 +30,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = connectSocket(port, '127.0.0.1');
+      const socket = connectSocket(port, host);
       socket.once('connect', () => (socket.destroy(), resolve(true)));
       socket.once('error', () => resolve(false));
     });
@@ -46,16 +48,19 @@ export class NatsCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'mnemo-nats-'));
   readonly servers: NatsServer[] = [];
 
-  static async start(size = 3): Promise<NatsCluster> {
-    const cluster = new NatsCluster();
+  private constructor(private readonly host: string) {}
+
+  /** `host`: the local address clients connect to (loopback unless given). */
+  static async start(size = 3, host = '127.0.0.1'): Promise<NatsCluster> {
+    const cluster = new NatsCluster(host);
     for (let i = 0; i < size; i++) {
       const port = await freePort();
       const clusterPort = await freePort();
-      cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://127.0.0.1:${port}`, process: undefined });
+      cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://${host}:${port}`, process: undefined });
     }
     for (const server of cluster.servers) cluster.spawn(server);
     try {
-      await Promise.all(cluster.servers.map((s) => waitForPort(s.port, 10_000)));
+      await Promise.all(cluster.servers.map((s) => waitForPort(host, s.port, 10_000)));
       await cluster.untilJetStreamReady(20_000);
     } catch (e) {
       await cluster.stop(); // the caller never gets the cluster to stop: do it here
@@ -96,7 +101,7 @@ export class NatsCluster {
       config,
       [
         `server_name: ${server.name}`,
-        `listen: 127.0.0.1:${server.port}`,
+        `listen: ${this.host}:${server.port}`,
         `jetstream { store_dir: "${join(this.dir, server.name)}" }`,
         `cluster { name: mnemo-test, listen: 127.0.0.1:${server.clusterPort}, routes: [${routes.join(', ')}] }`,
       ].join('\n'),
@@ -116,7 +121,7 @@ export class NatsCluster {
 
   async restart(server: NatsServer): Promise<void> {
     this.spawn(server);
-    await waitForPort(server.port, 10_000);
+    await waitForPort(this.host, server.port, 10_000);
   }
 
   async stop(): Promise<void> {

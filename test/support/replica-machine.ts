@@ -1,9 +1,12 @@
 // One "machine" of a replicated test: `mnemo serve --replicate ... --origin NAME` as a user runs it
 // (the compiled CLI in its own process, its own data dir), written to and read over HTTP.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { call } from './http-server.js';
+
+const run = promisify(execFile);
 
 const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
@@ -25,12 +28,14 @@ export class Machine {
   url = '';
   output = '';
 
-  constructor(readonly origin: string, readonly dataDir: string, private readonly natsUrls: () => string[], private readonly flags: string[] = []) {}
+  /** `namespace`: run inside this network namespace (serving on its loopback, asked from inside it). */
+  constructor(readonly origin: string, readonly dataDir: string, private readonly natsUrls: () => string[], private readonly flags: string[] = [], private readonly namespace?: { name: string }) {}
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [cli, 'serve', '--data-dir', this.dataDir, '--port', '0', '--durability', 'fsync', '--replicate', this.natsUrls().join(','), '--origin', this.origin, ...this.flags], {
-      env: { ...process.env, MNEMO_API_KEY: '' },
-    });
+    const serve = [cli, 'serve', '--data-dir', this.dataDir, '--durability', 'fsync', '--replicate', this.natsUrls().join(','), '--origin', this.origin, ...this.flags];
+    const ns = this.namespace;
+    const [command, args] = ns === undefined ? [process.execPath, [...serve, '--port', '0']] : ['ip', ['netns', 'exec', ns.name, process.execPath, ...serve, '--port', '3905']];
+    const child = spawn(command, args, { env: { ...process.env, MNEMO_API_KEY: '' } });
     this.child = child;
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     let run = '';
@@ -38,7 +43,7 @@ export class Machine {
       child.stdout.on('data', (chunk: Buffer) => {
         this.output += chunk.toString();
         run += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(run);
+        const match = /at (http:\/\/[\d.]+:\d+)/.exec(run);
         if (match) resolve(match[1]!);
       });
       child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
@@ -48,16 +53,32 @@ export class Machine {
 
   /** Appends a batch of raw events; returns the HTTP status. */
   async append(events: unknown[]): Promise<number> {
-    return (await call(this.url, "POST", "/api/v1/events", { body: events })).status;
+    return (await this.call('POST', '/api/v1/events', events)).status;
   }
 
   async stats(): Promise<{ content_digest: string; replication: ReplicationStatsWire; total_nodes: number; total_edges: number; total_vectors: number; event_count: number }> {
-    const response = await call(this.url, 'GET', '/api/v1/prime/stats');
-    return response.json as never;
+    return (await this.call('GET', '/api/v1/prime/stats')).json as never;
+  }
+
+  /** One HTTP request; a machine in a namespace is asked from inside it (curl there), so it answers while its link is cut. */
+  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    if (this.namespace === undefined) return call(this.url, method, path, body === undefined ? {} : { body });
+    const args = ['netns', 'exec', this.namespace.name, 'curl', '-sS', '-X', method, '-w', '\n%{http_code}', `${this.url}${path}`];
+    const child = run('ip', body === undefined ? args : [...args, '-H', 'content-type: application/json', '--data-binary', JSON.stringify(body)], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await child;
+    const cut = stdout.lastIndexOf('\n');
+    const text = stdout.slice(0, cut);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: Number(stdout.slice(cut + 1)), json };
   }
 
   async getNode(id: string): Promise<{ status: number; body: { properties?: Record<string, unknown> } }> {
-    const response = await call(this.url, 'GET', `/api/v1/prime/nodes/${encodeURIComponent(id)}`);
+    const response = await this.call('GET', `/api/v1/prime/nodes/${encodeURIComponent(id)}`);
     return { status: response.status, body: response.json as never };
   }
 
