@@ -101,6 +101,9 @@ class Replication implements ReplicationRuntime {
   private republished = 0;
   private lastResyncAt = 0;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
+  /** Rejects when the connection drops: a publish in flight then gives up at once instead of after its timeout. */
+  private connectionLost!: Promise<never>;
+  private loseConnection: () => void = () => {};
 
   // consumer
   private messages: ConsumerMessages | undefined;
@@ -131,6 +134,7 @@ class Replication implements ReplicationRuntime {
   }
 
   start(): void {
+    this.armConnectionLost();
     this.host.onLocalBatch((firstSeq, count, payload) => this.enqueue({ firstSeq, lastSeq: firstSeq + count - 1, payload }));
     void this.connectLoop();
     this.timer = setInterval(() => void this.tick(), Math.min(resyncIntervalMs, consumerStallMs) / 2);
@@ -207,8 +211,12 @@ class Replication implements ReplicationRuntime {
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.loseConnection();
+      }
       if (status.type === 'reconnect') {
+        this.armConnectionLost();
         this.connected = true;
         this.resyncWanted = true;
         void this.pump();
@@ -274,7 +282,16 @@ class Replication implements ReplicationRuntime {
   private async publish(firstSeq: number, lastSeq: number, payload: Uint8Array): Promise<void> {
     const h = headers();
     h.set(lastSeqHeader, String(lastSeq));
-    await this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs });
+    // A publish written into a connection that then died is never acknowledged: without the race it
+    // held the publisher for its whole timeout after a reconnect (a healed partition waited 2.5 s).
+    await Promise.race([this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs }), this.connectionLost]);
+  }
+
+  private armConnectionLost(): void {
+    this.connectionLost = new Promise<never>((_, reject) => {
+      this.loseConnection = () => reject(new Error('disconnected from NATS'));
+    });
+    this.connectionLost.catch(() => {}); // handled where raced; nobody may be publishing when it drops
   }
 
   private advance(seq: number): void {
