@@ -3,7 +3,7 @@
 // reader worker (read-worker.ts); reader.ts gives the engine a synchronous call to it.
 import { parquetMetadata, parquetRead, type FileMetaData } from 'hyparquet';
 
-import { rowCrc } from './format.js';
+import { rowCrc, type EventRow } from './format.js';
 
 /**
  * The decoded columns of one file, in file order. Structured-cloneable (it crosses the worker
@@ -23,6 +23,9 @@ export interface DecodedColumns {
   vectorStart: Int32Array;
   /** 1 where the row has a vector (a row may store an empty one only in principle: mnemo rejects those). Format 1 rows never do: their vectors are inside the payload. */
   hasVector: Uint8Array;
+  /** Format 3: replicated mode's envelope, null on local events; all null in older files. */
+  origin: Array<string | null>;
+  hlc: Array<string | null>;
 }
 
 export type DecodeReply = { ok: true; columns: DecodedColumns } | { ok: false; reason: string };
@@ -45,7 +48,7 @@ export async function decodeParquetFile(bytes: Uint8Array): Promise<DecodeReply>
   }
   const rows = Number(footer.metadata.num_rows);
   const names = new Set(footer.metadata.schema.map((s) => s.name));
-  const columns = ['seq', 'ts', 'type', 'entity_id', 'payload', ...(names.has('vector') ? ['vector'] : [])];
+  const columns = ['seq', 'ts', 'type', 'entity_id', 'payload', ...['vector', 'origin', 'hlc'].filter((c) => names.has(c))];
   const chunks = new Map<string, Array<{ rowStart: number; data: ArrayLike<unknown> }>>(columns.map((c) => [c, []]));
   try {
     await parquetRead({
@@ -70,6 +73,8 @@ export async function decodeParquetFile(bytes: Uint8Array): Promise<DecodeReply>
     vectorValues: new Float32Array(0),
     vectorStart: new Int32Array(rows + 1),
     hasVector: new Uint8Array(rows),
+    origin: new Array<string | null>(rows).fill(null),
+    hlc: new Array<string | null>(rows).fill(null),
   };
   const vectors: Array<ArrayLike<number> | null | undefined> = new Array(rows);
   const targets: Record<string, { set: (at: number, value: unknown) => void }> = {
@@ -79,6 +84,8 @@ export async function decodeParquetFile(bytes: Uint8Array): Promise<DecodeReply>
     entity_id: { set: (at, v) => (decoded.entityId[at] = v as string) },
     payload: { set: (at, v) => (decoded.payload[at] = v as string | Uint8Array) },
     vector: { set: (at, v) => (vectors[at] = v as ArrayLike<number> | null) },
+    origin: { set: (at, v) => (decoded.origin[at] = (v as string | null | undefined) ?? null) },
+    hlc: { set: (at, v) => (decoded.hlc[at] = (v as string | null | undefined) ?? null) },
   };
   for (const [name, parts] of chunks) {
     const target = targets[name]!;
@@ -112,8 +119,13 @@ function checkContent(c: DecodedColumns): string | null {
   const expected = c.kv['mnemo.content_crc32'];
   if (expected === undefined) return null;
   let crc = 0;
-  for (let i = 0; i < c.rows; i++) crc = rowCrc(crc, c.seq[i]!, c.ts[i]!, c.type[i]!, c.entityId[i]!, c.payload[i]!, vectorOf(c, i, false));
+  for (let i = 0; i < c.rows; i++) crc = rowCrc(crc, rowAt(c, i, false));
   return String(crc) === expected ? null : `content checksum ${crc} differs from the footer's ${expected}`;
+}
+
+/** Row i as the row codec takes it; its vector a copy (`copy`) or a view. */
+export function rowAt(c: DecodedColumns, i: number, copy: boolean): EventRow {
+  return { seq: c.seq[i]!, ts: c.ts[i]!, type: c.type[i]!, entityId: c.entityId[i]!, payload: c.payload[i]!, vector: vectorOf(c, i, copy), origin: c.origin[i]!, hlc: c.hlc[i]! };
 }
 
 /** Row i's vector: a copy (`copy`, so each event owns its vector, as from the WAL) or a view, or null. */

@@ -1,7 +1,7 @@
 // The Parquet format of compacted and exported events: the schema, the file names, and the row
 // codec (event ↔ row, and the content checksum). docs/on-disk.md describes it for other readers.
 //
-// Format 2 (written now), one row per event:
+// Format 3 (written now), one row per event:
 //   seq        INT64 REQUIRED               the event's seq
 //   ts         INT64 REQUIRED               ms since the Unix epoch (plain INT64, not a TIMESTAMP, so
 //                                           every reader gives back the integer the envelope holds)
@@ -9,10 +9,14 @@
 //   entity_id  STRING REQUIRED              payload.id: the node, edge or vector the event is about
 //   payload    STRING REQUIRED              the payload as JSON text, without its vector
 //   vector     LIST<FLOAT> OPTIONAL         a stored vector's float32 values; null on every other row
+//   origin     STRING OPTIONAL              replicated mode: the writer's origin; null otherwise
+//   hlc        STRING OPTIONAL              replicated mode: the writer's hybrid logical clock; null otherwise
 // Why JSON text and a FLOAT list: any Parquet tool reads them without a msgpack decoder (DuckDB's
 // json_extract_string works on the payload column), and float32 values in a FLOAT column come back
 // exactly, so a replay from Parquet equals one from the WAL bit for bit.
 //
+// Format 2 (older files, still read): the same without origin and hlc. A replay merges replicated
+// events by their hlc, so a format 2 file of replicated events replays them literally instead.
 // Format 1 (older files, still read): the same first four columns and a payload BYTE_ARRAY holding
 // msgpack (msgpackr, useRecords false, moreTypes true), vectors inside it as float32.
 //
@@ -28,12 +32,12 @@ import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { mnemoError } from '../kernel/errors.js';
 import type { StoredEvent, VectorStored } from '../kernel/events.js';
 
-export const parquetFormatVersion = '2';
+export const parquetFormatVersion = '3';
 /** Rows per row group: a group is the unit a reader decodes at once; 100K rows is ~15 MiB with vectors. */
 export const parquetRowGroupRows = 100_000;
 
 export const eventSchema: SchemaElement[] = [
-  { name: 'root', num_children: 6 },
+  { name: 'root', num_children: 8 },
   { name: 'seq', type: 'INT64', repetition_type: 'REQUIRED' },
   { name: 'ts', type: 'INT64', repetition_type: 'REQUIRED' },
   { name: 'type', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'REQUIRED' },
@@ -43,9 +47,11 @@ export const eventSchema: SchemaElement[] = [
   { name: 'vector', repetition_type: 'OPTIONAL', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
   { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
   { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+  { name: 'origin', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
+  { name: 'hlc', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
 ];
 
-export const eventColumnNames = ['seq', 'ts', 'type', 'entity_id', 'payload', 'vector'] as const;
+export const eventColumnNames = ['seq', 'ts', 'type', 'entity_id', 'payload', 'vector', 'origin', 'hlc'] as const;
 
 // ---- the row codec ----
 
@@ -58,6 +64,9 @@ export interface EventRow {
   /** JSON text (format 2) or msgpack bytes (format 1). */
   payload: string | Uint8Array;
   vector: Float32Array | null;
+  /** Replicated mode's envelope (format 3); null on a local event and in older files. */
+  origin: string | null;
+  hlc: string | null;
 }
 
 export function rowOf(event: StoredEvent): EventRow {
@@ -69,7 +78,7 @@ export function rowOf(event: StoredEvent): EventRow {
     const { vector: _vector, ...others } = payload;
     rest = others;
   }
-  return { seq: event.seq, ts: event.ts, type: event.type, entityId: String(payload.id ?? ''), payload: JSON.stringify(rest), vector };
+  return { seq: event.seq, ts: event.ts, type: event.type, entityId: String(payload.id ?? ''), payload: JSON.stringify(rest), vector, origin: event.origin ?? null, hlc: event.hlc ?? null };
 }
 
 const msgpack = new Unpackr({ useRecords: false, moreTypes: true });
@@ -80,19 +89,32 @@ const msgpack = new Unpackr({ useRecords: false, moreTypes: true });
  */
 export function eventOfRow(row: EventRow): StoredEvent {
   const parsed = (typeof row.payload === 'string' ? JSON.parse(row.payload) : msgpack.unpack(row.payload)) as Record<string, unknown>;
-  if (row.type !== 'prime.vector.stored') return { seq: row.seq, ts: row.ts, type: row.type, payload: parsed } as unknown as StoredEvent;
-  const payload: VectorStored = { id: parsed.id as string };
-  const vector = row.vector ?? (parsed.vector as Float32Array | undefined);
-  if (vector !== undefined && vector !== null) payload.vector = vector;
-  if (parsed.text !== undefined) payload.text = parsed.text as string;
-  if (parsed.metadata !== undefined) payload.metadata = parsed.metadata as VectorStored['metadata'];
-  return { seq: row.seq, ts: row.ts, type: 'prime.vector.stored', payload };
+  let event: StoredEvent;
+  if (row.type !== 'prime.vector.stored') event = { seq: row.seq, ts: row.ts, type: row.type, payload: parsed } as unknown as StoredEvent;
+  else {
+    const payload: VectorStored = { id: parsed.id as string };
+    const vector = row.vector ?? (parsed.vector as Float32Array | undefined);
+    if (vector !== undefined && vector !== null) payload.vector = vector;
+    if (parsed.text !== undefined) payload.text = parsed.text as string;
+    if (parsed.metadata !== undefined) payload.metadata = parsed.metadata as VectorStored['metadata'];
+    event = { seq: row.seq, ts: row.ts, type: 'prime.vector.stored', payload };
+  }
+  // The WAL decoder's key order: hlc, then origin.
+  if (row.hlc !== null) event.hlc = row.hlc;
+  if (row.origin !== null) event.origin = row.origin;
+  return event;
 }
 
-/** The content checksum's step for one row: its scalar columns as text, then the payload, then the vector's bytes. */
-export function rowCrc(crc: number, seq: number, ts: number, type: string, entityId: string, payload: string | Uint8Array, vector: Float32Array | null): number {
-  const withPayload = crc32(payload, crc32(`${seq}\u0000${ts}\u0000${type}\u0000${entityId}\u0000`, crc));
-  return vector === null ? withPayload : crc32(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), withPayload);
+/**
+ * The content checksum's step for one row: its scalar columns as text, then the payload, then the
+ * vector's bytes, then (format 3, on a replicated event) origin and hlc; a row without them sums as
+ * in format 2.
+ */
+export function rowCrc(crc: number, row: EventRow): number {
+  const withPayload = crc32(row.payload, crc32(`${row.seq}\u0000${row.ts}\u0000${row.type}\u0000${row.entityId}\u0000`, crc));
+  const vector = row.vector;
+  const withVector = vector === null ? withPayload : crc32(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), withPayload);
+  return row.origin === null && row.hlc === null ? withVector : crc32(`\u0000${row.origin ?? ''}\u0000${row.hlc ?? ''}`, withVector);
 }
 
 // ---- file names ----

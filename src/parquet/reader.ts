@@ -8,8 +8,8 @@ import { createSyncFn } from 'synckit';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { compiledModule } from '../kernel/compiled.js';
 import type { StoredEvent } from '../kernel/events.js';
-import { vectorOf, type DecodedColumns, type DecodeReply } from './decode.js';
-import { corrupt, eventOfRow, type EventRow } from './format.js';
+import { rowAt, type DecodedColumns, type DecodeReply } from './decode.js';
+import { corrupt, eventOfRow } from './format.js';
 
 /** Longest a decode may take before the read fails, in ms: a 64 MiB segment's file decodes in about a second. */
 export const parquetDecodeTimeoutMs = 120_000;
@@ -35,14 +35,10 @@ export function readParquetColumns(path: string, files: FileLayer = nodeFiles): 
   return reply.columns;
 }
 
-export function rowAt(c: DecodedColumns, i: number): EventRow {
-  return { seq: c.seq[i]!, ts: c.ts[i]!, type: c.type[i]!, entityId: c.entityId[i]!, payload: c.payload[i]!, vector: vectorOf(c, i, true) };
-}
-
 /** The event of row `i`; PARQUET_CORRUPT if its payload does not decode. */
 export function eventAt(path: string, c: DecodedColumns, i: number): StoredEvent {
   try {
-    return eventOfRow(rowAt(c, i));
+    return eventOfRow(rowAt(c, i, true));
   } catch (e) {
     throw corrupt(path, `payload of row ${i} does not decode: ${(e as Error).message}`);
   }

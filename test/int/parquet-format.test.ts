@@ -3,7 +3,7 @@
 // of the older format (msgpack payload) still read.
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance, DuckDBListValue } from '@duckdb/node-api';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { Packr } from 'msgpackr';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/engine/engine.js';
 import { listParquetFiles } from '../../src/engine/compaction.js';
+import { checkpointsDirName } from '../../src/engine/checkpoint.js';
 import { readParquetEvents } from '../../src/parquet/reader.js';
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { tempDir } from '../support/engine.js';
@@ -88,6 +89,32 @@ describe('replay from Parquet', () => {
     expect(vectors.length).toBeGreaterThan(0);
     for (const e of vectors) expect((e.payload as { vector: unknown }).vector).toBeInstanceOf(Float32Array);
     await db.close();
+  });
+});
+
+describe('replicated events in Parquet', () => {
+  it('given events stamped by replicated mode, when compacted and reopened from Parquet alone, then origin and hlc come back and the content is the same', async () => {
+    const dataDir = await tempDir();
+    // Replicated mode with no NATS to reach: appends still succeed (local first) and carry origin and hlc.
+    const replication = { servers: ['nats://127.0.0.1:9'], origin: 'laptop' };
+    const db = await Engine.open({ dataDir, ...quiet, segmentBytesMax: 4096, replication });
+    await randomHistory(db, 43, 150);
+    const fromWal = [...db.events(1)];
+    expect(fromWal.every((e) => e.origin === 'laptop' && typeof e.hlc === 'string')).toBe(true);
+    await db.compact();
+    const fromParquet = listParquetFiles(join(dataDir, 'parquet')).flatMap((f) => readParquetEvents(f.path));
+    expect(fromParquet.length).toBeGreaterThan(0);
+    expect(exactly(fromParquet)).toEqual(exactly(fromWal.slice(0, fromParquet.length)));
+    const digest = db.contentDigest();
+    await db.close();
+
+    const rows = await duckdbRows(`SELECT count(*) AS n, count(DISTINCT hlc) AS stamps, min(origin) AS origin FROM read_parquet('${join(dataDir, 'parquet')}/*.parquet')`);
+    expect(rows[0]).toEqual({ n: BigInt(fromParquet.length), stamps: BigInt(fromParquet.length), origin: 'laptop' });
+    // Without checkpoints, the reopen replays the compacted files (the WAL keeps only the segments not yet compacted).
+    rmSync(join(dataDir, checkpointsDirName), { recursive: true, force: true });
+    const reopened = await Engine.open({ dataDir, ...quiet, replication });
+    expect(reopened.contentDigest()).toBe(digest);
+    await reopened.close();
   });
 });
 
