@@ -8,6 +8,8 @@
 //    local-only engine vs replicated engine (append resolved locally, and until the stream holds all);
 //  - publish-to-visible: one node added on A, time until B's getNode sees it (p50/p99);
 //  - catch-up: C closed while A writes; C reopened: events applied per second until it converged;
+//    beside it, the transport's floor: a bare JetStream pull consumer draining the same messages
+//    (acked one by one, pulled 4 MiB at a time as mnemo's consumer does), nothing applied;
 //  - heal: B cut off (its only server killed) while A and B write; time from the server's restart
 //    until all digests match.
 // Counts are bounded (see the constants) so the whole run takes about a minute.
@@ -15,6 +17,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 import { openEngine, type Engine, type ReplicationStats } from '../src/index.js';
 import { NatsCluster, type NatsServer } from './support/nats-cluster.js';
@@ -71,6 +76,30 @@ const digestsMatch = (engines: readonly Engine[]) => () =>
   engines.every((e) => replication(e).publishBacklog === 0) &&
   new Set(engines.map((e) => e.stats().lastSeq)).size === 1 &&
   new Set(engines.map((e) => e.contentDigest())).size === 1;
+
+/** Ms a bare pull consumer takes to drain A's last `messages` messages from C's server: the catch-up's transport floor. */
+async function drainFloorMs(urls: string[], messages: number): Promise<number> {
+  const nc = await connect({ servers: [urls[2]!, urls[0]!] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const last = (await jsm.streams.getMessage('bench', { last_by_subj: 'bench.a' }))!.seq;
+    const name = 'floor-drain';
+    await jsm.consumers.add('bench', { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: 'bench.a', deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last - messages + 1 });
+    const start = performance.now();
+    const consumer = await jetstream(nc).consumers.get('bench', name);
+    const iterator = await consumer.consume({ max_bytes: 4 * 1024 * 1024, expires: 2_000 });
+    let seen = 0;
+    for await (const message of iterator) {
+      message.ack();
+      if (++seen === messages) break;
+    }
+    const ms = performance.now() - start;
+    await jsm.consumers.delete('bench', name);
+    return ms;
+  } finally {
+    await nc.close();
+  }
+}
 
 async function ingest(engine: Engine, prefix: string): Promise<{ localMs: number; streamMs: number }> {
   const batches = Array.from({ length: ingestBatches }, (_, b) => graphBatch(prefix, b));
@@ -132,7 +161,10 @@ async function main(): Promise<void> {
   const c2 = await engineAt('c', [urls[2]!, urls[0]!], 'bench');
   await until('c to catch up', digestsMatch([a, b, c2]));
   const catchUpMs = performance.now() - catchUpStart;
-  rows.push(['catch-up after offline (reopen to converged)', `${fmt((offlineBatches * batchEvents) / (catchUpMs / 1000))} events/s`, '', `${(offlineBatches * batchEvents).toLocaleString('en-US')} events missed; includes open; goal ≥ 100K events/s`]);
+  const catchUpRate = (offlineBatches * batchEvents) / (catchUpMs / 1000);
+  const floorRate = (offlineBatches * batchEvents) / ((await drainFloorMs(urls, offlineBatches)) / 1000);
+  rows.push(['catch-up, transport floor (bare pull consumer, nothing applied)', `${fmt(floorRate)} events/s`, '', 'the same messages from the same server']);
+  rows.push(['catch-up after offline (reopen to converged)', `${fmt(catchUpRate)} events/s`, `${fmt(catchUpRate / floorRate)}× floor`, `${(offlineBatches * batchEvents).toLocaleString('en-US')} events missed; includes open; goal ≥ 100K events/s`]);
 
   // ---- heal ----
   const bServer = cluster.servers[1] as NatsServer;

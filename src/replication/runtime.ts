@@ -455,7 +455,8 @@ class Replication implements ReplicationRuntime {
   /**
    * Logs a message's events at once (synchronously, in stream order) and acks it once they are
    * durable. Waiting for each fsync before logging the next message made catch-up one fsync per
-   * message; instead up to applyInFlightMax messages share the WAL's group commit.
+   * message; instead up to applyInFlightMax messages share the WAL's group commit. A window, not a
+   * barrier: waiting for all of them at once left the engine idle while the last fsync ran.
    */
   private async handle(message: JsMsg): Promise<void> {
     this.lastDeliveryAt = Date.now();
@@ -483,9 +484,9 @@ class Replication implements ReplicationRuntime {
         this.logged(seq);
       })
       .finally(() => this.applying--);
-    acked.catch(() => {}); // handled: settle() awaits it and stops the loop on failure
+    acked.catch(() => {}); // handled: awaited below or by settle(), where a failure stops the consume loop
     this.inFlight.push(acked);
-    if (this.inFlight.length >= applyInFlightMax || message.info.pending === 0) await this.settle();
+    while (this.inFlight.length >= applyInFlightMax) await this.inFlight.shift();
   }
 
   /** Waits for the messages logged so far to be durable and acked; a failure (the engine cannot write) stops the consume loop. */
