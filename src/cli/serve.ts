@@ -33,6 +33,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     dataDir: options.dataDir,
     durability: options.durability,
     commit: 'inline',
+    repair: options.repair,
     ...(embedder ? { embed: embedder } : {}),
     ...(options.federation === undefined ? {} : { federation: options.federation }),
     ...(options.replication === undefined ? {} : { replication: options.replication }),
@@ -84,6 +85,7 @@ interface ServeOptions extends FederationFlags {
   host: string;
   port: number;
   durability: Durability;
+  repair: boolean;
   allowedHosts: string[];
   logLevel: LogLevel;
   replication?: ReplicationOptions;
@@ -100,6 +102,7 @@ function readOptions(args: ParsedArgs): ServeOptions | string {
     host: flagString(args, 'host') ?? defaultHost,
     port: Number(flagString(args, 'port') ?? defaultPort),
     durability: (flagString(args, 'durability') ?? 'fsync') as Durability,
+    repair: args.values['repair'] === true,
     allowedHosts: flagList(args, 'allowed-host'),
     logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
     ...federation,

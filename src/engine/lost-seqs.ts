@@ -1,0 +1,51 @@
+// Seqs a repair gave up: the ranges of damaged or missing Parquet files whose WAL segments were
+// already deleted, so their events exist nowhere else. Kept in `<dataDir>/parquet/lost.json`
+// (written atomically), so that every later open, verify and read knows the hole is known and
+// accepted, not new damage:
+//   { "lost": [{ "firstSeq", "lastSeq", "file", "movedTo", "reason", "at" }] }
+// `movedTo` is where the damaged file was set aside (null when the file was missing); `at` is the
+// repair's time in ms since the epoch.
+
+import { join } from 'node:path';
+
+import { replaceAtomically } from '../storage/atomic.js';
+import { nodeFiles, type FileLayer } from '../storage/files.js';
+
+export const lostSeqsFile = 'lost.json';
+
+export interface LostSeqs {
+  firstSeq: number;
+  lastSeq: number;
+  file: string;
+  movedTo: string | null;
+  reason: string;
+  at: number;
+}
+
+/** The recorded lost ranges of a Parquet directory, by first seq; none when nothing was ever lost. */
+export function readLostSeqs(parquetDir: string, files: FileLayer = nodeFiles): LostSeqs[] {
+  const path = join(parquetDir, lostSeqsFile);
+  if (!files.exists(path)) return [];
+  const parsed = JSON.parse(Buffer.from(files.readFile(path)).toString('utf8')) as { lost?: unknown };
+  if (!Array.isArray(parsed.lost)) throw new Error(`${path} holds no 'lost' list`);
+  return (parsed.lost as LostSeqs[]).slice().sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/** Adds `ranges` to the record, durably. */
+export function recordLostSeqs(parquetDir: string, ranges: readonly LostSeqs[], files: FileLayer = nodeFiles): LostSeqs[] {
+  const all = [...readLostSeqs(parquetDir, files), ...ranges].sort((a, b) => a.firstSeq - b.firstSeq);
+  replaceAtomically(join(parquetDir, lostSeqsFile), [Buffer.from(JSON.stringify({ lost: all }, null, 1))], files);
+  return all;
+}
+
+/** The first seq at or after `seq` that is not lost. */
+export function pastLost(seq: number, lost: readonly LostSeqs[]): number {
+  let next = seq;
+  for (const range of lost) if (range.firstSeq <= next && next <= range.lastSeq) next = range.lastSeq + 1;
+  return next;
+}
+
+/** `a..b` (or `a` when one seq). */
+export function seqRange(firstSeq: number, lastSeq: number): string {
+  return firstSeq === lastSeq ? `${firstSeq}` : `${firstSeq}..${lastSeq}`;
+}
