@@ -36,7 +36,7 @@ import { indexTokensDefault, indexTokensMax, indexTokensMin } from '../kernel/li
 import { renderMemoryIndex, renderPromptContext, type MemoryOverview } from '../query/memory-index.js';
 import { overviewOf } from './overview.js';
 import { isMnemoError, mnemoError } from '../kernel/errors.js';
-import { prepareBatch, type Properties, type RawEvent, type StateView, type StoredEvent } from '../kernel/events.js';
+import type { Properties, RawEvent, StateView, StoredEvent } from '../kernel/events.js';
 import { contentDigest } from '../replication/content-digest.js';
 import { checkOrigin, HybridClock } from '../replication/hlc.js';
 import { ReplicaMerge } from '../replication/merge.js';
@@ -46,7 +46,7 @@ import { Background, type EngineTuning } from './background.js';
 import { BackgroundIndexer } from './background-indexer.js';
 import { checkpointsDirName, listCheckpoints, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { Compactor, parquetDirName, recoverParquetDir, repairHint, type ParquetFileInfo } from './compaction.js';
-import type { LostSeqs } from './lost-seqs.js';
+import { stillApplies, type LostSeqs } from './lost-seqs.js';
 import { EventLog, TimeTravel, type HistoricalState } from './history.js';
 import { EngineReads } from './reads.js';
 import { WritePath, type ReplicaStamping } from './write.js';
@@ -263,31 +263,17 @@ export class Engine extends EngineReads implements MnemoEngine {
 
   /**
    * A replay over seqs a repair gave up (no checkpoint covers them): each event after the first
-   * lost seq is applied only if it is still valid against the state, checked as an append would be
-   * (an update of a node created in the lost seqs is not); the others are left out and counted, so
-   * the state is what the surviving events make. Received events (replicated mode) go to the merge,
-   * which judges existence itself.
+   * lost seq is applied only if it still applies (lost-seqs.ts stillApplies); the others are left
+   * out and counted, so the state is what the surviving events make.
    */
   private replayAcrossLost(fromSeq: number): void {
     const firstLost = this.log.lost.find((range) => range.lastSeq >= fromSeq)!.firstSeq;
     const prepareOptions = this.options.vector?.dim === undefined ? {} : { dimDefault: this.options.vector.dim };
+    const forget = () => this.nodes.forgetRemembered();
     let left = 0;
     for (const event of this.log.events(fromSeq)) {
-      if (event.seq < firstLost || event.hlc !== undefined) {
-        this.registry.apply(event);
-        continue;
-      }
-      try {
-        if (prepareBatch([{ type: event.type, payload: event.payload }], this.view, prepareOptions).length === 1) {
-          this.registry.apply(event);
-          continue;
-        }
-      } catch (e) {
-        if (!isMnemoError(e)) throw e;
-      } finally {
-        this.nodes.forgetRemembered();
-      }
-      left++;
+      if (event.seq < firstLost || stillApplies(event, this.view, forget, prepareOptions)) this.registry.apply(event);
+      else left++;
     }
     if (left > 0) this.warn(`the replay went on past seqs lost to a repair: ${left} later event(s) that needed them were left out of the state (they stay in the log)`);
   }

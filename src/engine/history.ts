@@ -14,11 +14,11 @@ import type { SeqTimeIndex } from '../../projections/seq-time.js';
 import type { AsOf, DiffResult } from '../kernel/api.js';
 import { readCheckpointParts, type CheckpointEntry } from './checkpoint.js';
 import type { ParquetFileInfo } from '../parquet/format.js';
-import { pastLost, type LostSeqs } from './lost-seqs.js';
+import { pastLost, stillApplies, type LostSeqs } from './lost-seqs.js';
 import { eventAt, readParquetColumns, readParquetEvents } from '../parquet/reader.js';
 import { assert, mnemoError } from '../kernel/errors.js';
 import { eventFromLog } from '../kernel/event-codec.js';
-import type { StoredEvent } from '../kernel/events.js';
+import type { StateView, StoredEvent } from '../kernel/events.js';
 import { GraphQueries } from '../query/graph.js';
 import { ReplicaMerge } from '../replication/merge.js';
 
@@ -188,7 +188,24 @@ export class TimeTravel {
       state = this.baseState(checkpoint);
     }
     const registry = state.registry!;
-    for (const event of this.deps.log.events(state.seq + 1, seq)) registry.apply(event);
+    const log = this.deps.log;
+    if (!log.crossesLost(state.seq + 1, seq)) {
+      for (const event of log.events(state.seq + 1, seq)) registry.apply(event);
+    } else {
+      // Past seqs a repair gave up: what needed them is left out, as at open (Engine.replayAcrossLost).
+      const { nodes, adjacency } = state;
+      const view: StateView = {
+        hasNode: (id) => nodes.rememberHandleOf(id) >= 0,
+        nodeType: (id) => nodes.typeOfNode(id),
+        hasEdge: (id) => adjacency.hasEdge(id),
+        edgeIdsOf: (id) => adjacency.edgeIdsOf(id),
+        // Vectors are not part of a historical state: their events change nothing here.
+        hasVector: () => true,
+        vectorDim: () => undefined,
+      };
+      const forget = () => nodes.forgetRemembered();
+      for (const event of log.events(state.seq + 1, seq)) if (event.type.startsWith('prime.vector.') || stillApplies(event, view, forget)) registry.apply(event);
+    }
     state.seq = seq;
     this.cache.unshift(state);
     this.cache.length = Math.min(this.cache.length, historicalStatesCached);

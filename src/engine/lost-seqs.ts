@@ -8,6 +8,8 @@
 
 import { join } from 'node:path';
 
+import { isMnemoError } from '../kernel/errors.js';
+import { prepareBatch, type PrepareOptions, type StateView, type StoredEvent } from '../kernel/events.js';
 import { replaceAtomically } from '../storage/atomic.js';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 
@@ -48,4 +50,22 @@ export function pastLost(seq: number, lost: readonly LostSeqs[]): number {
 /** `a..b` (or `a` when one seq). */
 export function seqRange(firstSeq: number, lastSeq: number): string {
   return firstSeq === lastSeq ? `${firstSeq}` : `${firstSeq}..${lastSeq}`;
+}
+
+/**
+ * For a replay past lost seqs: whether `event` is still valid against the state `view` shows,
+ * checked as an append would be (an update of a node created in the lost seqs is not). Received
+ * events (replicated mode, with an `hlc`) go to the merge, which judges existence itself.
+ * `forget` drops what the check made node-state remember.
+ */
+export function stillApplies(event: StoredEvent, view: StateView, forget: () => void, options: PrepareOptions = {}): boolean {
+  if (event.hlc !== undefined) return true;
+  try {
+    return prepareBatch([{ type: event.type, payload: event.payload }], view, options).length === 1;
+  } catch (e) {
+    if (!isMnemoError(e)) throw e;
+    return false;
+  } finally {
+    forget();
+  }
 }
