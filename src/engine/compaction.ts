@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { nodeFiles, setAside, type FileLayer } from '../storage/files.js';
-import { publishAtomically, replaceAtomically, tempSuffix } from '../storage/atomic.js';
+import { publishAtomically, removeLeftover, replaceAtomically, tempSuffix } from '../storage/atomic.js';
 import { segmentEvents, type Wal } from '../../wal/wal.js';
 import { assert, mnemoError } from '../kernel/errors.js';
 import { compiledModule } from '../kernel/compiled.js';
@@ -148,16 +148,27 @@ export function compactSegment(job: SegmentJob, files: FileLayer = nodeFiles): P
   const events = (function* () {
     for (const { seq, event } of segmentEvents(segment, files)) yield eventFromLog(seq, event);
   })();
-  const written = writeEventsParquet(temp, events, files);
-  publishAtomically(temp, path, files);
-  assert(written.firstSeq === job.firstSeq && written.lastSeq === job.lastSeq, `segment ${job.segmentPath} holds seqs ${written.firstSeq}..${written.lastSeq}, expected ${job.firstSeq}..${job.lastSeq}`);
-  verifyParquetRange(path, job.firstSeq, job.lastSeq, files);
-  return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: files.size(path) };
+  let published = false;
+  try {
+    const written = writeEventsParquet(temp, events, files);
+    publishAtomically(temp, path, files);
+    published = true;
+    assert(written.firstSeq === job.firstSeq && written.lastSeq === job.lastSeq, `segment ${job.segmentPath} holds seqs ${written.firstSeq}..${written.lastSeq}, expected ${job.firstSeq}..${job.lastSeq}`);
+    verifyParquetRange(path, job.firstSeq, job.lastSeq, files);
+    return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: files.size(path) };
+  } catch (e) {
+    // A failed run (a full disk, say) leaves nothing behind: the segment still holds every event.
+    removeLeftover(temp, files);
+    if (published) removeLeftover(path, files);
+    throw e;
+  }
 }
 
 
 /** How often the engine looks for sealed segments to compact, in ms. A segment seals every 64 MiB, so a second is plenty. */
 export const compactionPollMs = 1_000;
+/** After a failed run (a full disk, say), the poll waits this long before the next try, so a disk that stays full costs one log line per try, not one a second. */
+export const compactionRetryMs = 5_000;
 
 type WorkerReply = { ok: true; done: ParquetFileInfo } | { ok: false; error: string };
 
@@ -179,6 +190,8 @@ export class Compactor {
   private segmentsCompacted = 0;
   private lastRunMs: number | null = null;
   private lastError: string | null = null;
+  /** No background run before this time (ms since the epoch): set by a failed run. */
+  private retryAt = 0;
 
   private readonly disk: FileLayer;
 
@@ -204,13 +217,19 @@ export class Compactor {
     return (this.files[this.files.length - 1]?.lastSeq ?? 0) + 1;
   }
 
-  /** Starts a background run if sealed segments wait and none is running. Failures are warned, and retried on the next kick. */
+  /** Starts a background run if sealed segments wait and none is running. A failure is warned, and retried by a kick compactionRetryMs later. */
   kick(): void {
-    if (this.running !== null || this.closing || this.wal.sealedSegments().length === 0) return;
-    this.start().catch((e: unknown) => {
-      this.lastError = (e as Error).message;
-      this.warn(`compaction failed (the segments stay in the WAL, nothing is lost): ${this.lastError}`);
-    });
+    if (this.running !== null || this.closing || Date.now() < this.retryAt || this.wal.sealedSegments().length === 0) return;
+    this.start().then(
+      () => {
+        this.lastError = null;
+      },
+      (e: unknown) => {
+        this.lastError = (e as Error).message;
+        this.retryAt = Date.now() + compactionRetryMs;
+        this.warn(`compaction failed: ${this.lastError}; its partial file was removed, the segment stays in the WAL (nothing is lost), and it is retried in ${compactionRetryMs / 1000} s`);
+      },
+    );
   }
 
   /** Compacts every sealed segment there is now (after any run in progress) and resolves when done. */
