@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 
-import { isMnemoError } from '../kernel/errors.js';
+import { isMnemoError, mnemoError } from '../kernel/errors.js';
 import { prepareBatch, type PrepareOptions, type StateView, type StoredEvent } from '../kernel/events.js';
 import { replaceAtomically } from '../storage/atomic.js';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
@@ -28,9 +28,17 @@ export interface LostSeqs {
 export function readLostSeqs(parquetDir: string, files: FileLayer = nodeFiles): LostSeqs[] {
   const path = join(parquetDir, lostSeqsFile);
   if (!files.exists(path)) return [];
-  const parsed = JSON.parse(Buffer.from(files.readFile(path)).toString('utf8')) as { lost?: unknown };
-  if (!Array.isArray(parsed.lost)) throw new Error(`${path} holds no 'lost' list`);
-  return (parsed.lost as LostSeqs[]).slice().sort((a, b) => a.firstSeq - b.firstSeq);
+  let lost: unknown;
+  try {
+    lost = (JSON.parse(Buffer.from(files.readFile(path)).toString('utf8')) as { lost?: unknown }).lost;
+  } catch (e) {
+    throw mnemoError('PARQUET_CORRUPT', { file: path, reason: `not JSON: ${(e as Error).message}` });
+  }
+  const valid = (r: Partial<LostSeqs>) => Number.isSafeInteger(r.firstSeq) && Number.isSafeInteger(r.lastSeq) && r.firstSeq! >= 1 && r.lastSeq! >= r.firstSeq!;
+  if (!Array.isArray(lost) || !lost.every((r) => typeof r === 'object' && r !== null && valid(r as Partial<LostSeqs>))) {
+    throw mnemoError('PARQUET_CORRUPT', { file: path, reason: "expected { lost: [{ firstSeq, lastSeq, … }] } with 1 ≤ firstSeq ≤ lastSeq" });
+  }
+  return (lost as LostSeqs[]).slice().sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
 /** Adds `ranges` to the record, durably. */

@@ -198,3 +198,33 @@ describe('a leftover of an interrupted compaction', () => {
     expect(existsSync(orphan)).toBe(false);
   });
 });
+
+describe('a damaged WAL segment', () => {
+  it('given flipped bytes in a middle WAL segment, when served, then the error names --repair; `mnemo verify` says the same; `mnemo verify --repair` sets it and the later segments aside and exits 0; the server then starts', async () => {
+    const dataDir = await tempDir();
+    const db = await openTunedEngine({ dataDir, ...quiet, segmentBytesMax: 8 * 1024 });
+    for (let b = 0; b < batches; b++) await db.append(Array.from({ length: perBatch }, (_, i) => ({ type: 'prime.node.created', payload: { id: `node:doc:${b}-${i}`, type: 'doc', properties: { b, i } } })));
+    await db.close();
+    const walDir = join(dataDir, 'wal');
+    const segments = readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort();
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    const victim = join(walDir, segments[1]!);
+    damage(victim);
+
+    const refused = mnemo(['serve', '--data-dir', dataDir, '--port', '0']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(victim);
+    expect(refused.stderr).toContain("'mnemo serve --repair'");
+    const found = mnemo(['verify', '--data-dir', dataDir]);
+    expect(found.status).toBe(1);
+    expect(found.stdout).toContain(`damaged: ${victim}`);
+    expect(found.stdout).toContain('mnemo verify --repair');
+
+    const repaired = mnemo(['verify', '--data-dir', dataDir, '--repair']);
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain(`repair moved ${victim} aside`);
+    expect(repaired.stdout).toMatch(/events from seq \d+ on were lost/);
+    const served = await givenServe(['--data-dir', dataDir, '--port', '0']);
+    expect(await served.stop()).toBe(0);
+  });
+});
