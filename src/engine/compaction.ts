@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { nodeFiles, setAside, type FileLayer } from '../storage/files.js';
 import { publishAtomically, removeLeftover, replaceAtomically, tempSuffix } from '../storage/atomic.js';
 import { segmentEvents, type Wal } from '../../wal/wal.js';
-import { assert, mnemoError } from '../kernel/errors.js';
+import { assert, isMnemoError, mnemoError } from '../kernel/errors.js';
 import { compiledModule } from '../kernel/compiled.js';
 import { eventFromLog } from '../kernel/event-codec.js';
 import type { CompactionStats } from '../kernel/api.js';
@@ -83,7 +83,7 @@ export function recoverParquetDir(
         verifyParquetRange(info.path, info.firstSeq, info.lastSeq, files);
         return true;
       } catch (e) {
-        const reason = (e as Error).message;
+        const reason = damageOf(e);
         const movedTo = setAside(info.path, files);
         if (movedTo instanceof Error) throw movedTo;
         newlyLost.push({ firstSeq: info.firstSeq, lastSeq: info.lastSeq, file: info.path, movedTo, reason, at: Date.now() });
@@ -119,6 +119,11 @@ export function recoverParquetDir(
     }
   }
   return { files: kept, lost };
+}
+
+/** What is wrong with a file that failed to read: the reason alone when the error names the file already. */
+function damageOf(e: unknown): string {
+  return isMnemoError(e, 'PARQUET_CORRUPT') ? e.details.reason : (e as Error).message;
 }
 
 /** What every open-time Parquet refusal ends with: the way forward. */
@@ -383,7 +388,7 @@ export function verifyParquetDir(dir: string, files: FileLayer = nodeFiles): Par
       const last = events[events.length - 1]?.seq;
       if (first !== info.firstSeq || last !== info.lastSeq) result.problems.push({ file: info.path, reason: `holds seqs ${first}..${last}, its name says ${info.firstSeq}..${info.lastSeq}` });
     } catch (e) {
-      result.problems.push({ file: info.path, reason: (e as Error).message });
+      result.problems.push({ file: info.path, reason: damageOf(e) });
     }
   }
   result.lastSeq = next - 1;
