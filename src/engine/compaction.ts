@@ -230,6 +230,7 @@ export class Compactor {
         this.lastError = null;
       },
       (e: unknown) => {
+        if (this.closing) return; // the worker was stopped by close(): not a failure (see close)
         this.lastError = (e as Error).message;
         this.retryAt = Date.now() + compactionRetryMs;
         this.warn(`compaction failed: ${this.lastError}; its partial file was removed, the segment stays in the WAL (nothing is lost), and it is retried in ${compactionRetryMs / 1000} s`);

@@ -225,6 +225,7 @@ describe('a damaged WAL segment', () => {
     expect(repaired.stdout).toContain(`repair moved ${victim} aside`);
     expect(repaired.stdout).toMatch(/events from seq \d+ on were lost/);
     const served = await givenServe(['--data-dir', dataDir, '--port', '0']);
-    expect(await served.stop()).toBe(0);
+    const code = await served.stop();
+    expect(code, `${served.child.signalCode}\n${served.output()}`).toBe(0);
   });
 });
