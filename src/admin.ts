@@ -14,7 +14,7 @@ import type { StoredEvent } from './kernel/events.js';
 import { readParquetEvents } from './parquet/reader.js';
 import { writeEventsParquet } from './parquet/writer.js';
 import { publishAtomically, tempSuffix } from './storage/atomic.js';
-import { nodeFiles, type FileLayer } from './storage/files.js';
+import { nodeFiles, setAside, type FileLayer } from './storage/files.js';
 
 export { Engine, type EngineTuning } from './engine/engine.js';
 export { readParquetEvents, writeEventsParquet, publishAtomically };
@@ -26,8 +26,25 @@ export function openTunedEngine(options: EngineOptions & EngineTuning): Promise<
 }
 
 /** An engine for one operator job: no background checkpoints or compaction, so a command does only what it says. */
-export function openForOperator(dataDir: string, onWarning: (message: string) => void = (m) => console.error(`mnemo: ${m}`)): Promise<Engine> {
-  return Engine.open({ dataDir, durability: 'fsync', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning });
+export function openForOperator(dataDir: string, onWarning: (message: string) => void = (m) => console.error(`mnemo: ${m}`), repair = false): Promise<Engine> {
+  return Engine.open({ dataDir, durability: 'fsync', checkpointEveryEvents: 0, checkpointEveryMs: 0, backgroundCompaction: false, onWarning, repair });
+}
+
+/**
+ * `mnemo verify --repair`: opens the data dir with repair (damaged WAL segments and Parquet files
+ * set aside, their seqs reported and recorded as lost; leftovers of interrupted work removed), then
+ * sets aside each checkpoint that fails its checks (open only tries the newest). Takes the writer
+ * lock. Every notice goes to `report`.
+ */
+export async function repairDataDir(dataDir: string, report: (message: string) => void): Promise<void> {
+  const engine = await openForOperator(dataDir, report, true);
+  await engine.close();
+  for (const checkpoint of verifyCheckpoints(join(dataDir, checkpointsDirName)).checkpoints) {
+    if (checkpoint.ok) continue;
+    const movedTo = setAside(checkpoint.dir);
+    if (movedTo instanceof Error) throw movedTo;
+    report(`moved damaged checkpoint ${checkpoint.dir} aside to ${movedTo}: ${checkpoint.reason} (nothing lost: the log holds its events)`);
+  }
 }
 
 export interface DataDirVerifyResult {

@@ -55,6 +55,12 @@ const replicationStreamFlag: Flag = { name: 'replication-stream', env: 'MNEMO_RE
 // Words (docs/words.md). The bearer token comes from MNEMO_EMBEDDER_KEY only (never a flag: ps would show it).
 const embedderFlag: Flag = { name: 'embedder', env: 'MNEMO_EMBEDDER', kind: 'string', valueName: 'URL|local:DIR', help: 'embed text: an OpenAI-compatible /v1/embeddings URL, or local:DIR, an ONNX sentence-embedding model folder' };
 const embedderModelFlag: Flag = { name: 'embedder-model', env: 'MNEMO_EMBEDDER_MODEL', kind: 'string', valueName: 'NAME', help: "the model name sent to a URL embedder" };
+const repairFlag: Flag = {
+  name: 'repair',
+  env: 'MNEMO_REPAIR',
+  kind: 'boolean',
+  help: 'move damaged WAL segments and Parquet files aside (renamed, never deleted) and go on without their events, saying which seqs are lost, instead of refusing to open',
+};
 const formatFlag: Flag = { name: 'format', env: 'MNEMO_EXPORT_FORMAT', kind: 'string', valueName: 'FORMAT', help: exportFormats.join(', '), required: true, check: oneOf(exportFormats) };
 const outFlag: Flag = { name: 'out', env: 'MNEMO_EXPORT_OUT', kind: 'string', valueName: 'FILE', help: 'write here (written whole, then renamed into place); jsonl goes to stdout without it' };
 
@@ -63,7 +69,7 @@ export const commands: readonly Command[] = [
     name: 'serve',
     summary: 'serve the HTTP API (and MCP at POST /mcp) until SIGINT or SIGTERM',
     positionals: [],
-    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag, replicateFlag, replicationAckFlag, replicationStreamFlag, embedderFlag, embedderModelFlag],
+    flags: [dataDirFlag, hostFlag, portFlag, durabilityFlag, repairFlag, allowedHostFlag, logLevelFlag, peerFlag, peerCaFlag, originFlag, tlsCertFlag, tlsKeyFlag, replicateFlag, replicationAckFlag, replicationStreamFlag, embedderFlag, embedderModelFlag],
     details: 'On SIGINT or SIGTERM it stops accepting, finishes in-flight requests, checkpoints and exits 0.',
   },
   { name: 'mcp', summary: 'serve MCP over stdio (stdout carries the protocol; logs go to stderr)', positionals: [], flags: [dataDirFlag, durabilityFlag, embedderFlag, embedderModelFlag] },
@@ -91,9 +97,9 @@ export const commands: readonly Command[] = [
     name: 'verify',
     summary: 'check every WAL record, checkpoint and Parquet file; exit 1 on damage',
     positionals: [],
-    flags: [dataDirFlag],
+    flags: [dataDirFlag, repairFlag],
     readsOnly: true,
-    details: 'Takes no lock: it can run beside a live server.',
+    details: 'Takes no lock: it can run beside a live server. With --repair it opens the data dir to repair what it found (taking the writer lock: stop the server first), then checks again.',
   },
   {
     name: 'identity',

@@ -33,6 +33,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     dataDir: options.dataDir,
     durability: options.durability,
     commit: 'inline',
+    repair: options.repair,
     ...(embedder ? { embed: embedder } : {}),
     ...(options.federation === undefined ? {} : { federation: options.federation }),
     ...(options.replication === undefined ? {} : { replication: options.replication }),
@@ -54,14 +55,18 @@ export async function run(args: ParsedArgs): Promise<number> {
     await engine.close();
     throw e;
   }
+  // Listening for the signals before the line that says it serves: stdout to a pipe is written
+  // synchronously, so a supervisor that stops the server on reading that line could otherwise
+  // deliver SIGTERM before the handler exists, killing the process with no shutdown checkpoint.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   console.log(`mnemo: serving ${options.dataDir} at ${server.url} (durability ${options.durability}; ${embedderLine(embedder)})`);
   if (options.federation !== undefined) console.log(`mnemo: peers ${options.federation.peers.map((p) => p.name).join(', ') || 'none'}`);
   if (options.replication !== undefined) console.log(`mnemo: replicating as '${options.replication.origin}' through ${options.replication.servers.join(',')}`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const signal = await stopped;
   console.log(`mnemo: ${signal}: finishing ${server.inFlight} in-flight request(s), then checkpointing`);
   await server.close();
   await checkpointIfAvailable(engine.checkpoint.bind(engine));
@@ -84,6 +89,7 @@ interface ServeOptions extends FederationFlags {
   host: string;
   port: number;
   durability: Durability;
+  repair: boolean;
   allowedHosts: string[];
   logLevel: LogLevel;
   replication?: ReplicationOptions;
@@ -100,6 +106,7 @@ function readOptions(args: ParsedArgs): ServeOptions | string {
     host: flagString(args, 'host') ?? defaultHost,
     port: Number(flagString(args, 'port') ?? defaultPort),
     durability: (flagString(args, 'durability') ?? 'fsync') as Durability,
+    repair: args.values['repair'] === true,
     allowedHosts: flagList(args, 'allowed-host'),
     logLevel: (flagString(args, 'log-level') ?? 'info') as LogLevel,
     ...federation,

@@ -12,6 +12,7 @@ import {
   checkpointIntervalEventsDefault,
   checkpointIntervalMsDefault,
   checkpointQuietMs,
+  checkpointRetryMs,
   checkpointsDirName,
   prepareCheckpointDir,
   writeCheckpoint,
@@ -19,7 +20,7 @@ import {
 } from './checkpoint.js';
 import { compactionPollMs, type Compactor } from './compaction.js';
 import type { CheckpointResult } from '../kernel/api.js';
-import type { FileLayer } from '../storage/files.js';
+import { nodeFiles, type FileLayer } from '../storage/files.js';
 
 /** Engine options beyond the public EngineOptions: the checkpoint policy and storage knobs. */
 export interface EngineTuning {
@@ -75,6 +76,8 @@ export class Background {
   private lastCheckpoint: WrittenCheckpoint | null = null;
   private checkpointsWritten = 0;
   private checkpointing: Promise<CheckpointResult> | null = null;
+  /** No background checkpoint before this time (ms since the epoch): set by a failed one. */
+  private checkpointRetryAt = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(deps: BackgroundDeps) {
@@ -121,8 +124,12 @@ export class Background {
   }
 
   private checkpointInBackground(): void {
-    if (this.checkpointing !== null) return;
-    this.checkpoint().catch((e: unknown) => this.deps.warn(`background checkpoint failed (the log still holds every event): ${(e as Error).message}`));
+    if (this.checkpointing !== null || Date.now() < this.checkpointRetryAt) return;
+    const seq = this.deps.wal.lastSeq;
+    this.checkpoint().catch((e: unknown) => {
+      this.checkpointRetryAt = Date.now() + checkpointRetryMs;
+      this.deps.warn(`background checkpoint at seq ${seq} failed: ${(e as Error).message}; its partial files were removed, the log still holds every event, and it is retried in ${checkpointRetryMs / 1000} s`);
+    });
   }
 
   /**
@@ -148,12 +155,27 @@ export class Background {
     // and no append can run between these calls (appends apply synchronously too). The vector
     // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
     const root = join(this.deps.dataDir, checkpointsDirName);
-    const dir = prepareCheckpointDir(root, seq, this.deps.tuning.files);
-    const saving = registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
-    const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
-    // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
-    if (this.deps.syncsToDisk) await wal.flush();
-    const written = await writeCheckpoint(root, seq, parts, dir, this.deps.tuning.files);
+    const files = this.deps.tuning.files ?? nodeFiles;
+    const dir = prepareCheckpointDir(root, seq, files);
+    let written: WrittenCheckpoint;
+    try {
+      const saving = registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
+      const parts = await Promise.all(saving.map(async ({ name, bytes }) => ({ name, bytes: await bytes })));
+      // A checkpoint must never be ahead of the durable log: after a crash it would hold lost events.
+      if (this.deps.syncsToDisk) await wal.flush();
+      written = await writeCheckpoint(root, seq, parts, dir, files);
+    } catch (e) {
+      // A failed checkpoint (a full disk, say) leaves nothing behind: its `.tmp` directory goes now,
+      // not at the next checkpoint, so the space it took is free for the log.
+      if (dir !== null) {
+        try {
+          files.removeTree(dir);
+        } catch (cleanup) {
+          this.deps.warn(`could not remove ${dir} after a failed checkpoint: ${(cleanup as Error).message} (the next checkpoint removes it)`);
+        }
+      }
+      throw e;
+    }
     if (seq > this.checkpointSeq) {
       this.checkpointSeq = seq;
       this.lastCheckpointAt = Date.now();

@@ -45,6 +45,8 @@ export const checkpointGrowthRatio = 0.25;
 export const checkpointQuietMs = 1_000;
 /** …unless the events since the last one reach this many times what was due: then it runs anyway. */
 export const checkpointHoldFactor = 4;
+/** After a background checkpoint fails (a full disk, say), the next try waits this long: one log line per try, not one a second. */
+export const checkpointRetryMs = 5_000;
 
 /** Events after the last checkpoint (at `checkpointSeq`) before the next one is due. */
 export function checkpointDueAfterEvents(everyEvents: number, checkpointSeq: number): number {

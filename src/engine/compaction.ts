@@ -8,16 +8,17 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { nodeFiles, type FileLayer } from '../storage/files.js';
-import { publishAtomically, replaceAtomically, tempSuffix } from '../storage/atomic.js';
+import { nodeFiles, setAside, type FileLayer } from '../storage/files.js';
+import { publishAtomically, removeLeftover, replaceAtomically, tempSuffix } from '../storage/atomic.js';
 import { segmentEvents, type Wal } from '../../wal/wal.js';
-import { assert, mnemoError } from '../kernel/errors.js';
+import { assert, isMnemoError, mnemoError } from '../kernel/errors.js';
 import { compiledModule } from '../kernel/compiled.js';
 import { eventFromLog } from '../kernel/event-codec.js';
 import type { CompactionStats } from '../kernel/api.js';
 import { listOrNone, listParquetFiles, parquetFileName, type ParquetFileInfo } from '../parquet/format.js';
 import { writeEventsParquet } from '../parquet/writer.js';
 import { readParquetEvents, verifyParquetRange } from '../parquet/reader.js';
+import { lostSeqsFile, pastLost, readLostSeqs, recordLostSeqs, seqRange, type LostSeqs } from './lost-seqs.js';
 
 export { parquetDirName, listParquetFiles, type ParquetFileInfo } from '../parquet/format.js';
 
@@ -40,11 +41,22 @@ function removeIfThere(path: string, files: FileLayer): boolean {
  *   segment was never deleted, so its events are still in the WAL).
  * - A Parquet file whose range reaches into the WAL is a duplicate left by a crash between the
  *   rename and the segment's deletion: the segment wins (it was never deleted, so it is whole) and
- *   the Parquet file is removed; the next compaction writes it again.
- * - What remains must chain from seq 1 to the WAL's first seq with no hole, or open refuses
- *   (PARQUET_CORRUPT): a missing file means lost events, never silently.
+ *   the Parquet file is removed; the next compaction writes it again. A damaged file there costs
+ *   nothing: its events come back from the WAL.
+ * - With `repair`, every other file is read whole (verifyParquetRange); a damaged one is set aside
+ *   (`<name>.damaged-<ms>`, never deleted) and its seqs recorded as lost (lost-seqs.ts), as is a
+ *   hole in the chain (a missing file).
+ * - What remains must chain from seq 1 to the WAL's first seq, holes only where recorded as lost,
+ *   or open refuses (PARQUET_CORRUPT, naming the file and the seqs, and pointing at --repair): a
+ *   missing file means lost events, never silently.
  */
-export function recoverParquetDir(dir: string, walFirstSeq: number, warn: (message: string) => void, files: FileLayer = nodeFiles): ParquetFileInfo[] {
+export function recoverParquetDir(
+  dir: string,
+  walFirstSeq: number,
+  warn: (message: string) => void,
+  files: FileLayer = nodeFiles,
+  repair = false,
+): { files: ParquetFileInfo[]; lost: LostSeqs[] } {
   files.mkdirp(dir);
   let removed = 0;
   for (const file of files.list(dir)) {
@@ -53,7 +65,7 @@ export function recoverParquetDir(dir: string, walFirstSeq: number, warn: (messa
     removed++;
     warn(`removed ${join(dir, file)}, left by a compaction that did not finish (its events are still in the WAL)`);
   }
-  const kept: ParquetFileInfo[] = [];
+  let kept: ParquetFileInfo[] = [];
   for (const info of listParquetFiles(dir, files)) {
     if (info.lastSeq >= walFirstSeq) {
       files.unlink(info.path);
@@ -64,16 +76,58 @@ export function recoverParquetDir(dir: string, walFirstSeq: number, warn: (messa
     }
   }
   if (removed > 0) files.fsyncDir(dir);
-  let next = 1;
-  for (const info of kept) {
-    if (info.firstSeq !== next) throw mnemoError('PARQUET_CORRUPT', { file: info.path, reason: `starts at seq ${info.firstSeq}, but the files before it end at seq ${next - 1}` });
-    next = info.lastSeq + 1;
+  const newlyLost: LostSeqs[] = [];
+  if (repair) {
+    kept = kept.filter((info) => {
+      try {
+        verifyParquetRange(info.path, info.firstSeq, info.lastSeq, files);
+        return true;
+      } catch (e) {
+        const reason = damageOf(e);
+        const movedTo = setAside(info.path, files);
+        if (movedTo instanceof Error) throw movedTo;
+        newlyLost.push({ firstSeq: info.firstSeq, lastSeq: info.lastSeq, file: info.path, movedTo, reason, at: Date.now() });
+        return false;
+      }
+    });
   }
-  if (next !== walFirstSeq) {
-    throw mnemoError('PARQUET_CORRUPT', { file: dir, reason: `Parquet files end at seq ${next - 1} and the WAL starts at seq ${walFirstSeq}: events ${next}..${walFirstSeq - 1} are in neither` });
+  let lost = readLostSeqs(dir, files);
+  const holes = (): Array<{ firstSeq: number; lastSeq: number; before: string }> => {
+    const found = [];
+    const known = [...lost, ...newlyLost].sort((a, b) => a.firstSeq - b.firstSeq);
+    let next = pastLost(1, known);
+    for (const info of kept) {
+      if (info.firstSeq < next) throw mnemoError('PARQUET_CORRUPT', { file: info.path, reason: `starts at seq ${info.firstSeq}, but seqs up to ${next - 1} are held by the files before it or recorded as lost in ${lostSeqsFile}` });
+      if (info.firstSeq > next) found.push({ firstSeq: next, lastSeq: info.firstSeq - 1, before: info.path });
+      next = pastLost(info.lastSeq + 1, known);
+    }
+    if (next < walFirstSeq) found.push({ firstSeq: next, lastSeq: walFirstSeq - 1, before: 'the WAL' });
+    return found;
+  };
+  for (const hole of holes()) {
+    const seqs = seqRange(hole.firstSeq, hole.lastSeq);
+    if (!repair) {
+      throw mnemoError('PARQUET_CORRUPT', { file: dir, reason: `events ${seqs} (before ${hole.before}) are in neither Parquet nor the WAL` });
+    }
+    newlyLost.push({ firstSeq: hole.firstSeq, lastSeq: hole.lastSeq, file: dir, movedTo: null, reason: `no Parquet file holds seqs ${seqs}`, at: Date.now() });
   }
-  return kept;
+  if (newlyLost.length > 0) {
+    lost = recordLostSeqs(dir, newlyLost, files);
+    for (const l of newlyLost) {
+      const what = l.movedTo === null ? `${l.reason} (missing)` : `repair moved ${l.file} aside to ${l.movedTo}: ${l.reason}`;
+      warn(`${what}; events ${seqRange(l.firstSeq, l.lastSeq)} are lost (their WAL segment was deleted after compaction), recorded in ${join(dir, lostSeqsFile)}`);
+    }
+  }
+  return { files: kept, lost };
 }
+
+/** What is wrong with a file that failed to read: the reason alone when the error names the file already. */
+function damageOf(e: unknown): string {
+  return isMnemoError(e, 'PARQUET_CORRUPT') ? e.details.reason : (e as Error).message;
+}
+
+/** What every open-time Parquet refusal ends with: the way forward. */
+export const repairHint = ". Restore it from a backup, or start with --repair ('mnemo serve --repair' or 'mnemo verify --repair') to set it aside and go on without those events";
 
 // ---- one segment → one Parquet file (runs in the worker) ----
 
@@ -99,16 +153,27 @@ export function compactSegment(job: SegmentJob, files: FileLayer = nodeFiles): P
   const events = (function* () {
     for (const { seq, event } of segmentEvents(segment, files)) yield eventFromLog(seq, event);
   })();
-  const written = writeEventsParquet(temp, events, files);
-  publishAtomically(temp, path, files);
-  assert(written.firstSeq === job.firstSeq && written.lastSeq === job.lastSeq, `segment ${job.segmentPath} holds seqs ${written.firstSeq}..${written.lastSeq}, expected ${job.firstSeq}..${job.lastSeq}`);
-  verifyParquetRange(path, job.firstSeq, job.lastSeq, files);
-  return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: files.size(path) };
+  let published = false;
+  try {
+    const written = writeEventsParquet(temp, events, files);
+    publishAtomically(temp, path, files);
+    published = true;
+    assert(written.firstSeq === job.firstSeq && written.lastSeq === job.lastSeq, `segment ${job.segmentPath} holds seqs ${written.firstSeq}..${written.lastSeq}, expected ${job.firstSeq}..${job.lastSeq}`);
+    verifyParquetRange(path, job.firstSeq, job.lastSeq, files);
+    return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: files.size(path) };
+  } catch (e) {
+    // A failed run (a full disk, say) leaves nothing behind: the segment still holds every event.
+    removeLeftover(temp, files);
+    if (published) removeLeftover(path, files);
+    throw e;
+  }
 }
 
 
 /** How often the engine looks for sealed segments to compact, in ms. A segment seals every 64 MiB, so a second is plenty. */
 export const compactionPollMs = 1_000;
+/** After a failed run (a full disk, say), the poll waits this long before the next try, so a disk that stays full costs one log line per try, not one a second. */
+export const compactionRetryMs = 5_000;
 
 type WorkerReply = { ok: true; done: ParquetFileInfo } | { ok: false; error: string };
 
@@ -130,6 +195,8 @@ export class Compactor {
   private segmentsCompacted = 0;
   private lastRunMs: number | null = null;
   private lastError: string | null = null;
+  /** No background run before this time (ms since the epoch): set by a failed run. */
+  private retryAt = 0;
 
   private readonly disk: FileLayer;
 
@@ -155,13 +222,20 @@ export class Compactor {
     return (this.files[this.files.length - 1]?.lastSeq ?? 0) + 1;
   }
 
-  /** Starts a background run if sealed segments wait and none is running. Failures are warned, and retried on the next kick. */
+  /** Starts a background run if sealed segments wait and none is running. A failure is warned, and retried by a kick compactionRetryMs later. */
   kick(): void {
-    if (this.running !== null || this.closing || this.wal.sealedSegments().length === 0) return;
-    this.start().catch((e: unknown) => {
-      this.lastError = (e as Error).message;
-      this.warn(`compaction failed (the segments stay in the WAL, nothing is lost): ${this.lastError}`);
-    });
+    if (this.running !== null || this.closing || Date.now() < this.retryAt || this.wal.sealedSegments().length === 0) return;
+    this.start().then(
+      () => {
+        this.lastError = null;
+      },
+      (e: unknown) => {
+        if (this.closing) return; // the worker was stopped by close(): not a failure (see close)
+        this.lastError = (e as Error).message;
+        this.retryAt = Date.now() + compactionRetryMs;
+        this.warn(`compaction failed: ${this.lastError}; its partial file was removed, the segment stays in the WAL (nothing is lost), and it is retried in ${compactionRetryMs / 1000} s`);
+      },
+    );
   }
 
   /** Compacts every sealed segment there is now (after any run in progress) and resolves when done. */
@@ -283,19 +357,31 @@ export interface ParquetVerifyResult {
   ok: boolean;
   files: number;
   rows: number;
+  /** The last seq Parquet accounts for (held, or recorded as lost); 0 when none. */
+  lastSeq: number;
   problems: Array<{ file: string; reason: string }>;
   /** `.tmp` files of a compaction that did not finish: harmless (their events are still in the WAL), and open removes them. */
   orphans: string[];
+  /** Seqs an earlier repair gave up (lost-seqs.ts): known, not new damage. */
+  lost: LostSeqs[];
 }
 
-/** Reads every Parquet file whole: footer, every column, every payload, seq range against the name, and the chain between files. */
+/**
+ * Reads every Parquet file whole: footer, every column, every payload, seq range against the name,
+ * and the chain between files (holes allowed only where a repair recorded the seqs as lost).
+ */
 export function verifyParquetDir(dir: string, files: FileLayer = nodeFiles): ParquetVerifyResult {
-  const result: ParquetVerifyResult = { ok: true, files: 0, rows: 0, problems: [], orphans: [] };
-  let next = 1;
+  const result: ParquetVerifyResult = { ok: true, files: 0, rows: 0, lastSeq: 0, problems: [], orphans: [], lost: [] };
+  try {
+    result.lost = readLostSeqs(dir, files);
+  } catch (e) {
+    result.problems.push({ file: join(dir, lostSeqsFile), reason: (e as Error).message });
+  }
+  let next = pastLost(1, result.lost);
   for (const info of listParquetFiles(dir, files)) {
     result.files++;
-    if (info.firstSeq !== next) result.problems.push({ file: info.path, reason: `starts at seq ${info.firstSeq}, but the files before it end at seq ${next - 1}` });
-    next = info.lastSeq + 1;
+    if (info.firstSeq !== next) result.problems.push({ file: info.path, reason: `starts at seq ${info.firstSeq}, but the files before it (and the seqs recorded as lost) end at seq ${next - 1}` });
+    next = pastLost(info.lastSeq + 1, result.lost);
     try {
       const events = readParquetEvents(info.path, files);
       result.rows += events.length;
@@ -303,9 +389,10 @@ export function verifyParquetDir(dir: string, files: FileLayer = nodeFiles): Par
       const last = events[events.length - 1]?.seq;
       if (first !== info.firstSeq || last !== info.lastSeq) result.problems.push({ file: info.path, reason: `holds seqs ${first}..${last}, its name says ${info.firstSeq}..${info.lastSeq}` });
     } catch (e) {
-      result.problems.push({ file: info.path, reason: (e as Error).message });
+      result.problems.push({ file: info.path, reason: damageOf(e) });
     }
   }
+  result.lastSeq = next - 1;
   for (const file of listOrNone(dir, files)) if (file.endsWith(tempSuffix)) result.orphans.push(join(dir, file));
   result.ok = result.problems.length === 0;
   return result;

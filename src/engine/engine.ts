@@ -45,7 +45,8 @@ import { ensureDataDir, setAside } from '../storage/files.js';
 import { Background, type EngineTuning } from './background.js';
 import { BackgroundIndexer } from './background-indexer.js';
 import { checkpointsDirName, listCheckpoints, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
-import { Compactor, parquetDirName, recoverParquetDir, type ParquetFileInfo } from './compaction.js';
+import { Compactor, parquetDirName, recoverParquetDir, repairHint, type ParquetFileInfo } from './compaction.js';
+import { stillApplies, type LostSeqs } from './lost-seqs.js';
 import { EventLog, TimeTravel, type HistoricalState } from './history.js';
 import { EngineReads } from './reads.js';
 import { WritePath, type ReplicaStamping } from './write.js';
@@ -53,6 +54,12 @@ import { Federation } from '../peers/federation.js';
 import { loadIdentity } from '../peers/identity.js';
 
 export type { EngineTuning } from './background.js';
+
+/** The Parquet directory after recovery: its files, and the seqs a repair gave up. */
+interface RecoveredParquet {
+  files: ParquetFileInfo[];
+  lost: LostSeqs[];
+}
 
 export class Engine extends EngineReads implements MnemoEngine {
   readonly dataDir: string;
@@ -79,11 +86,13 @@ export class Engine extends EngineReads implements MnemoEngine {
   private readonly options: EngineOptions;
   private readonly warn: (message: string) => void;
 
-  private constructor(dataDir: string, wal: Wal, options: EngineOptions & EngineTuning, parquetFiles: ParquetFileInfo[], warn: (message: string) => void) {
+  private readonly view: StateView;
+
+  private constructor(dataDir: string, wal: Wal, options: EngineOptions & EngineTuning, parquet: RecoveredParquet, warn: (message: string) => void) {
     // The merge step is always there: a data dir written in replicated mode must replay through it even when opened without replication.
     const registry = new ProjectionRegistry({ vector: { dim: options.vector?.dim, space: options.vector?.space }, expander: () => new ReplicaMerge() });
-    const compactor = new Compactor(wal, join(dataDir, parquetDirName), parquetFiles, warn, options.files);
-    const log = new EventLog(wal, () => compactor.files);
+    const compactor = new Compactor(wal, join(dataDir, parquetDirName), parquet.files, warn, options.files);
+    const log = new EventLog(wal, () => compactor.files, parquet.lost);
     const seqTime = registry.byName['seq-time'];
     let live: () => HistoricalState = () => {
       throw new Error('assertion failed: time travel before the engine is built');
@@ -138,6 +147,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       hasVector: (id) => this.vectors.has(id),
       vectorDim: () => this.vectors.dim,
     };
+    this.view = view;
     this.writes = new WritePath({
       wal,
       registry,
@@ -180,8 +190,8 @@ export class Engine extends EngineReads implements MnemoEngine {
     const warn = options.onWarning ?? ((message: string) => console.warn(`mnemo: ${message}`));
     reportRecovery(wal, warn);
     try {
-      const parquetFiles = recoverParquetDir(join(dataDir, parquetDirName), wal.firstSeq, warn, options.files);
-      const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquetFiles, warn);
+      const parquet = recoverParquetDir(join(dataDir, parquetDirName), wal.firstSeq, warn, options.files, options.repair === true);
+      const engine = await Engine.fromNewestCheckpoint(dataDir, wal, options, parquet, warn);
       // The clock starts past every stamp in the log, ours included: stamps from one origin only grow.
       for (const hlc of engine.merge.newestByOrigin().values()) engine.replica?.clock.receive(hlc);
       if (embedder !== undefined) {
@@ -192,6 +202,8 @@ export class Engine extends EngineReads implements MnemoEngine {
       return engine;
     } catch (e) {
       await wal.close();
+      // Damage in a Parquet file (found by recovery or by the replay that reads it): say the way forward.
+      if (isMnemoError(e, 'PARQUET_CORRUPT')) throw mnemoError('PARQUET_CORRUPT', { file: e.details.file, reason: `${e.details.reason}${repairHint}` }, { cause: e });
       throw e;
     }
   }
@@ -200,7 +212,7 @@ export class Engine extends EngineReads implements MnemoEngine {
     dataDir: string,
     wal: Wal,
     options: EngineOptions & EngineTuning,
-    parquetFiles: ParquetFileInfo[],
+    parquet: RecoveredParquet,
     warn: (message: string) => void,
   ): Promise<Engine> {
     for (const candidate of listCheckpoints(join(dataDir, checkpointsDirName))) {
@@ -209,7 +221,7 @@ export class Engine extends EngineReads implements MnemoEngine {
         warn(`checkpoint ${candidate.dir} is at seq ${candidate.seq}, past the end of the log (seq ${wal.lastSeq}); not used`);
         continue;
       }
-      const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+      const engine = new Engine(dataDir, wal, options, parquet, warn);
       try {
         await engine.loadCheckpoint(readCheckpoint(candidate.dir));
       } catch (e) {
@@ -222,7 +234,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       engine.replayFrom(candidate.seq + 1);
       return engine;
     }
-    const engine = new Engine(dataDir, wal, options, parquetFiles, warn);
+    const engine = new Engine(dataDir, wal, options, parquet, warn);
     // Text is indexed after open, from the final state; a new data dir has nothing to defer.
     if (wal.lastSeq > 0) engine.texts.replayDeferred(() => engine.replayFrom(1));
     else engine.replayFrom(1);
@@ -241,11 +253,29 @@ export class Engine extends EngineReads implements MnemoEngine {
   }
 
   private replayFrom(fromSeq: number): void {
-    for (const event of this.log.events(fromSeq)) this.registry.apply(event);
+    if (this.log.crossesLost(fromSeq)) this.replayAcrossLost(fromSeq);
+    else for (const event of this.log.events(fromSeq)) this.registry.apply(event);
     this.nodes.forgetRemembered();
     this.log.forgetDecoded();
     this.indexer.kick();
     this.restoreTextInBackground();
+  }
+
+  /**
+   * A replay over seqs a repair gave up (no checkpoint covers them): each event after the first
+   * lost seq is applied only if it still applies (lost-seqs.ts stillApplies); the others are left
+   * out and counted, so the state is what the surviving events make.
+   */
+  private replayAcrossLost(fromSeq: number): void {
+    const firstLost = this.log.lost.find((range) => range.lastSeq >= fromSeq)!.firstSeq;
+    const prepareOptions = this.options.vector?.dim === undefined ? {} : { dimDefault: this.options.vector.dim };
+    const forget = () => this.nodes.forgetRemembered();
+    let left = 0;
+    for (const event of this.log.events(fromSeq)) {
+      if (event.seq < firstLost || stillApplies(event, this.view, forget, prepareOptions)) this.registry.apply(event);
+      else left++;
+    }
+    if (left > 0) this.warn(`the replay went on past seqs lost to a repair: ${left} later event(s) that needed them were left out of the state (they stay in the log)`);
   }
 
   /** Indexes a loaded checkpoint's (or a replay's) text documents in slices, yielding to the event loop between them. */

@@ -14,10 +14,11 @@ import type { SeqTimeIndex } from '../../projections/seq-time.js';
 import type { AsOf, DiffResult } from '../kernel/api.js';
 import { readCheckpointParts, type CheckpointEntry } from './checkpoint.js';
 import type { ParquetFileInfo } from '../parquet/format.js';
+import { pastLost, stillApplies, type LostSeqs } from './lost-seqs.js';
 import { eventAt, readParquetColumns, readParquetEvents } from '../parquet/reader.js';
 import { assert, mnemoError } from '../kernel/errors.js';
 import { eventFromLog } from '../kernel/event-codec.js';
-import type { StoredEvent } from '../kernel/events.js';
+import type { StateView, StoredEvent } from '../kernel/events.js';
 import { GraphQueries } from '../query/graph.js';
 import { ReplicaMerge } from '../replication/merge.js';
 
@@ -32,20 +33,30 @@ export class EventLog {
   private readonly wal: Wal;
   private readonly parquetFiles: () => readonly ParquetFileInfo[];
   private readonly decoded: Array<{ path: string; events: StoredEvent[] }> = [];
+  /** Seqs a repair gave up (lost-seqs.ts): skipped, the one kind of hole allowed. */
+  readonly lost: readonly LostSeqs[];
 
-  constructor(wal: Wal, parquetFiles: () => readonly ParquetFileInfo[]) {
+  constructor(wal: Wal, parquetFiles: () => readonly ParquetFileInfo[], lost: readonly LostSeqs[] = []) {
     this.wal = wal;
     this.parquetFiles = parquetFiles;
+    this.lost = lost;
+  }
+
+  /** Whether seqs fromSeq..toSeq cross a range a repair recorded as lost. */
+  crossesLost(fromSeq: number, toSeq = Number.MAX_SAFE_INTEGER): boolean {
+    return this.lost.some((range) => range.lastSeq >= fromSeq && range.firstSeq <= toSeq);
   }
 
   /**
    * Every event with fromSeq ≤ seq ≤ toSeq, in seq order: Parquet files first, then the WAL. While
    * a segment is both compacted and not yet deleted its events are in both; the WAL copy is
-   * skipped. A hole is a bug or lost data: it throws rather than yield a wrong history.
+   * skipped. Seqs recorded as lost are skipped; any other hole is a bug or lost data: it throws
+   * rather than yield a wrong history.
    */
   *events(fromSeq: number, toSeq = Number.MAX_SAFE_INTEGER): Generator<StoredEvent> {
     let next = fromSeq;
     for (const file of this.parquetFiles()) {
+      next = pastLost(next, this.lost);
       if (file.lastSeq < next) continue;
       if (file.firstSeq > toSeq) return;
       for (const event of this.parquetEvents(file.path)) {
@@ -56,6 +67,7 @@ export class EventLog {
         yield event;
       }
     }
+    next = pastLost(next, this.lost);
     for (const { seq, event } of this.wal.replay(next)) {
       if (seq < next) continue;
       if (seq > toSeq) return;
@@ -176,7 +188,24 @@ export class TimeTravel {
       state = this.baseState(checkpoint);
     }
     const registry = state.registry!;
-    for (const event of this.deps.log.events(state.seq + 1, seq)) registry.apply(event);
+    const log = this.deps.log;
+    if (!log.crossesLost(state.seq + 1, seq)) {
+      for (const event of log.events(state.seq + 1, seq)) registry.apply(event);
+    } else {
+      // Past seqs a repair gave up: what needed them is left out, as at open (Engine.replayAcrossLost).
+      const { nodes, adjacency } = state;
+      const view: StateView = {
+        hasNode: (id) => nodes.rememberHandleOf(id) >= 0,
+        nodeType: (id) => nodes.typeOfNode(id),
+        hasEdge: (id) => adjacency.hasEdge(id),
+        edgeIdsOf: (id) => adjacency.edgeIdsOf(id),
+        // Vectors are not part of a historical state: their events change nothing here.
+        hasVector: () => true,
+        vectorDim: () => undefined,
+      };
+      const forget = () => nodes.forgetRemembered();
+      for (const event of log.events(state.seq + 1, seq)) if (event.type.startsWith('prime.vector.') || stillApplies(event, view, forget)) registry.apply(event);
+    }
     state.seq = seq;
     this.cache.unshift(state);
     this.cache.length = Math.min(this.cache.length, historicalStatesCached);

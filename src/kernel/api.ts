@@ -81,7 +81,11 @@ export interface EngineOptions {
    * Without one, such an embed stores the text only (searchable by BM25).
    */
   embed?: EmbedOption;
-  /** Move a damaged WAL segment aside instead of refusing to open. */
+  /**
+   * Instead of refusing to open: move a damaged WAL segment (and every later one) aside, and read
+   * every Parquet file whole, moving a damaged one aside and recording its seqs as lost (the CLI's
+   * `--repair`; docs/operations.md#verify-and-repair).
+   */
   repair?: boolean;
   /** Receives recovery notices (torn tail cut, checkpoint fallback, repair). Default: console.warn. */
   onWarning?: (message: string) => void;

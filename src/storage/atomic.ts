@@ -1,6 +1,7 @@
 // The one atomic replace every writer uses: write a temp file, fsync it, rename it over the
 // target, fsync the directory. A crash at any point leaves either the old file (or none) or the
-// whole new one, plus at most a `.tmp` orphan that the next writer removes.
+// whole new one, plus at most a `.tmp` orphan that the next writer removes. A write that fails
+// (a full disk) removes its temp file before it throws.
 
 import { dirname } from 'node:path';
 
@@ -18,13 +19,27 @@ export function replaceAtomically(path: string, chunks: readonly Uint8Array[], f
   }
   const handle = files.createNew(temp);
   try {
-    files.write(handle, chunks, 0);
-    files.fdatasyncSync(handle);
-  } finally {
-    files.close(handle);
+    try {
+      files.write(handle, chunks, 0);
+      files.fdatasyncSync(handle);
+    } finally {
+      files.close(handle);
+    }
+    files.rename(temp, path);
+  } catch (e) {
+    removeLeftover(temp, files); // a failed write (a full disk) leaves nothing behind
+    throw e;
   }
-  files.rename(temp, path);
   files.fsyncDir(dirname(path));
+}
+
+/** Removes `path` if it is there; a failure to is ignored (the next writer or open removes it). */
+export function removeLeftover(path: string, files: FileLayer = nodeFiles): void {
+  try {
+    files.unlink(path);
+  } catch {
+    // absent (the common case), or the disk refuses even that: left to the next writer
+  }
 }
 
 /**

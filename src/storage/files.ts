@@ -114,11 +114,12 @@ export function ensureDataDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
 }
 
-/** Renames a damaged file or directory to `<path>.damaged-<ms>` (kept for a person to look at); returns the new path, or the error. */
-export function setAside(path: string): string | Error {
-  const movedTo = `${path}.damaged-${Date.now()}`;
+/** Renames a damaged file or directory to `<target>.damaged-<ms>` (kept for a person to look at), durably; returns the new path, or the error. */
+export function setAside(target: string, files: FileLayer = nodeFiles): string | Error {
+  const movedTo = `${target}.damaged-${Date.now()}`;
   try {
-    fs.renameSync(path, movedTo);
+    files.rename(target, movedTo);
+    files.fsyncDir(path.dirname(movedTo));
     return movedTo;
   } catch (e) {
     return e as Error;

@@ -71,7 +71,7 @@ describe('after an interrupted compaction and a restart', () => {
     writeFileSync(orphan, 'half a file');
     const verify = mnemo('verify', '--data-dir', dataDir);
     expect(verify.status, verify.stdout).toBe(0);
-    expect(verify.stdout).toContain(`orphan: ${orphan}`);
+    expect(verify.stdout).toContain(`leftover: ${orphan}`);
     expect(verify.stdout).not.toContain('damaged');
   });
 

@@ -1,9 +1,11 @@
 // A full disk, for real: the data dir is a small tmpfs (needs root). A batch whose WAL write fails
 // with ENOSPC must change nothing a reader can see, every later write is refused with 507, and a
-// reopen finds exactly the acknowledged batches.
+// reopen finds exactly the acknowledged batches. A checkpoint or compaction that fails for want of
+// room leaves nothing behind and succeeds on a later try once there is room.
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,5 +90,62 @@ describe('a full disk', () => {
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+});
+
+/** Every path under `dir` whose name ends in .tmp, at any depth. */
+function leftovers(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.name.endsWith('.tmp')) out.push(join(entry.parentPath, entry.name));
+  return out;
+}
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+  const by = Date.now() + ms;
+  while (!condition() && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 100));
+  return condition();
+}
+
+describe('checkpoints and compaction on a full disk', () => {
+  it('given a data dir on a 4 MiB tmpfs filled to its last pages, when a checkpoint and a compaction are due, then both fail leaving no .tmp, reads and small writes go on, and once space is freed both succeed by themselves', async () => {
+    const disk = smallDisk(4 * 1024 * 1024);
+    const dataDir = join(disk, 'data');
+    // Sealed segments waiting for compaction (random bodies: Parquet cannot squeeze them into a page).
+    const first = await openTunedEngine({ dataDir, durability: 'fsync', ...quiet, segmentBytesMax: 16 * 1024 });
+    for (let b = 0; b < 20; b++) {
+      await first.append(Array.from({ length: 20 }, (_, i) => ({ type: 'prime.node.created', payload: { id: `node:doc:${b}-${i}`, type: 'doc', properties: { body: randomBytes(300).toString('base64') } } })));
+    }
+    await first.close();
+    // Fill the disk, leaving two pages: room for a small append, none for a checkpoint or a Parquet file.
+    const free = () => Number(statfsSync(disk).bavail * statfsSync(disk).bsize);
+    writeFileSync(join(disk, 'ballast'), Buffer.alloc(free() - 8192));
+
+    const warnings: string[] = [];
+    const db = await openTunedEngine({ dataDir, durability: 'fsync', onWarning: (m) => warnings.push(m), checkpointEveryMs: 1, checkpointEveryEvents: 0, segmentBytesMax: 16 * 1024 });
+    try {
+      const saw = (what: RegExp) => warnings.some((w) => what.test(w));
+      expect(await until(() => saw(/checkpoint.* failed.*ENOSPC/) && saw(/compaction failed.*ENOSPC/), 8_000), warnings.join('\n')).toBe(true);
+      expect(leftovers(dataDir)).toEqual([]);
+      // One clear line each: what failed, that nothing is left, and when it is tried again.
+      expect(warnings.join('\n')).toMatch(/^background checkpoint at seq \d+ failed: ENOSPC.*; its partial files were removed, the log still holds every event, and it is retried in 5 s$/m);
+      expect(warnings.join('\n')).toMatch(/^compaction failed: ENOSPC.*; its partial file was removed, the segment stays in the WAL \(nothing is lost\), and it is retried in 5 s$/m);
+      expect(db.stats().checkpoint.written).toBe(0);
+      expect(db.stats().compaction.parquetFiles).toBe(0);
+      // Reads go on; a small write still fits (the failed work gave its pages back).
+      expect(db.getNode('node:doc:0-0')).not.toBeNull();
+      await db.addNode({ type: 'doc', id: 'node:doc:while-full', properties: {} });
+      expect(db.getNode('node:doc:while-full')).not.toBeNull();
+
+      rmSync(join(disk, 'ballast'));
+      expect(await until(() => db.stats().checkpoint.written >= 1 && db.stats().compaction.parquetFiles >= 1 && db.stats().compaction.lastError === null, 15_000), warnings.join('\n')).toBe(true);
+      expect(leftovers(dataDir)).toEqual([]);
+      await db.addNode({ type: 'doc', id: 'node:doc:after', properties: {} });
+      expect(db.stats().totalNodes).toBe(402);
+    } finally {
+      await db.close();
+    }
+    const reopened = await openTunedEngine({ dataDir, durability: 'fsync', ...quiet });
+    expect(reopened.stats().totalNodes).toBe(402);
+    await reopened.close();
   });
 });

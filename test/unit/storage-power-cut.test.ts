@@ -190,7 +190,7 @@ const compactionWriter: Writer<string> = {
   },
   check: async (disk, acked) => {
     const wal = await openWal({ dir: walDir, durability: 'fsync', files: disk, segmentBytesMax: 700 });
-    const kept = recoverParquetDir(parquetDir, wal.firstSeq, () => {}, disk);
+    const kept = recoverParquetDir(parquetDir, wal.firstSeq, () => {}, disk).files;
     // Every event exactly once, from Parquet then the WAL: no orphan or duplicate is read.
     const fromParquet = kept.flatMap((f) => readParquetEvents(f.path, disk));
     sameEvents([...fromParquet, ...replayed(wal)], compactionInput);
