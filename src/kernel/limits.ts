@@ -78,6 +78,8 @@ export const httpShutdownGraceMs = 10_000;
  */
 export const httpTurnRequestsMax = 1_000;
 export const httpTurnBudgetMs = 100;
+/** A turn always serves this many requests before its time budget applies: one slow fsync (a busy disk) or a descheduled process must not shed a client's short pipeline. */
+export const httpTurnRequestsFloor = 16;
 /** Requests outliving their handler (bodies arriving, writes awaiting durability) at once; more get 503. */
 export const httpInFlightMax = 4_096;
 /** Retry-After on a shed request, in ms (sent rounded up to whole seconds). */

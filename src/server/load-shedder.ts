@@ -2,9 +2,10 @@
 // pipelined in one read before it returns to the event loop, so 100 clients pipelining thousands
 // of requests each could hold the loop for seconds and starve everyone (/health included). Two
 // bounds keep the loop turning:
-// - a turn budget: once one event-loop turn has served httpTurnRequestsMax requests or spent
-//   httpTurnBudgetMs on them, each further request in that turn is answered 503 with Retry-After
-//   and its connection closed (which soon ends that connection's pipeline);
+// - a turn budget: once one event-loop turn has served httpTurnRequestsMax requests, or spent
+//   httpTurnBudgetMs on at least httpTurnRequestsFloor of them, each further request in that turn
+//   is answered 503 with Retry-After and its connection closed (which soon ends that connection's
+//   pipeline);
 // - an in-flight bound: requests outlive their handler (bodies arriving, writes awaiting fsync)
 //   up to httpInFlightMax at once.
 // /health is never shed: it is how an operator (or a load balancer) sees the server is alive.
@@ -34,7 +35,7 @@ export class LoadShedder {
         this.resetScheduled = true;
         setImmediate(this.resetTurn);
       }
-    } else if (++this.turnRequests > limits.httpTurnRequestsMax || now - this.turnStartMs > limits.httpTurnBudgetMs) {
+    } else if (++this.turnRequests > limits.httpTurnRequestsMax || (this.turnRequests >= limits.httpTurnRequestsFloor && now - this.turnStartMs > limits.httpTurnBudgetMs)) {
       return this.shed('the server has spent its time for this turn on other requests');
     }
     if (inFlight >= limits.httpInFlightMax) return this.shed(`${inFlight} requests are in flight (the limit is ${limits.httpInFlightMax})`);

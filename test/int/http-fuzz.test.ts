@@ -14,6 +14,7 @@ const seed = 0x6d6e656d; // 'mnem'
 const requestsTotal = Number(process.env.MNEMO_FUZZ_REQUESTS ?? 10_000);
 const connections = 8;
 const lyingRequests = 200;
+const shedRetriesMax = 50;
 const prime = '/api/v1/prime';
 
 
@@ -154,11 +155,19 @@ describe('fuzz', () => {
     const requests = Array.from({ length: requestsTotal }, next);
     const byKind = new Map<string, Map<string, number>>();
     const unexpected: string[] = [];
+    let shed = 0;
     const lanes = Array.from({ length: connections }, async (_, lane) => {
       const connection = new RawConnection(given.server.port);
       for (let i = lane; i < requests.length; i += connections) {
         const request = requests[i]!;
-        const reply = await connection.send(requestBytes(request));
+        // Shedding is documented (503 OVERLOADED, Retry-After, the connection closed): on a busy
+        // shared machine one event-loop turn can pass its time budget. A client retries; so does this.
+        let reply = await connection.send(requestBytes(request));
+        for (let retry = 0; retry < shedRetriesMax && reply.status === 503 && reply.body.includes('OVERLOADED'); retry++) {
+          shed++;
+          await new Promise((r) => setTimeout(r, 20));
+          reply = await connection.send(requestBytes(request));
+        }
         const status = reply.status === null ? 'closed' : String(reply.status);
         const counts = byKind.get(request.kind) ?? new Map<string, number>();
         counts.set(status, (counts.get(status) ?? 0) + 1);
@@ -171,7 +180,7 @@ describe('fuzz', () => {
     });
     await Promise.all(lanes);
     const summary = Object.fromEntries([...byKind].map(([kind, counts]) => [kind, Object.fromEntries(counts)]));
-    expect(unexpected, JSON.stringify(summary)).toEqual([]);
+    expect(unexpected, JSON.stringify({ summary, shed })).toEqual([]);
     expect([...byKind.values()].reduce((n, counts) => n + [...counts.values()].reduce((a, b) => a + b, 0), 0)).toBe(requestsTotal);
     expect((await call(given.url, 'GET', '/health')).status).toBe(200);
     // Every request was refused: nothing was written.
