@@ -75,12 +75,13 @@ export class Machine {
     }
     const args = ['netns', 'exec', this.namespace.name, 'curl', '-sS', '-X', method, '-w', '\n%{http_code}', `${this.url}${path}`];
     const stdout = await new Promise<string>((resolve, reject) => {
-      const child = spawn('ip', payload === undefined ? args : [...args, '-H', 'content-type: application/json', '--data-binary', '@-']);
+      const child = spawn('ip', payload === undefined ? args : [...args, '-H', 'content-type: application/json', '--data-binary', '@-'], { stdio: [payload === undefined ? 'ignore' : 'pipe', 'pipe', 'ignore'] });
       let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl in ${this.namespace!.name} exited with ${code}`))));
-      child.stdin.end(payload ?? '');
+      child.stdin?.on('error', reject); // curl gone before reading: its exit code says why
+      child.stdin?.end(payload);
     });
     const cut = stdout.lastIndexOf('\n');
     const text = stdout.slice(0, cut);
