@@ -46,6 +46,8 @@ interface Sample {
   minute: number;
   rssMb: number;
   heapMb: number;
+  /** Memory outside the JS heap that V8 knows of (ArrayBuffers: the projections' typed columns, buffers). */
+  externalMb: number;
   lagP99Ms: number;
   walSegments: number;
   parquetFiles: number;
@@ -147,6 +149,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         minute: (Date.now() - startedAt) / 60_000,
         rssMb: stats.memory.rss_bytes / 2 ** 20,
         heapMb: stats.memory.heap_used_bytes / 2 ** 20,
+        externalMb: stats.memory.external_bytes / 2 ** 20,
         lagP99Ms: stats.event_loop_lag_ms.p99,
         walSegments: stats.wal.segments,
         parquetFiles: stats.compaction.parquet_files,
@@ -159,7 +162,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         dropped: window.dropped,
       });
       const s = samples[samples.length - 1]!;
-      log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
+      log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
       window.writes = [];
       window.reads = [];
       window.errors5xx = 0;
@@ -226,7 +229,7 @@ function chart(samples: Sample[]): string {
     title: 'Soak: memory, event-loop lag and latency over time',
     xLabel: 'minutes',
     yLabel: 'MB / ms',
-    series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
+    series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('external (MB)', (s) => s.externalMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
   });
 }
 
