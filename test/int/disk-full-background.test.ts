@@ -3,26 +3,13 @@
 // second), and succeeds once there is room; meanwhile the log takes writes and reads are served.
 // The disk is the real one, made full for the checkpoint and Parquet directories by
 // test/support/full-disk-files.ts (test/system/disk-full.test.ts does it with a real tmpfs).
-import { readdirSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { openTunedEngine } from '../../src/admin.js';
 import { tempDir } from '../support/engine.js';
-import { FullDiskFiles } from '../support/full-disk-files.js';
+import { FullDiskFiles, tmpLeftovers, until } from '../support/full-disk-files.js';
 
-/** Every path under `dir` whose name ends in .tmp, at any depth. */
-function leftovers(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.name.endsWith('.tmp')) out.push(join(entry.parentPath, entry.name));
-  return out;
-}
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const by = Date.now() + ms;
-  while (!condition() && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 50));
-  return condition();
-}
 
 describe('background checkpoints and compaction on a full disk', () => {
   it('given checkpoints and compaction due while their directories are full, then each failure leaves no .tmp behind, logs one line per try, and writes and reads go on; once there is room both succeed by themselves', async () => {
@@ -44,7 +31,7 @@ describe('background checkpoints and compaction on a full disk', () => {
       expect(await until(() => failed(checkpointFailed) >= 1 && failed(compactionFailed) >= 1, 5_000), warnings.join('\n')).toBe(true);
       expect(disk.refused.some((p) => p.includes(`${sep}checkpoints${sep}`))).toBe(true);
       expect(disk.refused.some((p) => p.includes(`${sep}parquet${sep}`))).toBe(true);
-      expect(leftovers(dataDir)).toEqual([]);
+      expect(tmpLeftovers(dataDir)).toEqual([]);
       // One clear line each: what failed, that nothing is left, and when it is tried again.
       expect(warnings.join('\n')).toMatch(/^background checkpoint at seq \d+ failed: ENOSPC.*; its partial files were removed, the log still holds every event, and it is retried in 5 s$/m);
       expect(warnings.join('\n')).toMatch(/^compaction failed: ENOSPC.*; its partial file was removed, the segment stays in the WAL \(nothing is lost\), and it is retried in 5 s$/m);
@@ -58,13 +45,13 @@ describe('background checkpoints and compaction on a full disk', () => {
       expect(failed(checkpointFailed)).toBe(seen.checkpoint);
       expect(failed(compactionFailed)).toBe(seen.compaction);
       expect(db.stats().compaction.lastError).toMatch(/ENOSPC/);
-      expect(leftovers(dataDir)).toEqual([]);
+      expect(tmpLeftovers(dataDir)).toEqual([]);
 
       // Room again: the timer retries both, and they succeed.
       disk.full = false;
       expect(await until(() => db.stats().checkpoint.written >= 1 && db.stats().compaction.parquetFiles >= 1, 12_000), warnings.join('\n')).toBe(true);
       expect(await until(() => db.stats().compaction.lastError === null, 5_000)).toBe(true);
-      expect(leftovers(dataDir)).toEqual([]);
+      expect(tmpLeftovers(dataDir)).toEqual([]);
       expect(db.stats().totalNodes).toBe(n);
     } finally {
       await db.close();

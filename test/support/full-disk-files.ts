@@ -3,6 +3,8 @@
 // an empty file and removing one still work). The code under test runs unchanged over it; only the
 // free space is simulated, so a test can fill and free the disk for checkpoints and compaction
 // while the log beside them keeps working.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { nodeFiles, type FileHandle, type FileLayer } from '../../src/storage/files.js';
 
 export class FullDiskFiles implements FileLayer {
@@ -55,4 +57,18 @@ export class FullDiskFiles implements FileLayer {
   unlink = nodeFiles.unlink;
   removeTree = nodeFiles.removeTree;
   fsyncDir = nodeFiles.fsyncDir;
+}
+
+/** Every path under `dir` whose name ends in .tmp, at any depth: what a failed checkpoint or compaction must not leave. */
+export function tmpLeftovers(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.name.endsWith('.tmp')) out.push(join(entry.parentPath, entry.name));
+  return out;
+}
+
+/** Polls `condition` every `stepMs` for up to `ms`; its last answer. */
+export async function until(condition: () => boolean, ms: number, stepMs = 50): Promise<boolean> {
+  const by = Date.now() + ms;
+  while (!condition() && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, stepMs));
+  return condition();
 }

@@ -5,13 +5,14 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { openTunedEngine } from '../../src/admin.js';
 import { isMnemoError } from '../../src/index.js';
+import { tmpLeftovers, until } from '../support/full-disk-files.js';
 
 const mounts: string[] = [];
 afterEach(() => {
@@ -93,18 +94,6 @@ describe('a full disk', () => {
   });
 });
 
-/** Every path under `dir` whose name ends in .tmp, at any depth. */
-function leftovers(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.name.endsWith('.tmp')) out.push(join(entry.parentPath, entry.name));
-  return out;
-}
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const by = Date.now() + ms;
-  while (!condition() && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 100));
-  return condition();
-}
 
 describe('checkpoints and compaction on a full disk', () => {
   it('given a data dir on a 4 MiB tmpfs filled to its last pages, when a checkpoint and a compaction are due, then both fail leaving no .tmp, reads and small writes go on, and once space is freed both succeed by themselves', async () => {
@@ -124,8 +113,8 @@ describe('checkpoints and compaction on a full disk', () => {
     const db = await openTunedEngine({ dataDir, durability: 'fsync', onWarning: (m) => warnings.push(m), checkpointEveryMs: 1, checkpointEveryEvents: 0, segmentBytesMax: 16 * 1024 });
     try {
       const saw = (what: RegExp) => warnings.some((w) => what.test(w));
-      expect(await until(() => saw(/checkpoint.* failed.*ENOSPC/) && saw(/compaction failed.*ENOSPC/), 8_000), warnings.join('\n')).toBe(true);
-      expect(leftovers(dataDir)).toEqual([]);
+      expect(await until(() => saw(/checkpoint.* failed.*ENOSPC/) && saw(/compaction failed.*ENOSPC/), 8_000, 100), warnings.join('\n')).toBe(true);
+      expect(tmpLeftovers(dataDir)).toEqual([]);
       // One clear line each: what failed, that nothing is left, and when it is tried again.
       expect(warnings.join('\n')).toMatch(/^background checkpoint at seq \d+ failed: ENOSPC.*; its partial files were removed, the log still holds every event, and it is retried in 5 s$/m);
       expect(warnings.join('\n')).toMatch(/^compaction failed: ENOSPC.*; its partial file was removed, the segment stays in the WAL \(nothing is lost\), and it is retried in 5 s$/m);
@@ -137,8 +126,8 @@ describe('checkpoints and compaction on a full disk', () => {
       expect(db.getNode('node:doc:while-full')).not.toBeNull();
 
       rmSync(join(disk, 'ballast'));
-      expect(await until(() => db.stats().checkpoint.written >= 1 && db.stats().compaction.parquetFiles >= 1 && db.stats().compaction.lastError === null, 15_000), warnings.join('\n')).toBe(true);
-      expect(leftovers(dataDir)).toEqual([]);
+      expect(await until(() => db.stats().checkpoint.written >= 1 && db.stats().compaction.parquetFiles >= 1 && db.stats().compaction.lastError === null, 15_000, 100), warnings.join('\n')).toBe(true);
+      expect(tmpLeftovers(dataDir)).toEqual([]);
       await db.addNode({ type: 'doc', id: 'node:doc:after', properties: {} });
       expect(db.stats().totalNodes).toBe(402);
     } finally {
