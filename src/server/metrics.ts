@@ -55,7 +55,7 @@ const labelledCounts = [
 ] as const;
 
 /** Stats the server exports its own way (process defaults, request counters), or that are not numbers worth a series. */
-const notExported = new Set(['memory', 'uptimeS', 'http', 'latencyUs', 'wal.durability', 'compaction.lastError']);
+const notExported = new Set(['memory', 'uptimeS', 'http', 'latencyUs', 'wal.durability', 'compaction.lastError', 'contentDigest', 'replication.origin', 'replication.stream', 'replication.lastRejection']);
 
 /** prom-client default metrics that are gauges despite their `_total` name. */
 const misnamedDefaults = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -183,7 +183,11 @@ function* numericLeaves(value: unknown, path: string, depth: number): Generator<
     yield [path, value];
   } else if (typeof value === 'object' && value !== null && !Array.isArray(value) && depth < statsDepthMax) {
     if (known.has(path)) return;
-    for (const [key, child] of Object.entries(value)) yield* numericLeaves(child, path === '' ? key : `${path}.${key}`, depth + 1);
+    // Keys first, values only for paths not known: a stat may be a getter that costs (contentDigest sorts every id).
+    for (const key of Object.keys(value)) {
+      const childPath = path === '' ? key : `${path}.${key}`;
+      if (!known.has(childPath)) yield* numericLeaves((value as Record<string, unknown>)[key], childPath, depth + 1);
+    }
   }
 }
 

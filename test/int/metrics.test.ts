@@ -2,7 +2,7 @@
 // counter and named `_total`, base units (`_seconds`, `_bytes`, never `_ms`), process metrics,
 // and values that match the engine.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { givenServer, call, type GivenServer } from '../support/http-server.js';
 
 let given: GivenServer;
@@ -91,6 +91,22 @@ describe('GET /metrics', () => {
     const { families: all } = await scrape();
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
       expect(all.has(name), name).toBe(true);
+    }
+  });
+});
+
+describe('/metrics in replicated mode', () => {
+  it('given a replicated engine with its NATS unreachable, when scraped, then the replication stats are series and the content digest (which sorts every id) is not computed', async () => {
+    const replicated = await givenServer({ replication: { servers: ['nats://127.0.0.1:9'], origin: 'laptop' } });
+    try {
+      await replicated.engine.addNode({ type: 'note', id: 'node:note:r' });
+      const digest = vi.spyOn(replicated.engine, 'contentDigest');
+      const text = (await call(replicated.url, 'GET', '/metrics')).text;
+      expect(text).toMatch(/^mnemo_replication_publish_backlog 1$/m);
+      expect(text).toMatch(/^mnemo_replication_connected 0$/m);
+      expect(digest).not.toHaveBeenCalled();
+    } finally {
+      await replicated.close();
     }
   });
 });

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEngine, type Durability, type EmbedOption, type MnemoEngine } from '../../src/index.js';
+import { openEngine, type Durability, type EmbedOption, type MnemoEngine, type ReplicationOptions } from '../../src/index.js';
 import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/http.js';
 import { mcpRoutes } from '../../src/mcp/route.js';
 import { packageVersion } from '../../src/kernel/version.js';
@@ -19,9 +19,9 @@ export interface GivenServer {
   close(): Promise<void>;
 }
 
-export async function givenServer(options: HttpServerOptions & { durability?: Durability; embed?: EmbedOption } = {}): Promise<GivenServer> {
+export async function givenServer(options: HttpServerOptions & { durability?: Durability; embed?: EmbedOption; replication?: ReplicationOptions } = {}): Promise<GivenServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-http-'));
-  const engine = await openEngine({ dataDir, durability: options.durability ?? 'none', onWarning: () => {}, ...(options.embed ? { embed: options.embed } : {}) });
+  const engine = await openEngine({ dataDir, durability: options.durability ?? 'none', onWarning: () => {}, ...(options.embed ? { embed: options.embed } : {}), ...(options.replication ? { replication: options.replication } : {}) });
   // As `mnemo serve` composes them: the HTTP routes with MCP mounted at POST /mcp.
   const server = await startHttpServer(engine, { host: '127.0.0.1', port: 0, extraRoutes: mcpRoutes(packageVersion()), ...options });
   return {
