@@ -26,8 +26,8 @@ export const connectionCounts = [10, 50];
 /** One wrk thread: the generator keeps to one core, leaving the other to the server. */
 const wrkThreads = 1;
 const hubDegree = 20;
-const vectorDim = 64;
-const topK = 10;
+export const vectorDim = 64;
+export const topK = 10;
 
 /** What a run measures; `--quick` picks the small settings. bench/run-all.ts and the bench's test pass their own. */
 export interface HttpBenchOptions {
@@ -72,6 +72,11 @@ export interface Cell {
   p50Ms: number;
   p99Ms: number;
   requests: number;
+  /**
+   * CPU time this process (every server here runs in it, one serving at a time) spent per request
+   * during the cell, µs: on a shared machine, steadier than req/s, which other processes' load moves.
+   */
+  cpuUsPerRequest: number;
 }
 
 export function requireWrk(): void {
@@ -87,7 +92,7 @@ export function requireWrk(): void {
 }
 
 /** A seeded pseudo-random vector, so every run searches the same data. */
-function vectorAt(i: number): number[] {
+export function vectorAt(i: number): number[] {
   let state = (i + 1) * 2654435761;
   return Array.from({ length: vectorDim }, () => {
     state = (Math.imul(state ^ (state >>> 13), 1597334677) + 1) | 0;
@@ -95,7 +100,7 @@ function vectorAt(i: number): number[] {
   });
 }
 
-async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Settings): Promise<string> {
+export async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Pick<Settings, 'graphNodes' | 'vectorCount'>): Promise<string> {
   const batch: unknown[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length > 0) await engine.append(batch.splice(0));
@@ -121,9 +126,11 @@ async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Settings):
   return 'node:bench:0';
 }
 
-async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
+export async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
   const args = [`-t${wrkThreads}`, `-c${connections}`, `-d${durationS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+  const cpuBefore = process.cpuUsage();
   const { stdout } = await run('wrk', args);
+  const cpu = process.cpuUsage(cpuBefore);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   if (non2xx) throw new Error(`${target}: ${non2xx[1]} non-2xx responses\n${stdout}`);
   return {
@@ -133,6 +140,7 @@ async function wrk(durationS: number, target: string, url: string, connections: 
     p50Ms: latencyMs(stdout, '50%'),
     p99Ms: latencyMs(stdout, '99%'),
     requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
+    cpuUsPerRequest: (cpu.user + cpu.system) / Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
   };
 }
 
@@ -218,12 +226,12 @@ export function usPerRequest(cell: Cell): number {
 }
 
 function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number): string {
-  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3)]);
+  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1)]);
   const ratios = connectionCounts.flatMap((connections) => {
     const lines = routeNames.map((route) => {
       const mnemo = cellOf(cells, 'mnemo', route, connections);
       const floor = cellOf(cells, 'bare uWS', route, connections);
-      return `- ${connections} connections, ${route}: ${fmt(mnemo.requestsPerSecond / floor.requestsPerSecond, 2)}× the same-bytes floor (target ≥ 0.7); p50 ${fmt(mnemo.p50Ms, 3)} vs ${fmt(floor.p50Ms, 3)} ms, p99 ${fmt(mnemo.p99Ms, 3)} vs ${fmt(floor.p99Ms, 3)} ms`;
+      return `- ${connections} connections, ${route}: ${fmt(mnemo.requestsPerSecond / floor.requestsPerSecond, 2)}× the same-bytes floor's req/s (target ≥ 0.7), ${fmt(floor.cpuUsPerRequest / mnemo.cpuUsPerRequest, 2)}× by CPU per request (${fmt(mnemo.cpuUsPerRequest, 1)} vs ${fmt(floor.cpuUsPerRequest, 1)} µs); p50 ${fmt(mnemo.p50Ms, 3)} vs ${fmt(floor.p50Ms, 3)} ms, p99 ${fmt(mnemo.p99Ms, 3)} vs ${fmt(floor.p99Ms, 3)} ms`;
     });
     const neighbors = cellOf(cells, 'mnemo', routeNames[1], connections);
     lines.push(`- ${connections} connections: neighbors ${fmt(neighbors.requestsPerSecond / cellOf(cells, 'node:http', routeNames[1], connections).requestsPerSecond, 2)}× node:http (target ≥ 2)`);
@@ -239,8 +247,9 @@ function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Se
     `Data: ${graphNodes.toLocaleString('en-US')} nodes, the queried node has ${hubDegree} neighbours (one page); ${vectorCount.toLocaleString('en-US')} vectors of ${vectorDim} dimensions.`,
     "The floor is a bare uWebSockets.js server answering each route with the bytes mnemo answered it with (status, Content-Type, Server-Timing, body), captured from mnemo in the same run; it reads a POST's body before answering.",
     'The load generator shares the machine: on 2 cores wrk takes one core and the server the other, so these are lower bounds for a dedicated server.',
+    "Server CPU µs/request is this process's CPU time (user + system, every thread) over the cell divided by the requests served: the servers take turns in one process, so it is each one's own cost, steadier than req/s on a shared machine.",
     '',
-    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms'], rows),
+    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/request'], rows),
     '',
     ...ratios,
     '',
