@@ -26,7 +26,7 @@ const hops: ReadonlyArray<[string, (name: string, url: string) => boolean]> = [
   ['parsing and validation (params, query, body, zod)', (name, url) => /server\/(body|input)\.js$/.test(url) || url.includes('/zod/') || /kernel\/requests\.js$/.test(url) || (/server\/routes\.js$/.test(url) && /^(parse|queryOf|bodyOf|id|withoutUndefined|directionOf)$/.test(name))],
   ['serialization (snake_case JSON)', (_name, url) => /kernel\/(wire|prime-wire)\.js$/.test(url)],
   ['engine (the query itself)', (name, url) => /\/(engine|query|projections|kernel|storage)\//.test(url) || (url === '' && name === 'distance')],
-  ['response write (uWS cork, headers, send)', (name, url) => url === '' && /^(cork|end|writeHeader|writeStatus|collect)$/.test(name)],
+  ['response write (uWS cork, headers, send)', (name, url) => (url === '' && /^(cork|end|writeHeader|writeStatus|collect)$/.test(name)) || (/server\/http\.js$/.test(url) && name === 'writeResponse')],
   ['garbage collection', (name) => name === '(garbage collector)'],
   ['server glue (the rest of src/server)', (_name, url) => /server\/(http|routes)\.js$/.test(url)],
 ];

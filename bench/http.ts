@@ -72,6 +72,8 @@ export interface Cell {
   p50Ms: number;
   p99Ms: number;
   requests: number;
+  /** Answers that were not 2xx (the load shedder's 503s when the machine stalls the server). */
+  non2xx: number;
   /**
    * CPU time this process (every server here runs in it, one serving at a time) spent per request
    * during the cell, µs: on a shared machine, steadier than req/s, which other processes' load moves.
@@ -131,16 +133,20 @@ export async function wrk(durationS: number, target: string, url: string, connec
   const cpuBefore = process.cpuUsage();
   const { stdout } = await run('wrk', args);
   const cpu = process.cpuUsage(cpuBefore);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-  if (non2xx) throw new Error(`${target}: ${non2xx[1]} non-2xx responses\n${stdout}`);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
+  // A few 503s are the load shedder doing its job when this shared machine stalls the server past a
+  // turn's budget (100 ms); more than 1 in 1,000 means something else is wrong.
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  if (non2xx > requests / 1000) throw new Error(`${target}: ${non2xx} non-2xx responses\n${stdout}`);
   return {
     target,
     connections,
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
     p50Ms: latencyMs(stdout, '50%'),
     p99Ms: latencyMs(stdout, '99%'),
-    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
-    cpuUsPerRequest: (cpu.user + cpu.system) / Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
+    requests,
+    non2xx,
+    cpuUsPerRequest: (cpu.user + cpu.system) / requests,
   };
 }
 
@@ -226,7 +232,7 @@ export function usPerRequest(cell: Cell): number {
 }
 
 function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number): string {
-  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1)]);
+  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1), c.non2xx]);
   const ratios = connectionCounts.flatMap((connections) => {
     const lines = routeNames.map((route) => {
       const mnemo = cellOf(cells, 'mnemo', route, connections);
@@ -249,7 +255,7 @@ function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Se
     'The load generator shares the machine: on 2 cores wrk takes one core and the server the other, so these are lower bounds for a dedicated server.',
     "Server CPU µs/request is this process's CPU time (user + system, every thread) over the cell divided by the requests served: the servers take turns in one process, so it is each one's own cost, steadier than req/s on a shared machine.",
     '',
-    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/request'], rows),
+    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'non-2xx'], rows),
     '',
     ...ratios,
     '',

@@ -125,9 +125,10 @@ export function toSnakeJson(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + toSnakeJson(value[i]);
-    return `${out}]`;
+    // join builds one flat string: a chain of += leaves a rope that the socket write must flatten.
+    const items = new Array<string>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = toSnakeJson(value[i]);
+    return `[${items.join(',')}]`;
   }
   if (ArrayBuffer.isView(value)) return JSON.stringify(toSnakeCase(value));
   if (isNodeLike(value)) return nodeLikeJson(value);

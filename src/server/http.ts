@@ -425,13 +425,25 @@ class MnemoHttpServer implements HttpServer {
   }
 }
 
+/**
+ * A text body up to a third of this is encoded into it before the write. uWebSockets.js copies what
+ * it is given, so the buffer serves every response; handed a string, it allocates a buffer for the
+ * UTF-8 on each write, which cost 3.5–6.5 µs on a 6 KB answer against 0.4 µs for encoding here.
+ */
+const responseScratch = Buffer.allocUnsafeSlow(64 * 1024);
+
 /** Status, headers and body onto the socket; called inside res.cork(). */
 function writeResponse(res: HttpResponse, status: number, contentType: string, timing: string, body: string | Uint8Array, headers: Record<string, string> | undefined, closeConnection: boolean): void {
   res.writeStatus(statusLines[status] ?? `${status} Status`);
   res.writeHeader('Content-Type', contentType);
   res.writeHeader('Server-Timing', timing);
   if (headers !== undefined) for (const name in headers) res.writeHeader(name, headers[name]!);
-  res.end(body, closeConnection);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  if (typeof body === 'string' && body.length * 3 <= responseScratch.byteLength) {
+    res.end(responseScratch.subarray(0, responseScratch.write(body)), closeConnection);
+  } else {
+    res.end(body, closeConnection);
+  }
 }
 
 /** uWebSockets.js's LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
