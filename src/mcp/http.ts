@@ -87,16 +87,18 @@ class RenamingTransport implements Transport {
   }
 }
 
-const connected = new WeakMap<MnemoEngine, { server: Server; transport: RenamingTransport }>();
+/** Each engine's server, connected once; the promise is kept so that concurrent first POSTs share one. */
+const connected = new WeakMap<MnemoEngine, Promise<RenamingTransport>>();
 
-async function connectionFor(engine: MnemoEngine, version: string): Promise<RenamingTransport> {
+function connectionFor(engine: MnemoEngine, version: string): Promise<RenamingTransport> {
   let connection = connected.get(engine);
   if (connection === undefined) {
-    connection = { server: createMcpServer(engine, version), transport: new RenamingTransport() };
+    const server: Server = createMcpServer(engine, version);
+    const transport = new RenamingTransport();
+    connection = server.connect(transport).then(() => transport);
     connected.set(engine, connection);
-    await connection.server.connect(connection.transport);
   }
-  return connection.transport;
+  return connection;
 }
 
 function jsonRpcError(status: number, code: number, message: string): McpAnswer {
