@@ -1,7 +1,7 @@
-// "How fast is mnemo over HTTP?" wrk on loopback, 10 and 50 connections, for
-// GET /nodes/:id/neighbors and POST /vectors/search on mnemo's server, next to the floor
-// (a bare uWebSockets.js /health, measured in the same run) and the neighbors route on
-// node:http. Needs `wrk` on PATH (Debian: apt-get install wrk).
+// "How fast is mnemo over HTTP?" wrk on loopback, 10 and 50 connections, for GET /nodes/:id,
+// GET /nodes/:id/neighbors and POST /vectors/search on mnemo's server, each next to its floor (a
+// bare uWebSockets.js server sending the very bytes mnemo sent for that route, in the same run),
+// and the neighbors route on node:http. Needs `wrk` on PATH (Debian: apt-get install wrk).
 //
 //   npm run bench:http            5 s per cell
 //   npm run bench:http -- --quick 1 s per cell (CI smoke)
@@ -17,8 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { openEngine, type MnemoEngine } from '../src/index.js';
 import { startHttpServer } from '../src/server/http.js';
-import { fmt, hasFlag, machineLine, markdownTable, writeResult } from './support/report.js';
-import { startBareUws, startNodeHttp } from './support/http-peers.js';
+import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
+import { captureAnswer, startBareUws, startNodeHttp } from './support/http-peers.js';
 
 const run = promisify(execFile);
 
@@ -26,8 +26,8 @@ export const connectionCounts = [10, 50];
 /** One wrk thread: the generator keeps to one core, leaving the other to the server. */
 const wrkThreads = 1;
 const hubDegree = 20;
-const vectorDim = 64;
-const topK = 10;
+export const vectorDim = 64;
+export const topK = 10;
 
 /** What a run measures; `--quick` picks the small settings. bench/run-all.ts and the bench's test pass their own. */
 export interface HttpBenchOptions {
@@ -61,6 +61,8 @@ export interface HttpBenchReport {
   markdown: string;
   /** Neighbours in one GET /nodes/:id/neighbors answer from mnemo and from node:http: a checksum that is stable across runs. */
   probe: { mnemoNeighbors: number; nodeHttpNeighbors: number };
+  /** engine.similar on the search cells' query, in process: p50 µs. */
+  hnswUs: number;
 }
 
 export interface Cell {
@@ -70,6 +72,13 @@ export interface Cell {
   p50Ms: number;
   p99Ms: number;
   requests: number;
+  /** Answers that were not 2xx (the load shedder's 503s when the machine stalls the server). */
+  non2xx: number;
+  /**
+   * CPU time this process (every server here runs in it, one serving at a time) spent per request
+   * during the cell, µs: on a shared machine, steadier than req/s, which other processes' load moves.
+   */
+  cpuUsPerRequest: number;
 }
 
 export function requireWrk(): void {
@@ -85,7 +94,7 @@ export function requireWrk(): void {
 }
 
 /** A seeded pseudo-random vector, so every run searches the same data. */
-function vectorAt(i: number): number[] {
+export function vectorAt(i: number): number[] {
   let state = (i + 1) * 2654435761;
   return Array.from({ length: vectorDim }, () => {
     state = (Math.imul(state ^ (state >>> 13), 1597334677) + 1) | 0;
@@ -93,7 +102,7 @@ function vectorAt(i: number): number[] {
   });
 }
 
-async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Settings): Promise<string> {
+export async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Pick<Settings, 'graphNodes' | 'vectorCount'>): Promise<string> {
   const batch: unknown[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length > 0) await engine.append(batch.splice(0));
@@ -119,18 +128,25 @@ async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Settings):
   return 'node:bench:0';
 }
 
-async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
+export async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
   const args = [`-t${wrkThreads}`, `-c${connections}`, `-d${durationS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+  const cpuBefore = process.cpuUsage();
   const { stdout } = await run('wrk', args);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-  if (non2xx) throw new Error(`${target}: ${non2xx[1]} non-2xx responses\n${stdout}`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
+  // A few 503s are the load shedder doing its job when this shared machine stalls the server past a
+  // turn's budget (100 ms); more than 1 in 1,000 means something else is wrong.
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  if (non2xx > requests / 1000) throw new Error(`${target}: ${non2xx} non-2xx responses\n${stdout}`);
   return {
     target,
     connections,
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
     p50Ms: latencyMs(stdout, '50%'),
     p99Ms: latencyMs(stdout, '99%'),
-    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
+    requests,
+    non2xx,
+    cpuUsPerRequest: (cpu.user + cpu.system) / requests,
   };
 }
 
@@ -146,6 +162,9 @@ async function neighborsInAnswer(url: string): Promise<number> {
   return body.nodes.length;
 }
 
+/** The routes measured, each against the floor sending mnemo's very bytes for it. */
+export const routeNames = ['GET /nodes/:id', 'GET /nodes/:id/neighbors', `POST /vectors/search (top_k ${topK})`] as const;
+
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchReport> {
   const settings = settingsOf(options);
   requireWrk();
@@ -153,24 +172,43 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const engine = await openEngine({ dataDir, durability: 'none', vector: { dim: vectorDim } });
   const hub = await seed(engine, settings);
   const mnemo = await startHttpServer(engine, { port: 0 });
-  const floor = await startBareUws();
   const nodeHttp = await startNodeHttp(engine);
   const script = join(dataDir, 'search.lua');
-  const searchBody = JSON.stringify({ vector: vectorAt(424242), top_k: topK });
+  const queryVector = vectorAt(424242);
+  const searchBody = JSON.stringify({ vector: queryVector, top_k: topK });
   await writeFile(script, `wrk.method = "POST"\nwrk.body = '${searchBody}'\nwrk.headers["Content-Type"] = "application/json"\n`);
-  const neighborsPath = `/api/v1/prime/nodes/${hub}/neighbors`;
+  const prime = '/api/v1/prime';
+  const nodePath = `${prime}/nodes/${hub}`;
+  const neighborsPath = `${nodePath}/neighbors`;
+  const searchPath = `${prime}/vectors/search`;
+  // The floor answers each route with the bytes mnemo answered it with.
+  const floor = await startBareUws([
+    await captureAnswer('get', `${prime}/nodes/:id`, `${mnemo.url}${nodePath}`),
+    await captureAnswer('get', `${prime}/nodes/:id/neighbors`, `${mnemo.url}${neighborsPath}`),
+    await captureAnswer('post', searchPath, `${mnemo.url}${searchPath}`, { body: searchBody, headers: { 'content-type': 'application/json' } }),
+  ]);
 
   const cells: Cell[] = [];
   const { durationS } = settings;
   let probe: HttpBenchReport['probe'];
+  let hnswUs: number;
   try {
     probe = { mnemoNeighbors: await neighborsInAnswer(`${mnemo.url}${neighborsPath}`), nodeHttpNeighbors: await neighborsInAnswer(`${nodeHttp.url}${neighborsPath}`) };
+    const [getName, neighborsName, searchName] = routeNames;
     for (const connections of connectionCounts) {
-      cells.push(await wrk(durationS, 'bare uWS GET /health (floor)', `${floor.url}/health`, connections));
-      cells.push(await wrk(durationS, 'mnemo GET /nodes/:id/neighbors', `${mnemo.url}${neighborsPath}`, connections));
-      cells.push(await wrk(durationS, 'node:http GET /nodes/:id/neighbors', `${nodeHttp.url}${neighborsPath}`, connections));
-      cells.push(await wrk(durationS, `mnemo POST /vectors/search (top_k ${topK})`, `${mnemo.url}/api/v1/prime/vectors/search`, connections, script));
+      // Each route's floor runs right before mnemo's cell, so machine noise falls on both alike.
+      cells.push(await wrk(durationS, `bare uWS ${getName} (floor)`, `${floor.url}${nodePath}`, connections));
+      cells.push(await wrk(durationS, `mnemo ${getName}`, `${mnemo.url}${nodePath}`, connections));
+      cells.push(await wrk(durationS, `bare uWS ${neighborsName} (floor)`, `${floor.url}${neighborsPath}`, connections));
+      cells.push(await wrk(durationS, `mnemo ${neighborsName}`, `${mnemo.url}${neighborsPath}`, connections));
+      cells.push(await wrk(durationS, `node:http ${neighborsName}`, `${nodeHttp.url}${neighborsPath}`, connections));
+      cells.push(await wrk(durationS, `bare uWS ${searchName} (floor)`, `${floor.url}${searchPath}`, connections, script));
+      cells.push(await wrk(durationS, `mnemo ${searchName}`, `${mnemo.url}${searchPath}`, connections, script));
     }
+    // The HNSW search alone, in process, on the same query: its share of mnemo's time per request.
+    const calls = settings.quick ? 200 : 2000;
+    timeEachUs(calls, () => engine.similar({ vector: queryVector }, { topK }));
+    hnswUs = percentiles(timeEachUs(calls, () => engine.similar({ vector: queryVector }, { topK })).samples).p50;
   } finally {
     await mnemo.close();
     await floor.close();
@@ -178,15 +216,34 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     await engine.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-  return { cells, markdown: report(cells, settings), probe };
+  return { cells, markdown: report(cells, settings, hnswUs), probe, hnswUs };
 }
 
-function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings): string {
-  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3)]);
-  const ratios = connectionCounts.map((connections) => {
-    const at = (prefix: string) => cells.find((c) => c.connections === connections && c.target.startsWith(prefix))!.requestsPerSecond;
-    const neighbors = at('mnemo GET');
-    return `- ${connections} connections: neighbors = ${fmt(neighbors / at('bare uWS'), 2)}× the floor (target ≥ 0.7), ${fmt(neighbors / at('node:http'), 2)}× node:http (target ≥ 2)`;
+/** A cell of one run: `who` is 'mnemo', 'bare uWS' or 'node:http'. */
+export function cellOf(cells: readonly Cell[], who: string, route: string, connections: number): Cell {
+  const cell = cells.find((c) => c.connections === connections && c.target.startsWith(`${who} ${route}`));
+  if (cell === undefined) throw new Error(`no cell for ${who} ${route} at ${connections} connections`);
+  return cell;
+}
+
+/** The server's time per request when it is the bottleneck (one thread): 1 / throughput, in µs. */
+export function usPerRequest(cell: Cell): number {
+  return 1e6 / cell.requestsPerSecond;
+}
+
+function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number): string {
+  const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1), c.non2xx]);
+  const ratios = connectionCounts.flatMap((connections) => {
+    const lines = routeNames.map((route) => {
+      const mnemo = cellOf(cells, 'mnemo', route, connections);
+      const floor = cellOf(cells, 'bare uWS', route, connections);
+      return `- ${connections} connections, ${route}: ${fmt(mnemo.requestsPerSecond / floor.requestsPerSecond, 2)}× the same-bytes floor's req/s (target ≥ 0.7), ${fmt(floor.cpuUsPerRequest / mnemo.cpuUsPerRequest, 2)}× by CPU per request (${fmt(mnemo.cpuUsPerRequest, 1)} vs ${fmt(floor.cpuUsPerRequest, 1)} µs); p50 ${fmt(mnemo.p50Ms, 3)} vs ${fmt(floor.p50Ms, 3)} ms, p99 ${fmt(mnemo.p99Ms, 3)} vs ${fmt(floor.p99Ms, 3)} ms`;
+    });
+    const neighbors = cellOf(cells, 'mnemo', routeNames[1], connections);
+    lines.push(`- ${connections} connections: neighbors ${fmt(neighbors.requestsPerSecond / cellOf(cells, 'node:http', routeNames[1], connections).requestsPerSecond, 2)}× node:http (target ≥ 2)`);
+    const search = cellOf(cells, 'mnemo', routeNames[2], connections);
+    lines.push(`- ${connections} connections, search: HNSW (engine.similar in process, p50 ${fmt(hnswUs, 1)} µs) is ${fmt((100 * hnswUs) / usPerRequest(search), 0)}% of mnemo's ${fmt(usPerRequest(search), 1)} µs per request; the floor's is ${fmt(usPerRequest(cellOf(cells, 'bare uWS', routeNames[2], connections)), 1)} µs`);
+    return lines;
   });
   const checksum = cells.reduce((sum, c) => sum + c.requests, 0);
   const markdown = [
@@ -194,9 +251,11 @@ function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Se
     '',
     `Machine: ${machineLine()}. wrk ${wrkThreads} thread, ${durationS} s per cell${quick ? ' (--quick)' : ''}.`,
     `Data: ${graphNodes.toLocaleString('en-US')} nodes, the queried node has ${hubDegree} neighbours (one page); ${vectorCount.toLocaleString('en-US')} vectors of ${vectorDim} dimensions.`,
+    "The floor is a bare uWebSockets.js server answering each route with the bytes mnemo answered it with (status, Content-Type, Server-Timing, body), captured from mnemo in the same run; it reads a POST's body before answering.",
     'The load generator shares the machine: on 2 cores wrk takes one core and the server the other, so these are lower bounds for a dedicated server.',
+    "Server CPU µs/request is this process's CPU time (user + system, every thread) over the cell divided by the requests served: the servers take turns in one process, so it is each one's own cost, steadier than req/s on a shared machine.",
     '',
-    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms'], rows),
+    markdownTable(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'non-2xx'], rows),
     '',
     ...ratios,
     '',

@@ -1,6 +1,7 @@
 // The peers the HTTP benchmark measures mnemo against, in the same run:
-// - the floor: a bare uWebSockets.js server answering GET /health with a constant body,
-//   i.e. the network stack plus uWS and nothing of ours;
+// - the floor: a bare uWebSockets.js server answering each measured route with the exact bytes
+//   mnemo answered it with (status, Content-Type, Server-Timing and body captured from mnemo
+//   first), reading a POST's body before it answers: the network stack plus uWS and nothing of ours;
 // - node:http serving the same neighbors route, written the way a user would without uWS.
 
 import { createServer, type Server } from 'node:http';
@@ -14,13 +15,52 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-export function startBareUws(): Promise<Peer> {
+/** One response as mnemo sent it, for the floor to send back byte for byte. */
+export interface CapturedAnswer {
+  method: 'get' | 'post';
+  /** A uWS route pattern, e.g. `/api/v1/prime/nodes/:id`. */
+  pattern: string;
+  status: string;
+  contentType: string;
+  serverTiming: string;
+  body: Buffer;
+}
+
+/** Captures what `url` answers (method, headers and body as given) as the floor should repeat it. */
+export async function captureAnswer(method: 'get' | 'post', pattern: string, url: string, init: RequestInit = {}): Promise<CapturedAnswer> {
+  const response = await fetch(url, { ...init, method: method.toUpperCase() });
+  if (response.status !== 200) throw new Error(`capture ${url}: status ${response.status}: ${await response.text()}`);
+  return {
+    method,
+    pattern,
+    status: `${response.status} ${response.statusText}`,
+    contentType: response.headers.get('content-type') ?? '',
+    serverTiming: response.headers.get('server-timing') ?? '',
+    body: Buffer.from(await response.arrayBuffer()),
+  };
+}
+
+export function startBareUws(answers: readonly CapturedAnswer[]): Promise<Peer> {
   const app = uWS.App();
-  app.get('/health', (res) => {
-    res.cork(() => {
-      res.writeHeader('Content-Type', 'application/json').end('{"status":"ok"}');
-    });
-  });
+  for (const answer of answers) {
+    const send = (res: uWS.HttpResponse): void => {
+      res.cork(() => {
+        res.writeStatus(answer.status).writeHeader('Content-Type', answer.contentType).writeHeader('Server-Timing', answer.serverTiming).end(answer.body);
+      });
+    };
+    if (answer.method === 'get') {
+      app.get(answer.pattern, (res) => send(res));
+    } else {
+      app.post(answer.pattern, (res) => {
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        // The body is read to its end (and dropped) before answering, as any POST handler must.
+        res.onData((_chunk, isLast) => {
+          if (isLast && !aborted) send(res);
+        });
+      });
+    }
+  }
   return new Promise((resolve, reject) => {
     app.listen('127.0.0.1', 0, (socket) => {
       if (socket === false) return reject(new Error('bare uWS: cannot listen'));

@@ -103,29 +103,41 @@ function nodeLikeJson(value: NodeRecord): string {
   for (const key in value) {
     if (nodeRecordFields.has(key)) continue;
     const child = (value as unknown as Record<string, unknown>)[key];
-    if (child !== undefined) extra += `,${JSON.stringify(snakeKey(key))}:${toSnakeJson(child)}`;
+    if (child !== undefined) extra += `,${keyJson(key)}${toSnakeJson(child)}`;
   }
   return extra === '' ? json : `${json.slice(0, -1)}${extra}}`;
 }
 
+const keyJsonCache = new Map<string, string>();
+
+/** `"snake_key":` for a key of the API's own, cached like snakeKey (the same few dozen keys on every answer). */
+function keyJson(key: string): string {
+  let json = keyJsonCache.get(key);
+  if (json === undefined) {
+    json = `${JSON.stringify(snakeKey(key))}:`;
+    if (keyJsonCache.size < cacheEntriesMax) keyJsonCache.set(key, json);
+  }
+  return json;
+}
+
 /** JSON text of `toSnakeCase(value)`, reusing the cached JSON of node records. */
 export function toSnakeJson(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + toSnakeJson(value[i]);
-    return `${out}]`;
+    // join builds one flat string: a chain of += leaves a rope that the socket write must flatten.
+    const items = new Array<string>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = toSnakeJson(value[i]);
+    return `[${items.join(',')}]`;
   }
   if (ArrayBuffer.isView(value)) return JSON.stringify(toSnakeCase(value));
   if (isNodeLike(value)) return nodeLikeJson(value);
   let out = '{';
-  let first = true;
   for (const key in value) {
     const child = (value as Record<string, unknown>)[key];
     if (child === undefined || !Object.hasOwn(value, key)) continue;
     const encoded = userDataKeys.has(key) ? JSON.stringify(child) : key === payloadKey ? JSON.stringify(plainData(child)) : toSnakeJson(child);
-    out += `${first ? '' : ','}${JSON.stringify(snakeKey(key))}:${encoded}`;
-    first = false;
+    out += `${out.length === 1 ? '' : ','}${keyJson(key)}${encoded}`;
   }
   return `${out}}`;
 }

@@ -9,7 +9,7 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { MnemoEngine } from '../index.js';
 import { RawResult } from '../kernel/wire.js';
-import { handleMcpRequest } from './http.js';
+import { handleMcpMessages } from './http.js';
 
 /** The shape of a route the HTTP server mounts through its `extraRoutes` option. */
 export interface McpRoute {
@@ -59,14 +59,8 @@ export function mcpRoutes(version: string): McpRoute[] {
       run: async (context, bytes) => {
         const body = parsed(bytes);
         if (!body.ok) return jsonRpcError(-32700, `Parse error: ${body.reason}`);
-        const request = new Request('http://127.0.0.1/mcp', {
-          method: 'POST',
-          headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-          body: JSON.stringify(withInitializeDefaults(body.message) ?? null),
-        });
-        const response = await handleMcpRequest(context.engine, version, request);
-        const text = await response.text();
-        return new RawResult(response.headers.get('content-type') ?? jsonRpcContentType, text, response.status);
+        const answer = await handleMcpMessages(context.engine, version, withInitializeDefaults(body.message) ?? null);
+        return new RawResult(jsonRpcContentType, answer.body ?? '', answer.status);
       },
     },
     {

@@ -5,7 +5,7 @@
 // dropped up to httpRefusedBodyDrainBytesMax first (a lingering close), so the client, which may be
 // writing the whole body before it reads, gets to read the answer; past that bound, at once.
 
-import { TextDecoder } from 'node:util';
+import { isUtf8 } from 'node:buffer';
 import type { HttpResponse } from 'uWebSockets.js';
 import { Unpackr } from 'msgpackr';
 import { MnemoError, limits } from '../index.js';
@@ -68,7 +68,10 @@ function tooLarge(bytes: number, capBytes: number): Refusal {
 // ---- decoding ----
 
 // Bad UTF-8 is refused rather than silently replaced with U+FFFD, which would store text the client never sent.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// isUtf8 checks (natively, vectorised) what a fatal TextDecoder would refuse, and Buffer's decoding is then
+// lossless; together they cost a third of TextDecoder's time on a search body. A leading BOM is skipped, as
+// TextDecoder skips it.
+const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
 
 // Explicit options: plain objects for maps (no records/structures, no Map instances), and
 // 64-bit integers as numbers so they reach the engine's number checks.
@@ -94,12 +97,9 @@ export function decodeBody(bytes: Buffer, format: BodyFormat): unknown {
 }
 
 function decodeJson(bytes: Buffer): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw invalid('body', 'is not valid UTF-8');
-  }
+  if (!isUtf8(bytes)) throw invalid('body', 'is not valid UTF-8');
+  const start = bytes.byteLength >= 3 && bytes[0] === byteOrderMark[0] && bytes[1] === byteOrderMark[1] && bytes[2] === byteOrderMark[2] ? 3 : 0;
+  const text = bytes.toString('utf8', start);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -90,22 +90,19 @@ function midpointOf(index: number): number {
 export class LatencyRecorder {
   private readonly byOperation = new Map<string, LatencyHistogram>();
 
-  record(operation: string, valueUs: number): void {
+  /** The operation's histogram, created on first use; the server looks it up once per route, not per request. */
+  histogramFor(operation: string): LatencyHistogram {
     let histogram = this.byOperation.get(operation);
     if (histogram === undefined) {
       histogram = new LatencyHistogram();
       this.byOperation.set(operation, histogram);
     }
-    histogram.record(valueUs);
-  }
-
-  entries(): IterableIterator<[string, LatencyHistogram]> {
-    return this.byOperation.entries();
+    return histogram;
   }
 
   summaries(): Record<string, LatencySummary> {
     const out: Record<string, LatencySummary> = {};
-    for (const [operation, histogram] of this.byOperation) out[operation] = histogram.summary();
+    for (const [operation, histogram] of this.byOperation) if (histogram.count > 0) out[operation] = histogram.summary();
     return out;
   }
 }

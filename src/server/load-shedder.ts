@@ -10,8 +10,6 @@
 //   up to httpInFlightMax at once.
 // /health is never shed: it is how an operator (or a load balancer) sees the server is alive.
 
-import { performance } from 'node:perf_hooks';
-
 import { MnemoError, limits } from '../index.js';
 import type { Refusal } from './exposure.js';
 
@@ -26,9 +24,8 @@ export class LoadShedder {
   };
   shedTotal = 0;
 
-  /** Null when the request may be served; else the 503 to answer (its connection is closed). */
-  admit(inFlight: number): Refusal | null {
-    const now = performance.now();
+  /** Null when the request may be served; else the 503 to answer (its connection is closed). `now` is performance.now() at the request's start. */
+  admit(inFlight: number, now: number): Refusal | null {
     if (this.turnStartMs < 0) {
       this.turnStartMs = now;
       if (!this.resetScheduled) {

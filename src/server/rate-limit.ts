@@ -2,7 +2,7 @@
 // tracked clients is capped so a sweep of source addresses cannot grow memory.
 
 import { MnemoError, limits } from '../index.js';
-import { isLoopbackAddress, type Refusal } from './exposure.js';
+import type { Refusal } from './exposure.js';
 
 export interface RateLimitOptions {
   /** Sustained requests per second per client; 0 turns the limit off. Default limits.httpRateLimitPerSecond. */
@@ -34,9 +34,13 @@ export class RateLimiter {
     this.exemptLoopback = options.exemptLoopback ?? true;
   }
 
-  /** Takes one token for `client`; null when it had one, else a 429 with the wait. */
+  /** Whether a caller (loopback or not) is limited at all; when not, the server skips reading its address as text. */
+  applies(loopback: boolean): boolean {
+    return this.perSecond > 0 && !(this.exemptLoopback && loopback);
+  }
+
+  /** Takes one token for `client` (a caller applies() to); null when it had one, else a 429 with the wait. */
   take(client: string, nowMs: number): Refusal | null {
-    if (this.perSecond <= 0 || (this.exemptLoopback && isLoopbackAddress(client))) return null;
     const bucket = this.refill(client, nowMs);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;

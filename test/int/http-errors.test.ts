@@ -64,6 +64,14 @@ describe('bodies', () => {
     expect(reply.json.error).toBe('body: is not valid UTF-8');
   });
 
+  it('when the body is UTF-8 with a byte-order mark, then the mark is skipped and the body read', async () => {
+    const json = Buffer.from(JSON.stringify({ type: 'person', properties: { name: 'Zoë' } }));
+    const reply = await call(given.url, 'POST', `${prime}/nodes`, { rawBody: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]) });
+    expect(reply.status).toBe(201);
+    const node = await call(given.url, 'GET', `${prime}/nodes/${encodeURIComponent(reply.json.node_id as string)}`);
+    expect(node.json.properties).toEqual({ name: 'Zoë' });
+  });
+
   it('when the body is missing or not an object, then 400', async () => {
     for (const rawBody of ['', '[]', '42', 'null']) {
       const reply = await call(given.url, 'POST', `${prime}/nodes`, { rawBody });

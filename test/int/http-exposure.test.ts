@@ -3,7 +3,7 @@
 // test/system/http-exposure-netns.test.ts.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackAddress } from '../../src/server/exposure.js';
+import { isLoopbackAddress, isLoopbackBytes } from '../../src/server/exposure.js';
 import { call, givenServer, type GivenServer } from '../support/http-server.js';
 import { rawExchange } from '../support/http-raw.js';
 
@@ -34,6 +34,28 @@ describe('loopback addresses', () => {
   for (const [address, loopback] of table) {
     it(`${address || '(empty)'} is ${loopback ? '' : 'not '}loopback`, () => {
       expect(isLoopbackAddress(address)).toBe(loopback);
+    });
+  }
+});
+
+describe('loopback addresses in binary, as uWebSockets.js reports them', () => {
+  const v6 = (...tail: number[]): number[] => [...new Array<number>(16 - tail.length).fill(0), ...tail];
+  const table: Array<[string, number[], boolean]> = [
+    ['127.0.0.1', [127, 0, 0, 1], true],
+    ['127.255.0.9', [127, 255, 0, 9], true],
+    ['10.231.0.2', [10, 231, 0, 2], false],
+    ['128.0.0.1', [128, 0, 0, 1], false],
+    ['::1', v6(1), true],
+    ['::ffff:127.0.0.1', v6(0xff, 0xff, 127, 0, 0, 1), true],
+    ['::ffff:10.0.0.1', v6(0xff, 0xff, 10, 0, 0, 1), false],
+    ['::2', v6(2), false],
+    ['::1:0:0:1 (not ::1)', v6(1, 0, 0, 0, 0, 0, 0, 1), false],
+    ['fe80::1', [0xfe, 0x80, ...v6(1).slice(2)], false],
+    ['(empty)', [], false],
+  ];
+  for (const [name, bytes, loopback] of table) {
+    it(`${name} is ${loopback ? '' : 'not '}loopback`, () => {
+      expect(isLoopbackBytes(Uint8Array.from(bytes))).toBe(loopback);
     });
   }
 });

@@ -87,6 +87,24 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^mnemo_http_request_duration_seconds_bucket\{le="0.001",operation="nodes.get"\} \d+$/m);
   });
 
+  it('given three more reads of a node, when scraped, then its counter, bucket +Inf and count all grew by three and the buckets only grow', async () => {
+    const number = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
+    const counter = /^mnemo_http_requests_total\{operation="nodes.get",status="200"\} (\d+)$/m;
+    const inf = /^mnemo_http_request_duration_seconds_bucket\{le="\+Inf",operation="nodes.get"\} (\d+)$/m;
+    const count = /^mnemo_http_request_duration_seconds_count\{operation="nodes.get"\} (\d+)$/m;
+    await call(given.url, 'GET', '/api/v1/prime/nodes/node:person:ada');
+    const before = (await scrape()).text;
+    for (let i = 0; i < 3; i++) expect((await call(given.url, 'GET', '/api/v1/prime/nodes/node:person:ada')).status).toBe(200);
+    const after = (await scrape()).text;
+    expect(number(after, counter) - number(before, counter)).toBe(3);
+    expect(number(after, inf) - number(before, inf)).toBe(3);
+    expect(number(after, count) - number(before, count)).toBe(3);
+    const buckets = [...after.matchAll(/^mnemo_http_request_duration_seconds_bucket\{le="([^"]+)",operation="nodes.get"\} (\d+)$/gm)].map((m) => Number(m[2]));
+    expect(buckets.length).toBe(12); // 11 bounds and +Inf
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]).toBeGreaterThanOrEqual(buckets[i - 1]!);
+    expect(number(after, /^mnemo_http_request_duration_seconds_sum\{operation="nodes.get"\} ([\d.e-]+)$/m)).toBeGreaterThan(0);
+  });
+
   it('when scraped, then the process metrics every Node exporter has are there', async () => {
     const { families: all } = await scrape();
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {

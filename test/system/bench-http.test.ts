@@ -1,4 +1,4 @@
-// The HTTP comparison at tiny size (wrk for 1 s per cell): mnemo, the bare uWS floor and node:http
+// The HTTP comparison at tiny size (wrk for 1 s per cell): mnemo, the same-bytes bare uWS floor and node:http
 // all serve, and the checksum (one neighbours answer from each server) repeats on a second run.
 import { describe, expect, it } from 'vitest';
 import { compareHttp } from '../../bench/compare-http.js';
@@ -10,7 +10,9 @@ describe('compare-http (tiny)', () => {
     const first = await compareHttp(tiny);
     const second = await compareHttp(tiny);
     expect(first.skipped).toEqual([]); // wrk is part of the dev environment (apt-get install wrk)
-    expect(first.rows.length).toBe(6);
+    expect(first.rows.length).toBe(6); // neighbours: floor, mnemo, node:http at 10 and 50 connections
+    expect(first.notes.length).toBe(10); // GET /nodes/:id and search (floor and mnemo) at 10 and 50, and the HNSW share at each
+    expect(first.goals.length).toBe(4);
     for (const row of first.rows) expect(row.throughput).toBeGreaterThan(0);
     // mnemo and node:http returned the same number of neighbours for the hub (20 out-edges, plus in-edges).
     expect(first.checksum % 1001).toBe(0);
