@@ -281,7 +281,8 @@ export class Adjacency implements Projection {
   }
 
   async save(): Promise<Uint8Array> {
-    const count = this.edgeIds.size;
+    const live = this.edgeIds.liveHandles();
+    const count = live.length;
     // Relations renumbered densely, in order of first use by an edge.
     const relations = this.relations.renumbering();
     const saved: SavedAdjacency = {
@@ -294,15 +295,19 @@ export class Adjacency implements Projection {
       weights: this.weights === null ? null : new Float64Array(count),
       properties: [],
     };
-    let i = 0;
-    for (const edge of this.edgeIds.handles()) {
-      saved.sources[i] = this.sources[edge]!;
-      saved.targets[i] = this.targets[edge]!;
-      saved.relations[i] = relations.indexOf(this.relationOf[edge]!);
-      if (saved.weights !== null) saved.weights[i] = this.weights![edge]!;
-      const properties = this.edgeProperties.get(edge);
-      if (properties !== undefined) saved.properties.push([i, properties]);
-      i++;
+    const { sources, targets, relationOf, weights } = this;
+    for (let i = 0; i < count; i++) {
+      const edge = live[i]!;
+      saved.sources[i] = sources[edge]!;
+      saved.targets[i] = targets[edge]!;
+      saved.relations[i] = relations.indexOf(relationOf[edge]!);
+      if (saved.weights !== null) saved.weights[i] = weights![edge]!;
+    }
+    if (this.edgeProperties.size > 0) {
+      for (let i = 0; i < count; i++) {
+        const properties = this.edgeProperties.get(live[i]!);
+        if (properties !== undefined) saved.properties.push([i, properties]);
+      }
     }
     return checkpointCodec.pack(saved);
   }

@@ -203,6 +203,14 @@ export class IdTable {
     for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) yield handle;
   }
 
+  /** Live handles in ascending order, as one array: what a checkpoint walks (a generator step per row cost more than the row). */
+  liveHandles(): Int32Array {
+    const live = new Int32Array(this.used);
+    const lengths = this.lengths;
+    for (let handle = 0, i = 0; handle < this.handleEnd; handle++) if (lengths[handle] !== 0) live[i++] = handle;
+    return live;
+  }
+
   private hashOf(handle: number): number {
     if (this.strings !== null) return fnv1a(this.strings[handle]!);
     return fnv1aStored(this.chars, this.starts[handle]!, this.lengths[handle]!);
@@ -293,15 +301,20 @@ export class IdTable {
    */
   save(): Uint8Array {
     assert(this.strings === null, 'id table: save() is for tables whose arena holds the ids');
+    const live = this.liveHandles();
+    const { chars, starts, lengths } = this;
     let total = 0;
-    for (const handle of this.handles()) total += 2 + this.charCount(handle);
+    for (let i = 0; i < live.length; i++) total += 2 + this.charCount(live[i]!);
     const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
     let at = 0;
-    for (const handle of this.handles()) {
+    for (let i = 0; i < live.length; i++) {
+      const handle = live[i]!;
+      const length = lengths[handle]!;
       const count = this.charCount(handle);
-      view.setUint16(at, this.lengths[handle]!, true);
-      out.set(this.chars.subarray(this.starts[handle]!, this.starts[handle]! + count), at + 2);
+      out[at] = length & 0xff;
+      out[at + 1] = length >>> 8;
+      // Ids are short: a byte loop beats a subarray and a set per id.
+      for (let k = 0, from = starts[handle]!; k < count; k++) out[at + 2 + k] = chars[from + k]!;
       at += 2 + count;
     }
     return out;
