@@ -6,6 +6,18 @@
 /** No row: the end of a list, or an empty list's head and tail. */
 export const none = -1;
 
+/**
+ * Rows a checkpoint's save() encodes between yields to the event loop (a few ms of work), so an
+ * append waits at most that long behind a checkpoint. What the slices read is copied when the save
+ * starts: appends between them change the projection, not the checkpoint.
+ */
+export const saveSliceRows = 65_536;
+
+/** Resolves on a later turn of the event loop: a save() awaits it between slices, and appends run meanwhile. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Past this many rows a column grows by a quarter, not a half. */
 const bigColumnRows = 1 << 20;
 
@@ -114,6 +126,13 @@ export class LinkedRows {
     return rows;
   }
 
+  /** The rows of `list`, head first, as one array: a copy, which later changes to the list leave as it is. */
+  rowsArray(list: number): Int32Array {
+    const rows: number[] = [];
+    if (list < this.heads.length) for (let row = this.heads[list]!; row !== none; row = this.next[row]!) rows.push(row);
+    return Int32Array.from(rows);
+  }
+
   /** The rows of `list`, head first. */
   *rows(list: number): IterableIterator<number> {
     if (list >= this.heads.length) return;
@@ -139,6 +158,11 @@ export class CountedNames {
 
   nameOf(handle: number): string {
     return this.names[handle]!;
+  }
+
+  /** Every name by handle, as it is now (a copy; a released handle may still hold its old name). */
+  namesNow(): string[] {
+    return this.names.slice();
   }
 
   /** Counts one more row of `name`; returns its handle. */
@@ -178,12 +202,14 @@ export class CountedNames {
    * order of first asking, and `names` lists them in that order.
    */
   renumbering(): { names: string[]; indexOf(handle: number): number } {
-    const index = new Int32Array(this.names.length).fill(-1);
+    // The names as they are now: a save reads handles copied now, after which a name may be released and its handle reused.
+    const current = this.names.slice();
+    const index = new Int32Array(current.length).fill(-1);
     const names: string[] = [];
     return {
       names,
       indexOf: (handle) => {
-        if (index[handle] === -1) index[handle] = names.push(this.names[handle]!) - 1;
+        if (index[handle] === -1) index[handle] = names.push(current[handle]!) - 1;
         return index[handle]!;
       },
     };
