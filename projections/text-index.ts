@@ -14,6 +14,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import type { JsonValue, Properties, StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './projection.js';
+import { nextTurn } from './columns.js';
 
 /** BM25 term-frequency saturation (the usual 1.2). */
 const k1 = 1.2;
@@ -393,18 +394,19 @@ export class TextIndex implements Projection {
     return hash.hex();
   }
 
+  /**
+   * Takes every document's entry synchronously (its term and frequency arrays are replaced on a
+   * change, never edited), then packs them a chunk per turn of the event loop: appends may run between.
+   */
   async save(): Promise<Uint8Array> {
     this.restoreAll();
+    const entries: SavedDoc[] = [];
+    for (const [id, doc] of this.docs) entries.push([id, termList(doc), doc.tfs, doc.vectorText ?? null]);
     const saved: SavedTextIndex = { format: 2, chunks: [] };
-    let chunk: SavedDoc[] = [];
-    for (const [id, doc] of this.docs) {
-      chunk.push([id, termList(doc), doc.tfs, doc.vectorText ?? null]);
-      if (chunk.length === textRestoreSliceDocs) {
-        saved.chunks.push(checkpointCodec.pack(chunk));
-        chunk = [];
-      }
+    for (let from = 0; from < entries.length; from += textRestoreSliceDocs) {
+      await nextTurn();
+      saved.chunks.push(checkpointCodec.pack(entries.slice(from, from + textRestoreSliceDocs)));
     }
-    if (chunk.length > 0) saved.chunks.push(checkpointCodec.pack(chunk));
     return checkpointCodec.pack(saved);
   }
 
