@@ -7,11 +7,11 @@
 export const none = -1;
 
 /**
- * Rows a checkpoint's save() encodes between yields to the event loop (a few ms of work), so an
+ * Rows a checkpoint's save() encodes between yields to the event loop (~1-4 ms of work), so an
  * append waits at most that long behind a checkpoint. What the slices read is copied when the save
  * starts: appends between them change the projection, not the checkpoint.
  */
-export const saveSliceRows = 65_536;
+export const saveSliceRows = 16_384;
 
 /** Resolves on a later turn of the event loop: a save() awaits it between slices, and appends run meanwhile. */
 export function nextTurn(): Promise<void> {
