@@ -14,7 +14,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import type { JsonValue, Properties, StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './projection.js';
-import { nextTurn } from './columns.js';
+import { nextTurn, saveSliceRows } from './columns.js';
 
 /** BM25 term-frequency saturation (the usual 1.2). */
 const k1 = 1.2;
@@ -396,7 +396,8 @@ export class TextIndex implements Projection {
 
   /**
    * Takes every document's entry synchronously (its term and frequency arrays are replaced on a
-   * change, never edited), then packs them a chunk per turn of the event loop: appends may run between.
+   * change, never edited), then packs them in chunks, yielding to the event loop every saveSliceRows
+   * documents: appends may run between.
    */
   async save(): Promise<Uint8Array> {
     this.restoreAll();
@@ -404,7 +405,7 @@ export class TextIndex implements Projection {
     for (const [id, doc] of this.docs) entries.push([id, termList(doc), doc.tfs, doc.vectorText ?? null]);
     const saved: SavedTextIndex = { format: 2, chunks: [] };
     for (let from = 0; from < entries.length; from += textRestoreSliceDocs) {
-      await nextTurn();
+      if (from % saveSliceRows < textRestoreSliceDocs) await nextTurn();
       saved.chunks.push(checkpointCodec.pack(entries.slice(from, from + textRestoreSliceDocs)));
     }
     return checkpointCodec.pack(saved);
