@@ -147,8 +147,8 @@ export class Background {
     const seq = wal.lastSeq;
     // One consistent seq: every save() snapshots its state synchronously before its first await
     // (copies, where it then encodes in slices), and no append can run between these calls
-    // (appends apply synchronously too). The vector
-    // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
+    // (appends apply synchronously too). The vector index holds graph writes back while hnswlib
+    // writes its file, so its bytes match its snapshot.
     const root = join(this.deps.dataDir, checkpointsDirName);
     const dir = prepareCheckpointDir(root, seq, this.deps.tuning.files);
     const saving = registry.all().map((p) => ({ name: p.name, bytes: p.save(dir ?? undefined) }));
