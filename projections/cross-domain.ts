@@ -200,7 +200,7 @@ export class CrossDomainIndex implements Projection {
     const saved: SavedCrossDomain = { format: 2, pairs: [] };
     let sinceYield = 0;
     for (const { key, rows } of pairs) {
-      const ids_: string[] = new Array<string>(rows.length);
+      const edgeIds: string[] = new Array<string>(rows.length);
       const sources = new Int32Array(rows.length);
       const targets = new Int32Array(rows.length);
       const relations: string[] = new Array<string>(rows.length);
@@ -210,12 +210,12 @@ export class CrossDomainIndex implements Projection {
           await nextTurn();
         }
         const edge = rows[i]!;
-        ids_[i] = ids.idOf(edge);
+        edgeIds[i] = ids.idOf(edge);
         sources[i] = sourcesNow[edge]!;
         targets[i] = targetsNow[edge]!;
         relations[i] = relationNames[relationOf[edge]!]!;
       }
-      saved.pairs.push([key, ids_, sources, targets, relations]);
+      saved.pairs.push([key, edgeIds, sources, targets, relations]);
     }
     return checkpointCodec.pack(saved);
   }
