@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
-import { CountedNames, grown, grownInt32, LinkedRows, none, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, nextTurn, none, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
@@ -280,29 +280,44 @@ export class Adjacency implements Projection {
     return hash.hex();
   }
 
+  /** Snapshots synchronously (copies of the columns and the ids), then encodes in slices: appends may run between them. */
   async save(): Promise<Uint8Array> {
-    const count = this.edgeIds.size;
+    const ids = this.edgeIds.snapshot();
+    const end = this.edgeIds.handleLimit;
+    const sources = this.sources.slice(0, end);
+    const targets = this.targets.slice(0, end);
+    const relationOf = this.relationOf.slice(0, end);
+    const weights = this.weights === null ? null : this.weights.slice(0, end);
+    const edgeProperties = this.edgeProperties.size === 0 ? null : new Map(this.edgeProperties);
     // Relations renumbered densely, in order of first use by an edge.
     const relations = this.relations.renumbering();
+    const { live } = ids;
+    const count = live.length;
     const saved: SavedAdjacency = {
       format: 2,
-      edgeIds: this.edgeIds.save(),
+      edgeIds: await ids.save(),
       sources: new Int32Array(count),
       targets: new Int32Array(count),
       relationNames: relations.names,
       relations: new Int32Array(count),
-      weights: this.weights === null ? null : new Float64Array(count),
+      weights: weights === null ? null : new Float64Array(count),
       properties: [],
     };
-    let i = 0;
-    for (const edge of this.edgeIds.handles()) {
-      saved.sources[i] = this.sources[edge]!;
-      saved.targets[i] = this.targets[edge]!;
-      saved.relations[i] = relations.indexOf(this.relationOf[edge]!);
-      if (saved.weights !== null) saved.weights[i] = this.weights![edge]!;
-      const properties = this.edgeProperties.get(edge);
-      if (properties !== undefined) saved.properties.push([i, properties]);
-      i++;
+    for (let from = 0; from < count; from += saveSliceRows) {
+      await nextTurn();
+      for (let i = from, to = Math.min(count, from + saveSliceRows); i < to; i++) {
+        const edge = live[i]!;
+        saved.sources[i] = sources[edge]!;
+        saved.targets[i] = targets[edge]!;
+        saved.relations[i] = relations.indexOf(relationOf[edge]!);
+        if (saved.weights !== null) saved.weights[i] = weights![edge]!;
+      }
+    }
+    if (edgeProperties !== null) {
+      for (let i = 0; i < count; i++) {
+        const properties = edgeProperties.get(live[i]!);
+        if (properties !== undefined) saved.properties.push([i, properties]);
+      }
     }
     return checkpointCodec.pack(saved);
   }

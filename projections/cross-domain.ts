@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './projection.js';
-import { CountedNames, grown, grownInt32, LinkedRows, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, LinkedRows, nextTurn, saveSliceRows, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 
 export interface EdgeEnds { readonly id: string; readonly source: string; readonly target: string; readonly relation: string }
@@ -188,20 +188,34 @@ export class CrossDomainIndex implements Projection {
     return hash.hex();
   }
 
+  /** Snapshots synchronously (each pair's rows, copies of the columns and the ids), then encodes in slices: appends may run between them. */
   async save(): Promise<Uint8Array> {
+    const ids = this.edgeIds.snapshot();
+    const end = this.edgeIds.handleLimit;
+    const sourcesNow = this.sources.slice(0, end);
+    const targetsNow = this.targets.slice(0, end);
+    const relationOf = this.relationOf.slice(0, end);
+    const relationNames = this.relations.namesNow();
+    const pairs = Array.from(this.pairHandles.values(), (pair) => ({ key: this.pairKeys[pair]!, rows: this.pairs.rowsArray(pair) }));
     const saved: SavedCrossDomain = { format: 2, pairs: [] };
-    for (const pair of this.pairHandles.values()) {
-      const ids: string[] = [];
-      const sources: number[] = [];
-      const targets: number[] = [];
-      const relations: string[] = [];
-      for (const edge of this.pairs.rows(pair)) {
-        ids.push(this.edgeIds.idOf(edge));
-        sources.push(this.sources[edge]!);
-        targets.push(this.targets[edge]!);
-        relations.push(this.relations.nameOf(this.relationOf[edge]!));
+    let sinceYield = 0;
+    for (const { key, rows } of pairs) {
+      const edgeIds: string[] = new Array<string>(rows.length);
+      const sources = new Int32Array(rows.length);
+      const targets = new Int32Array(rows.length);
+      const relations: string[] = new Array<string>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        if (++sinceYield === saveSliceRows) {
+          sinceYield = 0;
+          await nextTurn();
+        }
+        const edge = rows[i]!;
+        edgeIds[i] = ids.idOf(edge);
+        sources[i] = sourcesNow[edge]!;
+        targets[i] = targetsNow[edge]!;
+        relations[i] = relationNames[relationOf[edge]!]!;
       }
-      saved.pairs.push([this.pairKeys[pair]!, ids, Int32Array.from(sources), Int32Array.from(targets), relations]);
+      saved.pairs.push([key, edgeIds, sources, targets, relations]);
     }
     return checkpointCodec.pack(saved);
   }

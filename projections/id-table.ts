@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/kernel/errors.js';
-import { grown, grownCapacity } from './columns.js';
+import { grown, grownCapacity, nextTurn, saveSliceRows } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -203,6 +203,14 @@ export class IdTable {
     for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) yield handle;
   }
 
+  /** Live handles in ascending order, as one array: what a checkpoint walks (a generator step per row cost more than the row). */
+  liveHandles(): Int32Array {
+    const live = new Int32Array(this.used);
+    const lengths = this.lengths;
+    for (let handle = 0, i = 0; handle < this.handleEnd; handle++) if (lengths[handle] !== 0) live[i++] = handle;
+    return live;
+  }
+
   private hashOf(handle: number): number {
     if (this.strings !== null) return fnv1a(this.strings[handle]!);
     return fnv1aStored(this.chars, this.starts[handle]!, this.lengths[handle]!);
@@ -293,18 +301,22 @@ export class IdTable {
    */
   save(): Uint8Array {
     assert(this.strings === null, 'id table: save() is for tables whose arena holds the ids');
-    let total = 0;
-    for (const handle of this.handles()) total += 2 + this.charCount(handle);
-    const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
-    let at = 0;
-    for (const handle of this.handles()) {
-      const count = this.charCount(handle);
-      view.setUint16(at, this.lengths[handle]!, true);
-      out.set(this.chars.subarray(this.starts[handle]!, this.starts[handle]! + count), at + 2);
-      at += 2 + count;
-    }
-    return out;
+    return this.snapshot().saveNow();
+  }
+
+  /** A `keepStrings` table's id strings by handle, as they are now (a copy; free handles hold undefined). */
+  stringsNow(): Array<string | undefined> {
+    assert(this.strings !== null, 'id table: stringsNow() is for tables that keep the id strings');
+    return this.strings.slice(0, this.handleEnd);
+  }
+
+  /**
+   * The live ids as they are now, for reading or saving later while this table goes on changing
+   * (a checkpoint's save, in slices): copies of the arena and the per-handle columns.
+   */
+  snapshot(): IdSnapshot {
+    assert(this.strings === null, 'id table: snapshot() is for tables whose arena holds the ids');
+    return new IdSnapshot(this.liveHandles(), Buffer.from(this.chars.subarray(0, this.charsUsed)), this.starts.slice(0, this.handleEnd), this.lengths.slice(0, this.handleEnd));
   }
 
   /**
@@ -396,5 +408,71 @@ export class IdTable {
     table.used = count;
     table.rehash(count);
     return table;
+  }
+}
+
+/** An arena table's live ids as `IdTable.snapshot` took them. */
+export class IdSnapshot {
+  constructor(
+    /** Live handles in ascending order. */
+    readonly live: Int32Array,
+    private readonly chars: Buffer,
+    private readonly starts: Int32Array,
+    private readonly lengths: Uint16Array,
+  ) {}
+
+  /** The id a live handle had. */
+  idOf(handle: number): string {
+    const start = this.starts[handle]!;
+    const length = this.lengths[handle]!;
+    if ((length & wideFlag) === 0) return this.chars.toString('latin1', start, start + length);
+    const count = length & lengthMask;
+    let id = '';
+    for (let i = 0; i < count; i++) id += String.fromCharCode(this.chars[start + 2 * i]! | (this.chars[start + 2 * i + 1]! << 8));
+    return id;
+  }
+
+  /** IdTable.save's bytes, at once. */
+  saveNow(): Uint8Array {
+    const out = new Uint8Array(this.savedBytes());
+    this.writeIds(out, 0, 0, this.live.length);
+    return out;
+  }
+
+  /** IdTable.save's bytes, written in slices with a turn of the event loop between them. */
+  async save(): Promise<Uint8Array> {
+    const out = new Uint8Array(this.savedBytes());
+    for (let from = 0, at = 0; from < this.live.length; from += saveSliceRows) {
+      if (from > 0) await nextTurn();
+      at = this.writeIds(out, at, from, Math.min(this.live.length, from + saveSliceRows));
+    }
+    return out;
+  }
+
+  private charCount(handle: number): number {
+    const length = this.lengths[handle]!;
+    return (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
+  }
+
+  private savedBytes(): number {
+    let total = 0;
+    for (let i = 0; i < this.live.length; i++) total += 2 + this.charCount(this.live[i]!);
+    return total;
+  }
+
+  /** Live ids `from`..`to` - 1, each a little-endian u16 (its length | wideFlag) and its bytes, from `at`; returns where the next goes. */
+  private writeIds(out: Uint8Array, at: number, from: number, to: number): number {
+    const { chars, starts, lengths, live } = this;
+    for (let i = from; i < to; i++) {
+      const handle = live[i]!;
+      const length = lengths[handle]!;
+      const count = this.charCount(handle);
+      out[at] = length & 0xff;
+      out[at + 1] = length >>> 8;
+      // Ids are short: a byte loop beats a subarray and a set per id.
+      for (let k = 0, start = starts[handle]!; k < count; k++) out[at + 2 + k] = chars[start + k]!;
+      at += 2 + count;
+    }
+    return at;
   }
 }

@@ -5,7 +5,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { batchEventsMax } from '../src/kernel/limits.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
-import { CountedNames, grown, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, nextTurn, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
@@ -265,34 +265,44 @@ export class NodeState implements Projection {
     return hash.hex();
   }
 
+  /** Snapshots synchronously (copies of the columns and the table), then encodes in slices: appends may run between them. */
   async save(): Promise<Uint8Array> {
-    const count = this.handles.size;
+    const live = this.handles.liveHandles();
+    const count = live.length;
+    const end = this.handles.handleLimit;
+    const idsNow = this.handles.stringsNow();
+    const propertiesNow = this.properties.slice(0, end);
+    const typeHandles = this.typeHandles.slice(0, end);
+    const domainHandles = this.domainHandles.slice(0, end);
+    const stamps = this.stamps.slice(0, end * stampsPerNode);
     const types = this.types.renumbering();
     const domains = this.domains.renumbering();
     const saved: SavedNodeState = {
       format: 6,
       handles: this.handles.saveExact(),
-      ids: [],
+      ids: new Array<string>(count),
       types: new Int32Array(count),
       typeNames: types.names,
       domains: new Int32Array(count),
       domainNames: domains.names,
-      properties: [],
+      properties: new Array<Properties>(count),
       createdAt: new Float64Array(count),
       updatedAt: new Float64Array(count),
       versions: new Float64Array(count),
     };
-    let i = 0;
-    for (const handle of this.handles.handles()) {
-      saved.ids.push(this.handles.idOf(handle));
-      saved.types[i] = types.indexOf(this.typeHandles[handle]!);
-      saved.domains[i] = domains.indexOf(this.domainHandles[handle]!);
-      saved.properties.push(this.properties[handle]!);
-      const at = handle * stampsPerNode;
-      saved.createdAt[i] = this.stamps[at + createdStamp]!;
-      saved.updatedAt[i] = this.stamps[at + updatedStamp]!;
-      saved.versions[i] = this.stamps[at + versionStamp]!;
-      i++;
+    for (let from = 0; from < count; from += saveSliceRows) {
+      await nextTurn();
+      for (let i = from, to = Math.min(count, from + saveSliceRows); i < to; i++) {
+        const handle = live[i]!;
+        saved.ids[i] = idsNow[handle]!;
+        saved.types[i] = types.indexOf(typeHandles[handle]!);
+        saved.domains[i] = domains.indexOf(domainHandles[handle]!);
+        saved.properties[i] = propertiesNow[handle]!;
+        const at = handle * stampsPerNode;
+        saved.createdAt[i] = stamps[at + createdStamp]!;
+        saved.updatedAt[i] = stamps[at + updatedStamp]!;
+        saved.versions[i] = stamps[at + versionStamp]!;
+      }
     }
     return checkpointCodec.pack(saved);
   }

@@ -13,7 +13,9 @@ export interface Projection {
   /**
    * Serialises the whole state for a checkpoint. `dir`, when given, is the checkpoint directory
    * being written: a projection may also write files named `<its name>.*` there (a native library's
-   * own file), which the checkpoint checksums and keeps with the bytes.
+   * own file), which the checkpoint checksums and keeps with the bytes. Everything it saves is
+   * read (or copied) before its first await: the checkpoint takes every projection's save at one
+   * seq, and appends may run while a save awaits (projections/columns.ts: nextTurn).
    */
   save(dir?: string): Promise<Uint8Array>;
   /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */

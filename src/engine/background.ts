@@ -110,7 +110,8 @@ export class Background {
   /**
    * After each append: hold a due checkpoint while appends keep coming (the timer takes it once
    * writes pause), unless the tail has grown far past due: a checkpoint serialises every projection
-   * on this thread, and during a bulk load it cost ~36% of durable ingest (113K → 72K events/s).
+   * on this thread (the big ones in slices, between which appends run), and during a bulk load it
+   * cost ~36% of durable ingest (113K → 72K events/s) when it ran in one piece.
    */
   appended(ts: number): void {
     this.lastAppendAt = ts;
@@ -151,9 +152,10 @@ export class Background {
   private async writeCheckpointNow(): Promise<CheckpointResult> {
     const { wal, registry } = this.deps;
     const seq = wal.lastSeq;
-    // One consistent seq: every save() snapshots its state synchronously before its first await,
-    // and no append can run between these calls (appends apply synchronously too). The vector
-    // index holds graph writes back while hnswlib writes its file, so its bytes match its snapshot.
+    // One consistent seq: every save() snapshots its state synchronously before its first await
+    // (copies, where it then encodes in slices), and no append can run between these calls
+    // (appends apply synchronously too). The vector index holds graph writes back while hnswlib
+    // writes its file, so its bytes match its snapshot.
     const root = join(this.deps.dataDir, checkpointsDirName);
     const files = this.deps.tuning.files ?? nodeFiles;
     const dir = prepareCheckpointDir(root, seq, files);

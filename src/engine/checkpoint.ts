@@ -108,23 +108,11 @@ export function listCheckpoints(root: string, files: FileLayer = nodeFiles): Che
   return entries.sort((a, b) => b.seq - a.seq);
 }
 
-/**
- * Bytes written between yields to the event loop: a checkpoint part can be hundreds of MB, and the
- * FileLayer's writes are synchronous, so a part is written in slices to keep appends and reads served.
- */
-const writeSliceBytes = 8 << 20;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
+/** Writes `bytes` to a new file on the thread pool (a part can be hundreds of MB: the event loop keeps serving appends and reads), then fdatasyncs it. */
 async function writeFileDurably(path: string, bytes: Uint8Array, files: FileLayer): Promise<void> {
   const handle = files.createNew(path);
   try {
-    for (let at = 0; at < bytes.byteLength; at += writeSliceBytes) {
-      files.write(handle, [bytes.subarray(at, Math.min(at + writeSliceBytes, bytes.byteLength))], at);
-      if (at + writeSliceBytes < bytes.byteLength) await yieldToEventLoop();
-    }
+    await files.writeAsync(handle, [bytes], 0);
     await files.fdatasync(handle);
   } finally {
     files.close(handle);

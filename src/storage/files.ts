@@ -22,6 +22,8 @@ export interface FileLayer {
   openExisting(path: string): FileHandle;
   /** Writes every byte of `chunks`, in order, at `position`, or throws. */
   write(handle: FileHandle, chunks: readonly Uint8Array[], position: number): void;
+  /** As `write`, off the event loop (the thread pool): for big files nothing waits on, a checkpoint's parts. The chunks must not change until it resolves. */
+  writeAsync(handle: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void>;
   truncate(handle: FileHandle, bytes: number): void;
   fdatasync(handle: FileHandle): Promise<void>;
   fdatasyncSync(handle: FileHandle): void;
@@ -39,23 +41,39 @@ export interface FileLayer {
   fsyncDir(dir: string): void;
 }
 
+/** What is left of `chunks` after the first `written` bytes of them. */
+function unwritten(chunks: readonly Uint8Array[], written: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    if (written >= chunk.length) {
+      written -= chunk.length;
+      continue;
+    }
+    rest.push(written > 0 ? chunk.subarray(written) : chunk);
+    written = 0;
+  }
+  return rest;
+}
+
 function writeAll(handle: FileHandle, chunks: readonly Uint8Array[], position: number): void {
   let pending = chunks.filter((chunk) => chunk.length > 0);
   let at = position;
   // writev may write fewer bytes than asked (rare on regular files, but allowed): loop on the rest.
   while (pending.length > 0) {
-    let written = fs.writevSync(handle, pending as Uint8Array[], at);
+    const written = fs.writevSync(handle, pending, at);
     at += written;
-    const rest: Uint8Array[] = [];
-    for (const chunk of pending) {
-      if (written >= chunk.length) {
-        written -= chunk.length;
-        continue;
-      }
-      rest.push(written > 0 ? chunk.subarray(written) : chunk);
-      written = 0;
-    }
-    pending = rest;
+    pending = unwritten(pending, written);
+  }
+}
+
+async function writeAllAsync(handle: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
+  let pending = chunks.filter((chunk) => chunk.length > 0);
+  let at = position;
+  while (pending.length > 0) {
+    const batch = pending;
+    const written = await new Promise<number>((resolve, reject) => fs.writev(handle, batch, at, (e, bytes) => (e ? reject(e) : resolve(bytes))));
+    at += written;
+    pending = unwritten(pending, written);
   }
 }
 
@@ -67,6 +85,7 @@ export const nodeFiles: FileLayer = {
   createNew: (path) => fs.openSync(path, 'wx+'),
   openExisting: (path) => fs.openSync(path, 'r+'),
   write: writeAll,
+  writeAsync: writeAllAsync,
   truncate: (handle, bytes) => fs.ftruncateSync(handle, bytes),
   fdatasync: (handle) =>
     new Promise((resolve, reject) => fs.fdatasync(handle, (e) => (e ? reject(e) : resolve()))),

@@ -96,6 +96,16 @@ export class SimFiles implements FileLayer {
     return this.open(this.file(path));
   }
 
+  /** The same write, done at once: the simulated disk has no thread pool. */
+  writeAsync(handle: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    try {
+      this.write(handle, chunks, position);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   write(handle: FileHandle, chunks: readonly Uint8Array[], position: number): void {
     const file = this.handle(handle);
     let at = position;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ProjectionRegistry, projectionDeclarations, type ProjectionName } from '../../projections/registry.js';
 import type { Projection } from '../../projections/projection.js';
+import { saveSliceRows } from '../../projections/columns.js';
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { Engine } from '../../src/engine/engine.js';
 import { randomHistory } from '../support/history.js';
@@ -78,4 +79,40 @@ describe('every registered projection', () => {
       });
     });
   }
+});
+
+/** A graph with more edges than one save slice, every one across two domains (persons to projects), and events that change every part a save reads (handles freed and reused, a relation released, a domain emptied). */
+function bulkGraph(): { bulk: StoredEvent[]; changes: StoredEvent[] } {
+  let seq = 0;
+  const event = (type: StoredEvent['type'], payload: unknown): StoredEvent => ({ seq: ++seq, ts: 1_700_000_000_000 + seq, type, payload }) as StoredEvent;
+  const nodes = 2_000;
+  const bulk: StoredEvent[] = [];
+  for (let i = 0; i < nodes; i++) bulk.push(event('prime.node.created', { id: `node:${i}`, type: i % 2 === 0 ? 'person' : 'project', properties: { name: `n${i}` } }));
+  for (let e = 0; e < saveSliceRows + 5_000; e++) {
+    const relation = e % 1_000 === 7 ? 'rare' : e % 2 === 0 ? 'knows' : 'cites';
+    bulk.push(event('prime.edge.created', { id: `edge:${e}`, source: `node:${2 * (e % 1_000)}`, target: `node:${2 * ((e * 7) % 1_000) + 1}`, relation, weight: e % 5 === 0 ? 0.5 : 1, properties: e % 997 === 0 ? { note: `e${e}` } : {} }));
+  }
+  const changes: StoredEvent[] = [];
+  for (let e = 7; e < saveSliceRows + 5_000; e += 1_000) changes.push(event('prime.edge.deleted', { id: `edge:${e}` })); // every 'rare' edge: the relation is released
+  for (let e = 0; e < 3_000; e += 3) if (e % 1_000 !== 7) changes.push(event('prime.edge.deleted', { id: `edge:${e}` }));
+  for (let e = 0; e < 2_000; e++) changes.push(event('prime.edge.created', { id: `edge:new:${e}`, source: `node:${e}`, target: `node:${(e + 1) % nodes}`, relation: 'newer', weight: 1, properties: {} }));
+  for (let i = 0; i < 500; i++) changes.push(event('prime.node.updated', { id: `node:${i}`, properties: { name: `renamed${i}`, domain: 'moved' } }));
+  return { bulk, changes };
+}
+
+describe('a save in progress', () => {
+  it('given more rows than one slice, when events change the projections while the saves yield, then each returns the bytes of the state it started at', async () => {
+    const { bulk, changes } = bulkGraph();
+    const registry = new ProjectionRegistry({ vector });
+    for (const event of bulk) registry.apply(event);
+    const before = new Map<string, Uint8Array>();
+    for (const projection of registry.all()) before.set(projection.name, await projection.save(await mkdtemp(join(dir, 'before-'))));
+    const racingDir = await mkdtemp(join(dir, 'racing-'));
+    const pending = registry.all().map((projection) => ({ name: projection.name, bytes: projection.save(racingDir) }));
+    // The saves have taken their snapshots and yielded; every change lands before their slices run.
+    for (const event of changes) registry.apply(event);
+    for (const { name, bytes } of pending) expect(Buffer.compare(await bytes, before.get(name)!), name).toBe(0);
+    // And the changes did land: a save now differs where they touched.
+    expect(Buffer.compare(await registry.byName.adjacency.save(), before.get('adjacency')!)).not.toBe(0);
+  });
 });

@@ -59,6 +59,7 @@ class CuttingFiles implements FileLayer {
   createNew = (path: string) => (this.step(), this.sim.createNew(path));
   openExisting = (path: string) => (this.step(), this.sim.openExisting(path));
   write = (handle: FileHandle, chunks: readonly Uint8Array[], position: number) => (this.step(), this.sim.write(handle, chunks, position));
+  writeAsync = (handle: FileHandle, chunks: readonly Uint8Array[], position: number) => (this.step(), this.sim.writeAsync(handle, chunks, position));
   truncate = (handle: FileHandle, bytes: number) => (this.step(), this.sim.truncate(handle, bytes));
   fdatasync = (handle: FileHandle) => (this.step(), this.sim.fdatasync(handle));
   fdatasyncSync = (handle: FileHandle) => (this.step(), this.sim.fdatasyncSync(handle));
