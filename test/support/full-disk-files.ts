@@ -40,6 +40,11 @@ export class FullDiskFiles implements FileLayer {
     this.check(this.paths.get(handle) ?? '');
     nodeFiles.write(handle, chunks, position);
   }
+
+  async writeAsync(handle: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    this.check(this.paths.get(handle) ?? '');
+    await nodeFiles.writeAsync(handle, chunks, position);
+  }
   truncate = nodeFiles.truncate;
   fdatasync = nodeFiles.fdatasync;
   fdatasyncSync = nodeFiles.fdatasyncSync;
