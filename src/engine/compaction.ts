@@ -266,7 +266,8 @@ export class Compactor {
         this.segmentsCompacted++;
       }
     } finally {
-      this.stopWorker();
+      // The worker stays for the next run (stopped at close, or when it fails): a thread per run,
+      // each with its own V8 heap and malloc arena, left RSS creeping up over a long soak.
       this.runs++;
       this.lastRunMs = performance.now() - started;
       this.saveStats();
@@ -276,7 +277,10 @@ export class Compactor {
   private compactInWorker(job: SegmentJob): Promise<ParquetFileInfo> {
     const url = this.disk === nodeFiles ? compiledModule(new URL('./compaction-worker.js', import.meta.url)) : null;
     if (url === null) return Promise.resolve().then(() => compactSegment(job, this.disk)); // see the constructor: same steps, this thread
-    this.worker ??= new Worker(url);
+    if (this.worker === null) {
+      this.worker = new Worker(url);
+      this.worker.unref(); // an idle worker does not keep the process alive
+    }
     const worker = this.worker;
     return new Promise((resolve, reject) => {
       const onMessage = (reply: WorkerReply) => {
@@ -286,10 +290,12 @@ export class Compactor {
       };
       const onError = (e: Error) => {
         cleanup();
+        if (this.worker === worker) this.stopWorker();
         reject(e);
       };
       const onExit = (code: number) => {
         cleanup();
+        if (this.worker === worker) this.worker = null;
         reject(new Error(`compaction worker exited with code ${code}`));
       };
       const cleanup = () => {

@@ -348,6 +348,7 @@ export class Engine extends EngineReads implements MnemoEngine {
         this.localBatchListener = listener;
       },
       localEvents: (fromSeq) => this.localEventsFrom(origin, fromSeq),
+      newestLocalHlc: () => this.merge.newestByOrigin().get(origin),
       applyReceived: (from, events) => this.applyReceived(from, events),
       mergeStats: () => this.merge.stats(),
       warn: this.warn,

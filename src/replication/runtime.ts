@@ -54,6 +54,8 @@ export interface ReplicaHost {
   lastSeq(): number;
   onLocalBatch(listener: (firstSeq: number, count: number, payload: Uint8Array) => void): void;
   localEvents(fromSeq: number): Iterable<StoredEvent>;
+  /** The hlc of this origin's newest logged event; undefined when it never wrote one. */
+  newestLocalHlc(): string | undefined;
   applyReceived(origin: string, events: ReadonlyArray<RawEvent & { hlc: string }>): Promise<{ applied: number; skipped: number }>;
   mergeStats(): MergeStats;
   warn(message: string): void;
@@ -323,8 +325,9 @@ class Replication implements ReplicationRuntime {
   private async resync(): Promise<void> {
     this.lastResyncAt = Date.now();
     await this.ensureStream();
-    const inStream = await this.lastSeqInStream();
+    const { seq: inStream, hlc: inStreamHlc } = await this.lastInStream();
     const upTo = this.host.lastSeq();
+    const newestLocal = this.host.newestLocalHlc();
     let batch: StoredEvent[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
@@ -337,8 +340,10 @@ class Replication implements ReplicationRuntime {
       batch = [];
     };
     this.publishedThrough = inStream;
-    // The stream lost nothing verified before (a lost tail or a new stream would end below it): read only what came after.
-    const from = inStream >= this.lastLocalVerified ? Math.max(inStream, this.verifiedThrough) + 1 : inStream + 1;
+    // The stream holds this origin's newest event (or it never wrote one): nothing to read. Else, when
+    // the stream lost nothing verified before (a lost tail or a new stream ends below it), read only
+    // what came after; a machine that restarted reads from its last event in the stream.
+    const from = newestLocal === undefined || newestLocal === inStreamHlc ? upTo + 1 : inStream >= this.lastLocalVerified ? Math.max(inStream, this.verifiedThrough) + 1 : inStream + 1;
     let lastLocal = inStream;
     for (const event of this.host.localEvents(from)) {
       if (event.seq > upTo) break;
@@ -356,12 +361,15 @@ class Replication implements ReplicationRuntime {
     while (this.queue[0] !== undefined && this.queue[0].lastSeq <= upTo) this.queue.shift();
   }
 
-  private async lastSeqInStream(): Promise<number> {
+  /** The last local seq the stream holds (its last message on this origin's subject), and that event's hlc. */
+  private async lastInStream(): Promise<{ seq: number; hlc: string | undefined }> {
     try {
       const last = await this.jsm!.streams.getMessage(this.stream, { last_by_subj: this.subject });
-      return last === null ? 0 : Number(last.header.get(lastSeqHeader)) || 0;
+      if (last === null) return { seq: 0, hlc: undefined };
+      const events = decodeBatch(last.data, this.host.origin, Date.now());
+      return { seq: Number(last.header.get(lastSeqHeader)) || 0, hlc: typeof events === 'string' ? undefined : events[events.length - 1]?.hlc };
     } catch (e) {
-      if (isNotFound(e)) return 0;
+      if (isNotFound(e)) return { seq: 0, hlc: undefined };
       throw e;
     }
   }
