@@ -189,13 +189,7 @@ export class IdTable {
   /** The id of a live handle: a new string, or with `keepStrings` the one added. */
   idOf(handle: number): string {
     if (this.strings !== null) return this.strings[handle]!;
-    const start = this.starts[handle]!;
-    const length = this.lengths[handle]!;
-    if ((length & wideFlag) === 0) return this.chars.toString('latin1', start, start + length);
-    const count = length & lengthMask;
-    let id = '';
-    for (let i = 0; i < count; i++) id += String.fromCharCode(this.chars[start + 2 * i]! | (this.chars[start + 2 * i + 1]! << 8));
-    return id;
+    return decodeId(this.chars, this.starts[handle]!, this.lengths[handle]!);
   }
 
   /** Live handles in ascending order. */
@@ -412,6 +406,15 @@ export class IdTable {
 }
 
 /** An arena table's live ids as `IdTable.snapshot` took them. */
+/** An id from its stored characters: latin1 bytes, or (wideFlag in `length`) UTF-16 code units, little-endian. */
+function decodeId(chars: Buffer, start: number, length: number): string {
+  if ((length & wideFlag) === 0) return chars.toString('latin1', start, start + length);
+  const count = length & lengthMask;
+  let id = '';
+  for (let i = 0; i < count; i++) id += String.fromCharCode(chars[start + 2 * i]! | (chars[start + 2 * i + 1]! << 8));
+  return id;
+}
+
 export class IdSnapshot {
   constructor(
     /** Live handles in ascending order. */
@@ -423,13 +426,7 @@ export class IdSnapshot {
 
   /** The id a live handle had. */
   idOf(handle: number): string {
-    const start = this.starts[handle]!;
-    const length = this.lengths[handle]!;
-    if ((length & wideFlag) === 0) return this.chars.toString('latin1', start, start + length);
-    const count = length & lengthMask;
-    let id = '';
-    for (let i = 0; i < count; i++) id += String.fromCharCode(this.chars[start + 2 * i]! | (this.chars[start + 2 * i + 1]! << 8));
-    return id;
+    return decodeId(this.chars, this.starts[handle]!, this.lengths[handle]!);
   }
 
   /** IdTable.save's bytes, at once. */

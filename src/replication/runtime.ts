@@ -122,8 +122,8 @@ class Replication implements ReplicationRuntime {
   private appliedThrough = 0;
   /** Seqs logged above appliedThrough (redeliveries can come out of order). */
   private readonly appliedAbove = new Set<number>();
-  /** The seq a consumer this runtime created starts at, until its first delivery: the seqs before that one are not in the stream. */
-  private createdFrom: number | undefined;
+  /** A consumer this runtime created (from appliedThrough + 1) has not delivered yet. */
+  private freshConsumer = false;
   /** Messages handled and not yet logged and acked. */
   private applying = 0;
   /** The consume loop has found or made its first consumer (and so knows appliedThrough). */
@@ -354,7 +354,6 @@ class Replication implements ReplicationRuntime {
     }
     await flush();
     this.advance(upTo);
-    this.verifiedThrough = 0;
     this.verified(upTo, lastLocal);
     this.overflowed = false;
     this.unqueued = 0;
@@ -441,7 +440,7 @@ class Replication implements ReplicationRuntime {
     // From the first seq not logged here: the merge skips what a redelivery brings twice. Not from
     // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
     const from = this.appliedThrough + 1;
-    this.createdFrom = from;
+    this.freshConsumer = true;
     await this.jsm!.consumers.add(this.stream, {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
@@ -489,14 +488,13 @@ class Replication implements ReplicationRuntime {
    */
   private async handle(message: JsMsg): Promise<void> {
     this.lastDeliveryAt = Date.now();
-    if (this.createdFrom !== undefined) {
-      // A new consumer delivers in stream order: the seqs it skipped from where it started are not in the stream.
-      if (this.createdFrom <= this.appliedThrough + 1 && message.seq > this.appliedThrough + 1) {
+    if (this.freshConsumer) {
+      // A new consumer delivers in stream order from appliedThrough + 1: the seqs it skipped are not in the stream.
+      this.freshConsumer = false;
+      if (message.seq > this.appliedThrough + 1) {
         this.appliedThrough = message.seq - 1;
         for (const seq of this.appliedAbove) if (seq <= this.appliedThrough) this.appliedAbove.delete(seq);
-        this.logged(this.appliedThrough);
       }
-      this.createdFrom = undefined;
     }
     const origin = message.subject.slice(this.stream.length + 1);
     let applied: Promise<void> = Promise.resolve();

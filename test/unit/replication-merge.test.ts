@@ -11,6 +11,7 @@ import type { JsonValue, Properties, RawEvent, StoredEvent } from '../../src/ker
 import { contentDigest } from '../../src/replication/content-digest.js';
 import { HybridClock, stampOf } from '../../src/replication/hlc.js';
 import { ReplicaMerge, type ReplicatedEvent } from '../../src/replication/merge.js';
+import { seededRandom } from '../../bench/support/random.js';
 
 const origins = ['alpha', 'beta', 'gamma'] as const;
 const nodeIds = ['n0', 'n1', 'n2', 'n3', 'n4'];
@@ -21,17 +22,6 @@ const historiesCount = 60;
 const ordersPerHistory = 12;
 const eventsPerOrigin = 25;
 
-/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T,>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
@@ -187,7 +177,7 @@ describe('replication merge rules', () => {
   it('given random concurrent histories from three origins, when applied in many arrival orders, then every order converges to the content the rules give', () => {
     let nonTrivial = 0;
     for (let seed = 1; seed <= historiesCount; seed++) {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const streams = randomHistory(random);
       const expected = expectedContent(streams);
       let first: string | undefined;
@@ -207,7 +197,7 @@ describe('replication merge rules', () => {
 
   it('given a history half applied, when its state is checkpointed and loaded into fresh projections and the rest applied, then the content is the same as without the checkpoint', async () => {
     for (let seed = 100; seed < 120; seed++) {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const arrival = randomArrival(random, randomHistory(random));
       const cut = Math.floor(random() * arrival.length);
       const straight = newRegistry();
