@@ -15,7 +15,13 @@
 // claiming nothing pending while messages it delivered into the dead server were never acked. So
 // when nothing arrives for consumerStallMs while the stream holds seqs past appliedThrough (its
 // server died, its leader moved, the stream was recreated), the consumer is recreated from
-// appliedThrough + 1 (from the start when the stream is new).
+// appliedThrough + 1 (from the start when the stream is new). The same is done at once when a new
+// connection or a reconnect finds acks pending while nothing is being logged here: those messages
+// went into the connection that died, and would otherwise come again only after the ack wait.
+//
+// Connection. Pings every second, two missed and the connection is stale: it is closed without the
+// client's flush (which waits on the dead socket until TCP retransmits after the link returns) and
+// a new one is made; every publisher request gives up when the connection drops.
 
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
@@ -46,6 +52,8 @@ export const republishBatchEvents = 1_000;
 const duplicateWindowNs = 120 * 1_000_000_000;
 /** One publish, one stream request. */
 const requestTimeoutMs = 5_000;
+/** One connection attempt; a link that comes back is found at the next attempt's SYN, not after a long one. */
+const connectTimeoutMs = 2_000;
 const streamDefault = 'mnemo';
 
 /** What the runtime needs of the engine. */
@@ -126,7 +134,7 @@ class Replication implements ReplicationRuntime {
   private freshConsumer = false;
   /** Messages handled and not yet logged and acked. */
   private applying = 0;
-  /** The consume loop has found or made its first consumer (and so knows appliedThrough). */
+  /** The consume loop has a consumer delivering (and so knows appliedThrough); false while it finds or makes one. */
   private consumerReady = false;
   private streamCreated = '';
   private lastDeliveryAt = Date.now();
@@ -196,7 +204,7 @@ class Replication implements ReplicationRuntime {
           // Dead servers must be noticed in seconds, not the default minutes.
           pingInterval: 1_000,
           maxPingOut: 2,
-          timeout: requestTimeoutMs,
+          timeout: connectTimeoutMs,
         });
         if (this.stopped) {
           await nc.close();
@@ -209,12 +217,12 @@ class Replication implements ReplicationRuntime {
         this.connected = true;
         this.resyncWanted = true;
         void this.watchStatus(nc);
-        this.consuming = this.consumeLoop();
+        this.consuming = this.consumeLoop(nc);
         void this.pump();
         return;
       } catch (e) {
         this.connected = false;
-        await sleep(500);
+        await sleep(250);
       }
     }
   }
@@ -225,11 +233,30 @@ class Replication implements ReplicationRuntime {
         this.connected = false;
         this.loseConnection();
       }
+      if (status.type === 'staleConnection') {
+        // Pings went unanswered: the link is down (a partition) or the server hung. The client's own
+        // reconnect first flushes the dead socket, which waits for TCP to retransmit after the link
+        // returns: after a cut of a minute, that is up to a minute more. Close without a flush and
+        // connect anew instead.
+        this.connected = false;
+        this.loseConnection();
+        await nc.close().catch(() => {});
+        if (!this.stopped) {
+          // Its consume loop ends with it (bounded: a loop stuck in a request must not hold the new connection back).
+          await Promise.race([this.consuming?.catch(() => {}), sleep(requestTimeoutMs)]);
+          this.armConnectionLost();
+          void this.connectLoop();
+        }
+        return;
+      }
       if (status.type === 'reconnect') {
         this.armConnectionLost();
         this.connected = true;
         this.resyncWanted = true;
+        // The time offline was no stall: give the consumer its full window to deliver again before recreating it.
+        this.lastDeliveryAt = Date.now();
         void this.pump();
+        void this.recoverLostDeliveries();
       }
     }
   }
@@ -294,9 +321,16 @@ class Replication implements ReplicationRuntime {
   private async publish(firstSeq: number, lastSeq: number, payload: Uint8Array): Promise<void> {
     const h = headers();
     h.set(lastSeqHeader, String(lastSeq));
-    // A publish written into a connection that then died is never acknowledged: without the race it
-    // held the publisher for its whole timeout after a reconnect (a healed partition waited 2.5 s).
-    await Promise.race([this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs }), this.connectionLost]);
+    await this.untilLost(this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs }));
+  }
+
+  /**
+   * A publisher's request, given up as soon as the connection drops: one written into a connection
+   * that then died is never answered, and waiting out its timeout held the publisher (and a healed
+   * partition's republish) for seconds after the reconnect.
+   */
+  private untilLost<T>(request: Promise<T>): Promise<T> {
+    return Promise.race([request, this.connectionLost]);
   }
 
   private armConnectionLost(): void {
@@ -324,8 +358,8 @@ class Replication implements ReplicationRuntime {
   /** Reads how far the stream holds this origin's events and republishes the rest from the log. */
   private async resync(): Promise<void> {
     this.lastResyncAt = Date.now();
-    await this.ensureStream();
-    const { seq: inStream, hlc: inStreamHlc } = await this.lastInStream();
+    await this.untilLost(this.ensureStream());
+    const { seq: inStream, hlc: inStreamHlc } = await this.untilLost(this.lastInStream());
     const upTo = this.host.lastSeq();
     const newestLocal = this.host.newestLocalHlc();
     let batch: StoredEvent[] = [];
@@ -404,9 +438,11 @@ class Replication implements ReplicationRuntime {
 
   // ---- consumer ----
 
-  private async consumeLoop(): Promise<void> {
-    while (!this.stopped) {
+  /** Consumes over `nc` until it closes (a new connection runs a loop of its own). */
+  private async consumeLoop(nc: NatsConnection): Promise<void> {
+    while (!this.stopped && !nc.isClosed()) {
       try {
+        this.consumerReady = false; // no stall check while the consumer is found or made
         await this.ensureStream();
         await this.ensureConsumer();
         const consumer = await this.js!.consumers.get(this.stream, this.durable);
@@ -415,6 +451,7 @@ class Replication implements ReplicationRuntime {
         const messages = await consumer.consume({ max_bytes: consumeBytesMax, expires: 2_000 });
         this.messages = messages;
         this.lastDeliveryAt = Date.now();
+        this.consumerReady = true;
         for await (const message of messages) {
           if (this.stopped) break;
           await this.handle(message);
@@ -432,8 +469,9 @@ class Replication implements ReplicationRuntime {
       const info = await this.jsm!.consumers.info(this.stream, this.durable);
       // A durable left by this machine's last run: everything it acked was logged before the ack.
       if (this.appliedThrough === 0) this.appliedThrough = info.ack_floor.stream_seq;
-      this.consumerReady = true;
-      return;
+      if (!this.deliveriesLost(info.num_ack_pending)) return;
+      // Delivered into a connection (or a run) that is gone: recreated below rather than waiting out their ack wait.
+      await this.jsm!.consumers.delete(this.stream, this.durable);
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -450,7 +488,30 @@ class Replication implements ReplicationRuntime {
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
     });
-    this.consumerReady = true;
+  }
+
+  /**
+   * Messages the server delivered into a connection that died count as pending acks and come again
+   * only after ackWaitNs (a healed partition waited 5 s for them). On a new connection or a
+   * reconnect, pending acks while nothing is being logged here were lost with the connection (or
+   * were logged and their acks lost): the consumer is then recreated from appliedThrough + 1.
+   */
+  private deliveriesLost(ackPending: number): boolean {
+    return ackPending > 0 && this.applying === 0;
+  }
+
+  /** After the client reconnected by itself (its server died): see deliveriesLost. */
+  private async recoverLostDeliveries(): Promise<void> {
+    if (this.applying > 0 || !this.consumerReady) return;
+    try {
+      const info = await this.jsm!.consumers.info(this.stream, this.durable);
+      if (!this.deliveriesLost(info.num_ack_pending)) return;
+      await this.jsm!.consumers.delete(this.stream, this.durable);
+    } catch {
+      return; // gone or unreachable: the consume loop and the stall check handle both
+    }
+    this.lastDeliveryAt = Date.now();
+    this.messages?.stop(); // the consume loop makes a new consumer from appliedThrough + 1
   }
 
   /** Recreates the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
@@ -507,8 +568,8 @@ class Replication implements ReplicationRuntime {
     this.applying++;
     const acked = applied
       .then(() => {
-        message.ack();
         this.logged(seq);
+        message.ack(); // an ack lost with the connection only brings the message again, and the merge skips it
       })
       .finally(() => this.applying--);
     acked.catch(() => {}); // handled: awaited below or by settle(), where a failure stops the consume loop
