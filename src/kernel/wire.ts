@@ -54,9 +54,10 @@ export function toSnakeCase(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(toSnakeCase);
   if (ArrayBuffer.isView(value)) return Array.from(value as Float32Array);
-  const out: Record<string, unknown> = isNodeLike(value) ? nodeWire(value) : {};
+  const node = isNodeLike(value);
+  const out: Record<string, unknown> = node ? nodeWire(value) : {};
   for (const [key, child] of Object.entries(value)) {
-    if (child === undefined || Object.hasOwn(out, key) || nodeRecordFields.has(key)) continue;
+    if (child === undefined || Object.hasOwn(out, key) || (node && nodeRecordFields.has(key))) continue;
     // Properties are JSON values already (the engine validated them), so they go out by reference.
     out[snakeKey(key)] = userDataKeys.has(key) ? child : key === payloadKey ? plainData(child) : toSnakeCase(child);
   }
@@ -120,9 +121,23 @@ function keyJson(key: string): string {
   return json;
 }
 
+/**
+ * A row of a hot answer that writes its own snake_case JSON, so toSnakeJson need not walk its keys
+ * (a vector search's hits). Its own enumerable fields are what toSnakeCase and JSON.stringify see.
+ */
+export abstract class OwnJson {
+  /** Exactly what toSnakeJson would write for the row's fields. */
+  abstract snakeJson(): string;
+}
+
+/** A number as toSnakeJson writes it: non-finite numbers are null, as in JSON.stringify. */
+export function numberJson(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 /** JSON text of `toSnakeCase(value)`, reusing the cached JSON of node records. */
 export function toSnakeJson(value: unknown): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'number') return numberJson(value);
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
     // join builds one flat string: a chain of += leaves a rope that the socket write must flatten.
@@ -130,6 +145,7 @@ export function toSnakeJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) items[i] = toSnakeJson(value[i]);
     return `[${items.join(',')}]`;
   }
+  if (value instanceof OwnJson) return value.snakeJson();
   if (ArrayBuffer.isView(value)) return JSON.stringify(toSnakeCase(value));
   if (isNodeLike(value)) return nodeLikeJson(value);
   let out = '{';

@@ -1,7 +1,8 @@
 // HTTP JSON: given node records built fresh on each read, when serialised, then the cached JSON of
 // a node's version is reused only for that very node and version, never for a record with more fields.
 import { describe, expect, it } from 'vitest';
-import { toSnakeJson } from '../../src/kernel/wire.js';
+import { toSnakeCase, toSnakeJson } from '../../src/kernel/wire.js';
+import { similarRows } from '../../src/kernel/prime-wire.js';
 
 const record = (id: string, version: number, properties: Record<string, unknown>) => ({ id, type: 'person', domain: 'person', properties, createdAt: 1, updatedAt: version, version });
 
@@ -42,5 +43,26 @@ describe('toSnakeJson', () => {
     const empty = Object.freeze({});
     expect(JSON.parse(toSnakeJson(record('a', 1, empty))).id).toBe('a');
     expect(JSON.parse(toSnakeJson(record('b', 1, empty))).id).toBe('b');
+  });
+
+  it('given vector search hits (with and without text, odd ids and scores), when serialised, then the rows are the JSON of their fields', () => {
+    const hits = [
+      { id: 'node:"quoted"\\é', score: 0.5010694265365601, text: 'line\nbreak "quoted"' },
+      { id: 'b', score: -0 },
+      { id: 'c', score: Number.NaN },
+      { id: 'd', score: 1e-7, text: '' },
+    ];
+    const rows = similarRows(hits);
+    const json = toSnakeJson({ results: rows });
+    expect(JSON.parse(json)).toEqual({
+      results: [
+        { id: 'node:"quoted"\\é', score: 0.5010694265365601, text: 'line\nbreak "quoted"' },
+        { id: 'b', score: 0, text: null },
+        { id: 'c', score: null, text: null },
+        { id: 'd', score: 1e-7, text: '' },
+      ],
+    });
+    // The same text JSON.stringify gives for the rows as plain data.
+    expect(json).toBe(JSON.stringify(toSnakeCase({ results: rows })));
   });
 });
