@@ -64,6 +64,22 @@ export function toSnakeCase(value: unknown): unknown {
   return out;
 }
 
+/**
+ * A record exactly as the engine builds it (its seven fields, nothing more): a list of them, a
+ * neighbours page, is written from the cached JSON alone. Its own function, called only on list
+ * items, so its property checks see records and stay fast (in the general walk they see every
+ * shape); 1.5 µs of a 23-node page's 4 µs went to the general checks.
+ */
+function isBareRecord(value: unknown): value is NodeRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  // Its keys, in the order the engine writes them: one pass, no lookups.
+  let at = 0;
+  for (const key in value) if (key !== bareRecordKeys[at++]) return false;
+  return at === bareRecordKeys.length;
+}
+
+const bareRecordKeys: readonly string[] = ['id', 'type', 'domain', 'properties', 'createdAt', 'updatedAt', 'version'];
+
 /** A NodeRecord's own keys: nodeWire writes them. */
 const nodeRecordFields = new Set(['id', 'type', 'domain', 'properties', 'createdAt', 'updatedAt', 'version']);
 
@@ -173,6 +189,9 @@ class StringSink implements JsonSink {
  * neighbours page of 23 nodes went from 7.8 µs (walk, join, encode 6 KB) to 2.3 µs. An answer
  * that outgrows the buffer carries on as a string.
  */
+/** Up to this many chars (the comma between nodes, a key), text is copied in a loop rather than by Buffer.write (~0.1 µs a call). */
+const shortPieceChars = 32;
+
 class BufferSink implements JsonSink {
   private at = 0;
   private pending = '';
@@ -211,6 +230,10 @@ class BufferSink implements JsonSink {
   private flush(): void {
     if (this.pending === '' || this.spilled !== undefined) return;
     const room = this.buffer.byteLength - this.at;
+    if (this.pending.length <= shortPieceChars && this.pending.length <= room && this.writeAscii(this.pending)) {
+      this.pending = '';
+      return;
+    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit; only near the end is the exact length worth computing.
     if (this.pending.length * 3 <= room || Buffer.byteLength(this.pending, 'utf8') <= room) {
       this.at += this.buffer.write(this.pending, this.at, 'utf8');
@@ -218,6 +241,14 @@ class BufferSink implements JsonSink {
     } else {
       this.spill();
     }
+  }
+
+  /** Copies `text` byte by byte if it is ASCII (then true): the ',' between two nodes needs no native call. */
+  private writeAscii(text: string): boolean {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+    for (let i = 0; i < text.length; i++) this.buffer[this.at + i] = text.charCodeAt(i);
+    this.at += text.length;
+    return true;
   }
 
   private spill(): StringSink {
@@ -257,7 +288,9 @@ function writeSnakeJson(value: unknown, sink: JsonSink): void {
     sink.text('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) sink.text(',');
-      writeSnakeJson(value[i], sink);
+      const item: unknown = value[i];
+      if (isBareRecord(item)) sink.node(nodeJson(item), false);
+      else writeSnakeJson(item, sink);
     }
     return sink.text(']');
   }
