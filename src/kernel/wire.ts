@@ -65,10 +65,9 @@ export function toSnakeCase(value: unknown): unknown {
 }
 
 /**
- * A record exactly as the engine builds it (its seven fields, nothing more): a list of them, a
- * neighbours page, is written from the cached JSON alone. Its own function, called only on list
- * items, so its property checks see records and stay fast (in the general walk they see every
- * shape); 1.5 µs of a 23-node page's 4 µs went to the general checks.
+ * A record exactly as the engine builds it (its seven fields, nothing more): an item of a list of
+ * them (a neighbours page) is written from its cached JSON alone, with one pass over its keys
+ * instead of the general walk's six property checks and its loop looking for extra keys.
  */
 function isBareRecord(value: unknown): value is NodeRecord {
   if (typeof value !== 'object' || value === null) return false;
