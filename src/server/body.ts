@@ -84,7 +84,7 @@ export function bodyFormatOf(contentType: string, allowMsgpack: boolean): BodyFo
   // Only the events route reads msgpack; every other body is JSON whatever it says it is.
   if (!allowMsgpack) return 'json';
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  if (allowMsgpack && (mime === 'application/msgpack' || mime === 'application/x-msgpack' || mime === 'application/vnd.msgpack')) return 'msgpack';
+  if (mime === 'application/msgpack' || mime === 'application/x-msgpack' || mime === 'application/vnd.msgpack') return 'msgpack';
   return 'json';
 }
 

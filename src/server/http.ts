@@ -20,10 +20,9 @@ import { LoadShedder } from './load-shedder.js';
 import { ServerMetrics, type OperationCounts } from './metrics.js';
 import { stderrLog, type ServerLog } from './log.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import { RawResult } from '../kernel/wire.js';
+import { RawResult, snakeJsonInto } from '../kernel/wire.js';
 import { TimedResult } from '../kernel/timed.js';
 import { routes, type Route, type RouteContext, type RouteRequest } from './routes.js';
-import { snakeJsonInto } from '../kernel/wire.js';
 
 export interface HttpServerOptions {
   /** Default 127.0.0.1: only this machine can connect unless the owner binds wider. */
