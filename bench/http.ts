@@ -15,9 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import hnswlib from 'hnswlib-node';
 import { openEngine, type MnemoEngine } from '../src/index.js';
+import { vectorIndexEfConstructionDefault, vectorIndexEfSearchDefault, vectorIndexMDefault } from '../projections/vector-index.js';
 import { startHttpServer } from '../src/server/http.js';
-import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
+import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeAlternatingUs, writeResult } from './support/report.js';
 import { captureAnswer, startBareUws, startNodeHttp } from './support/http-peers.js';
 
 const run = promisify(execFile);
@@ -63,6 +65,8 @@ export interface HttpBenchReport {
   probe: { mnemoNeighbors: number; nodeHttpNeighbors: number };
   /** engine.similar on the search cells' query, in process: p50 µs. */
   hnswUs: number;
+  /** Bare hnswlib searchKnn (same vectors, same parameters) on the same query, timed alternately with engine.similar: p50 µs. */
+  bareHnswUs: number;
 }
 
 export interface Cell {
@@ -128,6 +132,18 @@ export async function seed(engine: MnemoEngine, { graphNodes, vectorCount }: Pic
   return 'node:bench:0';
 }
 
+/**
+ * A bare hnswlib index over the vectors seed() stores, built with the engine's parameters (M, efConstruction,
+ * ef, seed 100, cosine): the HNSW query of the search floor and of the in-process comparison.
+ */
+export function bareIndex(vectorCount: number): hnswlib.HierarchicalNSW {
+  const index = new hnswlib.HierarchicalNSW('cosine', vectorDim);
+  index.initIndex(vectorCount, vectorIndexMDefault, vectorIndexEfConstructionDefault, 100);
+  for (let i = 0; i < vectorCount; i++) index.addPoint(vectorAt(i), i);
+  index.setEf(vectorIndexEfSearchDefault);
+  return index;
+}
+
 export async function wrk(durationS: number, target: string, url: string, connections: number, script?: string): Promise<Cell> {
   const args = [`-t${wrkThreads}`, `-c${connections}`, `-d${durationS}s`, '--latency', ...(script ? ['-s', script] : []), url];
   const cpuBefore = process.cpuUsage();
@@ -164,6 +180,8 @@ async function neighborsInAnswer(url: string): Promise<number> {
 
 /** The routes measured, each against the floor sending mnemo's very bytes for it. */
 export const routeNames = ['GET /nodes/:id', 'GET /nodes/:id/neighbors', `POST /vectors/search (top_k ${topK})`] as const;
+/** The search floor that also runs the HNSW query: its cells' `who` for cellOf. */
+export const hnswFloorName = 'bare uWS + hnswlib searchKnn';
 
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchReport> {
   const settings = settingsOf(options);
@@ -182,16 +200,22 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const neighborsPath = `${nodePath}/neighbors`;
   const searchPath = `${prime}/vectors/search`;
   // The floor answers each route with the bytes mnemo answered it with.
+  const searchAnswer = await captureAnswer('post', searchPath, `${mnemo.url}${searchPath}`, { body: searchBody, headers: { 'content-type': 'application/json' } });
   const floor = await startBareUws([
     await captureAnswer('get', `${prime}/nodes/:id`, `${mnemo.url}${nodePath}`),
     await captureAnswer('get', `${prime}/nodes/:id/neighbors`, `${mnemo.url}${neighborsPath}`),
-    await captureAnswer('post', searchPath, `${mnemo.url}${searchPath}`, { body: searchBody, headers: { 'content-type': 'application/json' } }),
+    searchAnswer,
   ]);
+  // No server answers a search without running one: this floor also runs the same HNSW query (bare
+  // hnswlib, the query vector parsed once ahead) before sending the same bytes.
+  const bare = bareIndex(settings.vectorCount);
+  const hnswFloor = await startBareUws([{ ...searchAnswer, work: () => bare.searchKnn(queryVector, topK) }]);
 
   const cells: Cell[] = [];
   const { durationS } = settings;
   let probe: HttpBenchReport['probe'];
   let hnswUs: number;
+  let bareHnswUs: number;
   try {
     probe = { mnemoNeighbors: await neighborsInAnswer(`${mnemo.url}${neighborsPath}`), nodeHttpNeighbors: await neighborsInAnswer(`${nodeHttp.url}${neighborsPath}`) };
     const [getName, neighborsName, searchName] = routeNames;
@@ -203,20 +227,26 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       cells.push(await wrk(durationS, `mnemo ${neighborsName}`, `${mnemo.url}${neighborsPath}`, connections));
       cells.push(await wrk(durationS, `node:http ${neighborsName}`, `${nodeHttp.url}${neighborsPath}`, connections));
       cells.push(await wrk(durationS, `bare uWS ${searchName} (floor)`, `${floor.url}${searchPath}`, connections, script));
+      cells.push(await wrk(durationS, `${hnswFloorName} ${searchName} (floor)`, `${hnswFloor.url}${searchPath}`, connections, script));
       cells.push(await wrk(durationS, `mnemo ${searchName}`, `${mnemo.url}${searchPath}`, connections, script));
     }
-    // The HNSW search alone, in process, on the same query: its share of mnemo's time per request.
-    const calls = settings.quick ? 200 : 2000;
-    timeEachUs(calls, () => engine.similar({ vector: queryVector }, { topK }));
-    hnswUs = percentiles(timeEachUs(calls, () => engine.similar({ vector: queryVector }, { topK })).samples).p50;
+    // The HNSW search alone, in process, on the same query: its share of mnemo's time per request,
+    // next to bare hnswlib's searchKnn on the same data (taking turns, so noise falls on both).
+    const calls = settings.quick ? 200 : 5000;
+    const subjects = [() => engine.similar({ vector: queryVector }, { topK }), () => bare.searchKnn(queryVector, topK)];
+    timeAlternatingUs(calls, subjects);
+    const [similar, bareKnn] = timeAlternatingUs(calls, subjects);
+    hnswUs = percentiles(similar!.samples).p50;
+    bareHnswUs = percentiles(bareKnn!.samples).p50;
   } finally {
     await mnemo.close();
     await floor.close();
+    await hnswFloor.close();
     await nodeHttp.close();
     await engine.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-  return { cells, markdown: report(cells, settings, hnswUs), probe, hnswUs };
+  return { cells, markdown: report(cells, settings, hnswUs, bareHnswUs), probe, hnswUs, bareHnswUs };
 }
 
 /** A cell of one run: `who` is 'mnemo', 'bare uWS' or 'node:http'. */
@@ -231,7 +261,7 @@ export function usPerRequest(cell: Cell): number {
   return 1e6 / cell.requestsPerSecond;
 }
 
-function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number): string {
+function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number, bareHnswUs: number): string {
   const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1), c.non2xx]);
   const ratios = connectionCounts.flatMap((connections) => {
     const lines = routeNames.map((route) => {
@@ -242,7 +272,9 @@ function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Se
     const neighbors = cellOf(cells, 'mnemo', routeNames[1], connections);
     lines.push(`- ${connections} connections: neighbors ${fmt(neighbors.requestsPerSecond / cellOf(cells, 'node:http', routeNames[1], connections).requestsPerSecond, 2)}× node:http (target ≥ 2)`);
     const search = cellOf(cells, 'mnemo', routeNames[2], connections);
-    lines.push(`- ${connections} connections, search: HNSW (engine.similar in process, p50 ${fmt(hnswUs, 1)} µs) is ${fmt((100 * hnswUs) / usPerRequest(search), 0)}% of mnemo's ${fmt(usPerRequest(search), 1)} µs per request; the floor's is ${fmt(usPerRequest(cellOf(cells, 'bare uWS', routeNames[2], connections)), 1)} µs`);
+    const hnswFloor = cellOf(cells, hnswFloorName, routeNames[2], connections);
+    lines.push(`- ${connections} connections, search: ${fmt(search.requestsPerSecond / hnswFloor.requestsPerSecond, 2)}× the floor that also runs the same HNSW query (req/s; target ≥ 0.7), ${fmt(hnswFloor.cpuUsPerRequest / search.cpuUsPerRequest, 2)}× by CPU per request (${fmt(search.cpuUsPerRequest, 1)} vs ${fmt(hnswFloor.cpuUsPerRequest, 1)} µs); p50 ${fmt(search.p50Ms, 3)} vs ${fmt(hnswFloor.p50Ms, 3)} ms, p99 ${fmt(search.p99Ms, 3)} vs ${fmt(hnswFloor.p99Ms, 3)} ms`);
+    lines.push(`- ${connections} connections, search: HNSW (engine.similar in process, p50 ${fmt(hnswUs, 1)} µs; bare hnswlib searchKnn ${fmt(bareHnswUs, 1)} µs) is ${fmt((100 * hnswUs) / search.cpuUsPerRequest, 0)}% of mnemo's ${fmt(search.cpuUsPerRequest, 1)} µs CPU per request (${fmt((100 * hnswUs) / usPerRequest(search), 0)}% of its ${fmt(usPerRequest(search), 1)} µs wall per request)`);
     return lines;
   });
   const checksum = cells.reduce((sum, c) => sum + c.requests, 0);
@@ -252,6 +284,7 @@ function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Se
     `Machine: ${machineLine()}. wrk ${wrkThreads} thread, ${durationS} s per cell${quick ? ' (--quick)' : ''}.`,
     `Data: ${graphNodes.toLocaleString('en-US')} nodes, the queried node has ${hubDegree} neighbours (one page); ${vectorCount.toLocaleString('en-US')} vectors of ${vectorDim} dimensions.`,
     "The floor is a bare uWebSockets.js server answering each route with the bytes mnemo answered it with (status, Content-Type, Server-Timing, body), captured from mnemo in the same run; it reads a POST's body before answering.",
+    `For search, a second floor also runs the same HNSW query before answering: bare hnswlib searchKnn (k ${topK}) on an index of the same vectors built with the engine's parameters (M ${vectorIndexMDefault}, efConstruction ${vectorIndexEfConstructionDefault}, ef ${vectorIndexEfSearchDefault}), the query vector parsed once ahead.`,
     'The load generator shares the machine: on 2 cores wrk takes one core and the server the other, so these are lower bounds for a dedicated server.',
     "Server CPU µs/request is this process's CPU time (user + system, every thread) over the cell divided by the requests served: the servers take turns in one process, so it is each one's own cost, steadier than req/s on a shared machine.",
     '',

@@ -376,12 +376,12 @@ export class VectorIndex implements Projection {
       // A caller trading recall for speed (or back): this query only.
       this.index.setEf(ef);
       try {
-        this.searchGraph(query, k, accept, best);
+        this.searchGraph(query, k, accept, best, ef);
       } finally {
         this.index.setEf(this.efSearch);
       }
     } else {
-      this.searchGraph(query, k, accept, best);
+      this.searchGraph(query, k, accept, best, this.efSearch);
     }
     this.scanPending(query, accept, best);
     return best.sorted();
@@ -393,12 +393,16 @@ export class VectorIndex implements Projection {
    * JS; if that still finds fewer than k, the filter goes to hnswlib as a callback, which costs
    * a JS call per visited candidate but cannot miss a rare type.
    */
-  private searchGraph(query: Float32Array | readonly number[], k: number, accept: ((id: string) => boolean) | undefined, best: TopK): void {
+  private searchGraph(query: Float32Array | readonly number[], k: number, accept: ((id: string) => boolean) | undefined, best: TopK, ef: number): void {
     const indexedLive = this.records.size - this.pending.size;
     if (this.index === undefined || indexedLive <= 0) return;
     const graph = this.index;
     const point = this.fillScratch(query);
-    let asked = Math.min(k + searchSlack, indexedLive);
+    // Without a filter, and with no markDelete held back by a save, every hit hnswlib returns is live:
+    // asking k finds the same k (the candidate list is max(ef, asked) either way while k + slack ≤ ef)
+    // and converts half the hits (1.5 µs of a 31 µs k=10 search at 10K × 64).
+    const exact = accept === undefined && this.deferredDeletes.length === 0 && k + searchSlack <= ef;
+    let asked = Math.min(exact ? k : k + searchSlack, indexedLive);
     let hits = this.accepted(graph.searchKnn(point, asked), accept);
     for (let tries = 0; hits.length < k && asked < indexedLive; tries++) {
       if (tries === searchWidenTries) {

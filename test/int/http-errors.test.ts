@@ -87,6 +87,11 @@ describe('bodies', () => {
     [`${prime}/edges`, { source: 'a', target: 'b', relation: 'r', weight: 'heavy' }, /^weight: expected a finite number/],
     [`${prime}/vectors`, { id: 'x', vector: [1, 'two'] }, /^vector\[1\]: expected a finite number/],
     [`${prime}/vectors/search`, { vector: [1, 0, 0], top_k: 0 }, /^top_k: expected an integer 1\.\.1000, got number 0$/],
+    [`${prime}/vectors/search`, { vector: [1, 'two', 0] }, /^vector\[1\]: expected a finite number, got string 'two'$/],
+    [`${prime}/vectors/search`, { vector: [1, null, 0] }, /^vector\[1\]: expected a finite number, got null$/],
+    [`${prime}/vectors/search`, { vector: [] }, /^vector: expected a non-empty array of numbers, got an empty one$/],
+    [`${prime}/vectors/search`, { vector: 'near ada' }, /^vector: expected a non-empty array of numbers, got string 'near ada'$/],
+    [`${prime}/vectors/search`, { vector: new Array(4097).fill(0) }, /^vector: has 4097 dimensions; the limit is 4096$/],
     [`${prime}/vectors/search`, { top_k: 3 }, /^vector: give exactly one of 'vector', 'id' or 'text'$/],
     [`${prime}/recall`, { top_k: 3 }, /^vector: give 'vector' or 'text'/],
     [`${prime}/shortest-path`, { from: 'a' }, /^to: expected a non-empty string, got nothing$/],
@@ -99,6 +104,12 @@ describe('bodies', () => {
       expect(reply.json.error).toMatch(message);
     });
   }
+
+  it('when a search vector holds 1e999 (JSON for Infinity), then 400 naming the component', async () => {
+    const reply = await call(given.url, 'POST', `${prime}/vectors/search`, { rawBody: '{"vector": [0.5, 1e999, 0]}' });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error).toBe('vector[1]: expected a finite number, got number Infinity');
+  });
 
   it('when an edge names a node that does not exist, then 400 naming the field and the node', async () => {
     const reply = await call(given.url, 'POST', `${prime}/edges`, { body: { source: nodeId, target: 'node:ghost:1', relation: 'haunts' } });

@@ -1,7 +1,8 @@
 // HTTP JSON: given node records built fresh on each read, when serialised, then the cached JSON of
 // a node's version is reused only for that very node and version, never for a record with more fields.
 import { describe, expect, it } from 'vitest';
-import { toSnakeJson } from '../../src/kernel/wire.js';
+import { snakeJsonInto, toSnakeCase, toSnakeJson } from '../../src/kernel/wire.js';
+import { similarRows } from '../../src/kernel/prime-wire.js';
 
 const record = (id: string, version: number, properties: Record<string, unknown>) => ({ id, type: 'person', domain: 'person', properties, createdAt: 1, updatedAt: version, version });
 
@@ -42,5 +43,71 @@ describe('toSnakeJson', () => {
     const empty = Object.freeze({});
     expect(JSON.parse(toSnakeJson(record('a', 1, empty))).id).toBe('a');
     expect(JSON.parse(toSnakeJson(record('b', 1, empty))).id).toBe('b');
+  });
+
+  it('given vector search hits (with and without text, odd ids and scores), when serialised, then the rows are the JSON of their fields', () => {
+    const hits = [
+      { id: 'node:"quoted"\\é', score: 0.5010694265365601, text: 'line\nbreak "quoted"' },
+      { id: 'b', score: -0 },
+      { id: 'c', score: Number.NaN },
+      { id: 'd', score: 1e-7, text: '' },
+    ];
+    const rows = similarRows(hits);
+    const json = toSnakeJson({ results: rows });
+    expect(JSON.parse(json)).toEqual({
+      results: [
+        { id: 'node:"quoted"\\é', score: 0.5010694265365601, text: 'line\nbreak "quoted"' },
+        { id: 'b', score: 0, text: null },
+        { id: 'c', score: null, text: null },
+        { id: 'd', score: 1e-7, text: '' },
+      ],
+    });
+    // The same text JSON.stringify gives for the rows as plain data.
+    expect(json).toBe(JSON.stringify(toSnakeCase({ results: rows })));
+  });
+});
+
+describe('snakeJsonInto', () => {
+  const page = (properties: Record<string, unknown>) => ({
+    nodes: [record('a', 1, properties), { ...record('b', 2, { name: 'Zoë ✓' }), depth: 2 }, record('c', 1, Object.freeze({}))],
+    total: 3,
+    nextOffset: undefined,
+    results: similarRows([{ id: 'a', score: 0.25, text: 'ünïcode' }]),
+  });
+  const text = (answer: Buffer | string): string => (typeof answer === 'string' ? answer : answer.toString('utf8'));
+
+  it('given a page of nodes (cached, with extra keys, uncached) and rows, when written into a buffer, then the bytes are toSnakeJson in UTF-8', () => {
+    const value = page({ name: 'Ada' });
+    const expected = toSnakeJson(value);
+    const answer = snakeJsonInto(value, Buffer.alloc(4096));
+    expect(Buffer.isBuffer(answer)).toBe(true);
+    expect(text(answer)).toBe(expected);
+    // Again, now from the nodes' cached bytes.
+    expect(text(snakeJsonInto(value, Buffer.alloc(4096)))).toBe(expected);
+  });
+
+  it('given an answer larger than the buffer, when written, then it comes back whole as a string, wherever the buffer ran out', () => {
+    const value = page({ name: 'Ada', bio: 'x'.repeat(300) });
+    const expected = toSnakeJson(value);
+    const full = Buffer.byteLength(expected);
+    for (let size = 0; size < full; size += 7) {
+      const answer = snakeJsonInto(value, Buffer.alloc(size));
+      expect(typeof answer, `buffer of ${size} bytes`).toBe('string');
+      expect(answer).toBe(expected);
+    }
+    expect(text(snakeJsonInto(value, Buffer.alloc(full)))).toBe(expected);
+  });
+
+  it('given a node whose version changed, when written again, then the new version is written, not the cached bytes', () => {
+    const properties = { name: 'Ada' };
+    const buffer = Buffer.alloc(4096);
+    expect(JSON.parse(text(snakeJsonInto([record('a', 3, properties)], buffer)))[0].version).toBe(3);
+    expect(JSON.parse(text(snakeJsonInto([record('a', 4, properties)], buffer)))[0]).toMatchObject({ version: 4, updated_at_ms: 4 });
+  });
+
+  it('given plain values (numbers, strings, null, nested objects), when written, then the bytes are toSnakeJson in UTF-8', () => {
+    for (const value of [1.5, Number.NaN, 'é"', null, [], {}, { someKey: [1, { innerKey: 'x' }], properties: { keepThis: 1 } }]) {
+      expect(text(snakeJsonInto(value, Buffer.alloc(256)))).toBe(toSnakeJson(value));
+    }
   });
 });
