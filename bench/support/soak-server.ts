@@ -4,8 +4,8 @@
 import { openTunedEngine } from '../../src/admin.js';
 import { startHttpServer } from '../../src/server/http.js';
 
-const [dataDir, segmentBytes, checkpointEvents] = process.argv.slice(2);
-if (dataDir === undefined) throw new Error('usage: soak-server.js DIR [SEGMENT_BYTES] [CHECKPOINT_EVENTS]');
+const [dataDir, segmentBytes, checkpointEvents, compaction] = process.argv.slice(2);
+if (dataDir === undefined) throw new Error('usage: soak-server.js DIR [SEGMENT_BYTES] [CHECKPOINT_EVENTS] [on|off (compaction)]');
 const engine = await openTunedEngine({
   dataDir,
   durability: 'fsync',
@@ -13,6 +13,7 @@ const engine = await openTunedEngine({
   segmentBytesMax: Number(segmentBytes ?? 4 * 1024 * 1024),
   checkpointEveryEvents: Number(checkpointEvents ?? 50_000),
   checkpointEveryMs: 60_000,
+  backgroundCompaction: compaction !== 'off',
   onWarning: (m) => console.error(`mnemo: ${m}`),
 });
 const server = await startHttpServer(engine, { port: 0 });

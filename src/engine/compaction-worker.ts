@@ -7,9 +7,9 @@ import { compactSegment, type SegmentJob } from './compaction.js';
 
 const port = parentPort;
 if (port === null) throw new Error('assertion failed: compaction-worker runs as a worker thread');
-port.on('message', (job: SegmentJob) => {
+port.on('message', async (job: SegmentJob) => {
   try {
-    port.postMessage({ ok: true, done: compactSegment(job) });
+    port.postMessage({ ok: true, done: await compactSegment(job) });
   } catch (e) {
     port.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -17,7 +17,7 @@ import { eventFromLog } from '../kernel/event-codec.js';
 import type { CompactionStats } from '../kernel/api.js';
 import { listOrNone, listParquetFiles, parquetFileName, type ParquetFileInfo } from '../parquet/format.js';
 import { writeEventsParquet } from '../parquet/writer.js';
-import { readParquetEvents, verifyParquetRange } from '../parquet/reader.js';
+import { readParquetEvents, verifyParquetRange, verifyParquetRangeHere } from '../parquet/reader.js';
 import { lostSeqsFile, pastLost, readLostSeqs, recordLostSeqs, seqRange, type LostSeqs } from './lost-seqs.js';
 
 export { parquetDirName, listParquetFiles, type ParquetFileInfo } from '../parquet/format.js';
@@ -144,7 +144,7 @@ export interface SegmentJob {
  * published atomically (fsync, rename, directory fsync), then read back whole (every column, the
  * content checksum, the seq range). Only after this returns may the caller delete the segment.
  */
-export function compactSegment(job: SegmentJob, files: FileLayer = nodeFiles): ParquetFileInfo {
+export async function compactSegment(job: SegmentJob, files: FileLayer = nodeFiles): Promise<ParquetFileInfo> {
   const file = parquetFileName(job.firstSeq, job.lastSeq);
   const path = join(job.parquetDir, file);
   const temp = path + tempSuffix;
@@ -159,7 +159,7 @@ export function compactSegment(job: SegmentJob, files: FileLayer = nodeFiles): P
     publishAtomically(temp, path, files);
     published = true;
     assert(written.firstSeq === job.firstSeq && written.lastSeq === job.lastSeq, `segment ${job.segmentPath} holds seqs ${written.firstSeq}..${written.lastSeq}, expected ${job.firstSeq}..${job.lastSeq}`);
-    verifyParquetRange(path, job.firstSeq, job.lastSeq, files);
+    await verifyParquetRangeHere(path, job.firstSeq, job.lastSeq, files);
     return { file, path, firstSeq: job.firstSeq, lastSeq: job.lastSeq, bytes: files.size(path) };
   } catch (e) {
     // A failed run (a full disk, say) leaves nothing behind: the segment still holds every event.
@@ -277,7 +277,7 @@ export class Compactor {
 
   private compactInWorker(job: SegmentJob): Promise<ParquetFileInfo> {
     const url = this.disk === nodeFiles ? compiledModule(new URL('./compaction-worker.js', import.meta.url)) : null;
-    if (url === null) return Promise.resolve().then(() => compactSegment(job, this.disk)); // see the constructor: same steps, this thread
+    if (url === null) return compactSegment(job, this.disk); // see the constructor: same steps, this thread
     this.worker ??= new Worker(url);
     const worker = this.worker;
     return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { createSyncFn } from 'synckit';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { compiledModule } from '../kernel/compiled.js';
 import type { StoredEvent } from '../kernel/events.js';
-import { rowAt, type DecodedColumns, type DecodeReply } from './decode.js';
+import { decodeParquetFile, rowAt, type DecodedColumns, type DecodeReply } from './decode.js';
 import { corrupt, eventOfRow } from './format.js';
 
 /** Longest a decode may take before the read fails, in ms: a 64 MiB segment's file decodes in about a second. */
@@ -57,7 +57,21 @@ export function readParquetEvents(path: string, files: FileLayer = nodeFiles): S
 
 /** Reads the whole file back: every column decodes, the content CRC matches, and exactly the rows firstSeq..lastSeq. Throws PARQUET_CORRUPT. */
 export function verifyParquetRange(path: string, firstSeq: number, lastSeq: number, files: FileLayer = nodeFiles): void {
-  const { seq } = readParquetColumns(path, files);
+  checkSeqRange(path, readParquetColumns(path, files).seq, firstSeq, lastSeq);
+}
+
+/**
+ * verifyParquetRange decoding in this thread, for a caller that can wait on a promise (compaction):
+ * no reader thread is started. In the compaction worker that thread was a second one started and
+ * ended a run, and the soak's RSS grew with the runs.
+ */
+export async function verifyParquetRangeHere(path: string, firstSeq: number, lastSeq: number, files: FileLayer = nodeFiles): Promise<void> {
+  const reply = await decodeParquetFile(files.readFile(path));
+  if (!reply.ok) throw corrupt(path, reply.reason);
+  checkSeqRange(path, reply.columns.seq, firstSeq, lastSeq);
+}
+
+function checkSeqRange(path: string, seq: DecodedColumns['seq'], firstSeq: number, lastSeq: number): void {
   const expected = lastSeq - firstSeq + 1;
   if (seq.length !== expected) throw corrupt(path, `holds ${seq.length} rows, expected ${expected}`);
   for (let i = 0; i < seq.length; i++) if (seq[i] !== firstSeq + i) throw corrupt(path, `row ${i} has seq ${seq[i]}, expected ${firstSeq + i}`);

@@ -182,7 +182,7 @@ const compactionWriter: Writer<string> = {
     const wal = await openWal({ dir: walDir, durability: 'fsync', files, segmentBytesMax: 700 });
     try {
       const segment = wal.sealedSegments()[0]!;
-      const done = compactSegment({ segmentPath: segment.path, segmentBytes: segment.bytes, firstSeq: segment.firstSeq, lastSeq: segment.lastSeq, parquetDir }, files);
+      const done = await compactSegment({ segmentPath: segment.path, segmentBytes: segment.bytes, firstSeq: segment.firstSeq, lastSeq: segment.lastSeq, parquetDir }, files);
       await wal.removeSegment(segment.path);
       ack(done.path);
     } finally {
