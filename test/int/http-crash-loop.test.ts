@@ -63,18 +63,20 @@ describe('kill -9 through HTTP', () => {
     console.log(`http crash loop: seed ${seed}, ${iterations} kills`);
     const dataDir = await mkdtemp(join(tmpdir(), 'mnemo-http-crash-'));
     const acknowledged: string[][] = [];
-        try {
+    let server: ReturnType<typeof serve> | undefined;
+    try {
       for (let iteration = 0; iteration < iterations; iteration++) {
-        const server = serve(dataDir);
+        server = serve(dataDir);
+        const child = server.child;
         const duringStartup = random() < 0.2;
         if (duringStartup) {
-          setTimeout(() => server.child.kill('SIGKILL'), random() * 300);
+          setTimeout(() => child.kill('SIGKILL'), random() * 300);
           await server.exited;
           continue;
         }
         const url = await server.url;
         if (url === null) throw new Error('mnemo serve exited before it listened');
-        setTimeout(() => server.child.kill('SIGKILL'), 20 + random() * 150);
+        setTimeout(() => child.kill('SIGKILL'), 20 + random() * 150);
         const perWriter = await Promise.all(Array.from({ length: writers }, (_, w) => writeUntilDead(url, w, iteration)));
         await server.exited;
         for (const batches of perWriter) acknowledged.push(...batches);
@@ -97,6 +99,7 @@ describe('kill -9 through HTTP', () => {
         await db.close();
       }
     } finally {
+      server?.child.kill('SIGKILL'); // a failure or a timeout mid-loop must not leave a server running
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 600_000); // 200 server starts and kills: minutes on a busy 2-core machine
