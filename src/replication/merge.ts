@@ -39,8 +39,12 @@ export const pendingNodesMax = 100_000;
  * (kind 0 nodes, 1 edges, 2 vectors), one msgpack value after another.
  */
 const mergeFormat = 2;
-/** Records a save encodes between two turns of the event loop (~10 ms of work on this machine's shared cores). */
-export const mergeSaveSliceRows = 4_096;
+/**
+ * Records a save encodes between two turns of the event loop (tens of ms on this machine's shared
+ * cores). Slices of 4,096 measured worse in bench:replication: publish-to-visible p99 82–155 ms
+ * against 10–14 ms at 32,768 and at one slice (not understood yet).
+ */
+export const mergeSaveSliceRows = 32_768;
 const nodeKind = 0;
 const edgeKind = 1;
 const vectorKind = 2;
