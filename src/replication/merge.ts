@@ -447,7 +447,8 @@ export class ReplicaMerge implements Projection {
         for (let start = 0; start < list.length; start += this.saveSliceRows) {
           if (start > 0) await nextTurn();
           const rows: unknown[] = [];
-          for (const record of list.slice(start, start + this.saveSliceRows)) {
+          for (let i = start; i < Math.min(start + this.saveSliceRows, list.length); i++) {
+            const record = list[i]!;
             if (record.saved === saving.epoch) continue; // encoded early
             record.saved = saving.epoch;
             rows.push(rowOf(record, kind));

@@ -253,10 +253,11 @@ class Replication implements ReplicationRuntime {
         this.armConnectionLost();
         this.connected = true;
         this.resyncWanted = true;
-        // The time offline was no stall: give the consumer its full window to deliver again before recreating it.
-        this.lastDeliveryAt = Date.now();
         void this.pump();
-        void this.recoverLostDeliveries();
+        // Messages delivered into the connection that died: the consume loop starts over, and
+        // ensureConsumer recreates the consumer when it holds such deliveries.
+        this.lastDeliveryAt = Date.now();
+        this.messages?.stop();
       }
     }
   }
@@ -469,8 +470,10 @@ class Replication implements ReplicationRuntime {
       const info = await this.jsm!.consumers.info(this.stream, this.durable);
       // A durable left by this machine's last run: everything it acked was logged before the ack.
       if (this.appliedThrough === 0) this.appliedThrough = info.ack_floor.stream_seq;
-      if (!this.deliveriesLost(info.num_ack_pending)) return;
-      // Delivered into a connection (or a run) that is gone: recreated below rather than waiting out their ack wait.
+      // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
+      // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
+      // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
+      if (info.num_ack_pending === 0 || this.applying > 0) return;
       await this.jsm!.consumers.delete(this.stream, this.durable);
     } catch (e) {
       if (!isNotFound(e)) throw e;
@@ -488,30 +491,6 @@ class Replication implements ReplicationRuntime {
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
     });
-  }
-
-  /**
-   * Messages the server delivered into a connection that died count as pending acks and come again
-   * only after ackWaitNs (a healed partition waited 5 s for them). On a new connection or a
-   * reconnect, pending acks while nothing is being logged here were lost with the connection (or
-   * were logged and their acks lost): the consumer is then recreated from appliedThrough + 1.
-   */
-  private deliveriesLost(ackPending: number): boolean {
-    return ackPending > 0 && this.applying === 0;
-  }
-
-  /** After the client reconnected by itself (its server died): see deliveriesLost. */
-  private async recoverLostDeliveries(): Promise<void> {
-    if (this.applying > 0 || !this.consumerReady) return;
-    try {
-      const info = await this.jsm!.consumers.info(this.stream, this.durable);
-      if (!this.deliveriesLost(info.num_ack_pending)) return;
-      await this.jsm!.consumers.delete(this.stream, this.durable);
-    } catch {
-      return; // gone or unreachable: the consume loop and the stall check handle both
-    }
-    this.lastDeliveryAt = Date.now();
-    this.messages?.stop(); // the consume loop makes a new consumer from appliedThrough + 1
   }
 
   /** Recreates the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
