@@ -7,8 +7,8 @@
 //  - ingest: batches of 1000 graph events (nodes, then edges between them), durability fsync:
 //    local-only engine vs replicated engine (append resolved locally, and until the stream holds all);
 //  - publish-to-visible: one node added on A, time until B's getNode sees it (p50/p99);
-//  - catch-up: C closed while A writes; C reopened: events applied per second until it converged;
-//    beside it, the transport's floor: a bare JetStream pull consumer draining the same messages
+//  - catch-up: E (`mnemo serve` in its own process, as a user runs it) stopped while A writes; E
+//    restarted: events logged per second from its spawn until it logged them all; beside it, the transport's floor: a bare JetStream pull consumer draining the same messages
 //    (acked one by one, pulled 4 MiB at a time as mnemo's consumer does), nothing applied;
 //  - heal: a fourth machine, D, runs as `mnemo serve` in a network namespace of its own (root and
 //    iproute2; the cluster listens on the root end of its veth). Its link is cut while A and D
@@ -44,6 +44,7 @@ let cluster: NatsCluster;
 const open: Engine[] = [];
 let ns: Namespace | undefined;
 let d: Machine | undefined;
+let e: Machine | undefined;
 
 function graphBatch(prefix: string, batch: number): unknown[] {
   const nodes = batchEvents / 2;
@@ -219,26 +220,40 @@ async function main(): Promise<void> {
   rows.push(['publish-to-visible (A appends, B reads)', `p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms`, '', `${latencySamples} single-node appends; goal p50 ≤ 5 ms, p99 ≤ 50 ms`]);
 
   // ---- catch-up ----
-  await until('c to converge before it stops', digestsMatch([a, b, c]));
-  await c.close();
-  open.splice(open.indexOf(c), 1);
+  // E is a machine of its own, as a user runs one (`mnemo serve` in its own process and heap): it
+  // joins and takes in what is there, stops, misses catchUpEvents of A's, and is timed from its
+  // restart until it logged them all.
+  await until('c to converge before the catch-up', digestsMatch([a, b, c]));
+  const machine = new Machine('e', join(root, 'e'), () => [urls[2]!, urls[0]!], ['--replication-stream', 'bench']);
+  e = machine;
+  await machine.start();
+  await untilAsync('e to take in what is there', async () => (await machine.lastSeq()) === a.stats().lastSeq);
+  await machine.stop();
   const offlineBatches = Math.ceil(catchUpEvents / batchEvents);
   for (let batch = 0; batch < offlineBatches; batch++) await a.append(graphBatch('offline', batch));
   await until('a to publish', () => replication(a).publishBacklog === 0);
+  await until('b and c to take in what a wrote', allLoggedIn([a, b, c]));
+  // The engines of this process write their due checkpoints now, not on E's cores during its catch-up.
+  for (const engine of [a, b, c]) await engine.checkpoint();
+  const target = a.stats().lastSeq;
   const catchUpStart = performance.now();
-  const c2 = await engineAt('c', [urls[2]!, urls[0]!], 'bench');
-  const openMs = performance.now() - catchUpStart;
-  // Timed to every event logged on C (the projections apply as they log); the digests (a sort of every id on each machine, ~0.5 s here) are checked after.
-  await until('c to catch up', allLoggedIn([a, b, c2]));
+  await machine.start();
+  const listenMs = performance.now() - catchUpStart;
+  await untilAsync('e to catch up', async () => (await machine.lastSeq()) >= target);
   const catchUpMs = performance.now() - catchUpStart;
-  await until('c to converge after catching up', digestsMatch([a, b, c2]));
   const catchUpRate = (offlineBatches * batchEvents) / (catchUpMs / 1000);
   const floorRate = (offlineBatches * batchEvents) / ((await drainFloorMs(urls, offlineBatches)) / 1000);
+  await machine.stop();
   rows.push(['catch-up, transport floor (bare pull consumer, nothing applied)', `${fmt(floorRate)} events/s`, '', 'the same messages from the same server']);
-  rows.push(['catch-up after offline (reopen to converged)', `${fmt(catchUpRate)} events/s`, `${fmt(catchUpRate / floorRate)}× floor`, `${(offlineBatches * batchEvents).toLocaleString('en-US')} events missed; from reopen (open took ${fmt(openMs)} ms) until all are logged; goal ≥ 100K events/s`]);
+  rows.push([
+    'catch-up after offline (restart to all logged)',
+    `${fmt(catchUpRate)} events/s`,
+    `${fmt(catchUpRate / floorRate)}× floor`,
+    `E (\`mnemo serve\`, its own process) missed ${(offlineBatches * batchEvents).toLocaleString('en-US')} events; timed from spawning it (listening after ${fmt(listenMs)} ms) until its last seq is A's; goal ≥ 100K events/s`,
+  ]);
 
   // ---- heal ----
-  rows.push(ns === undefined ? await healAfterServerLoss(a, b, c2) : await healAfterPartition(ns, a, b, c2));
+  rows.push(ns === undefined ? await healAfterServerLoss(a, b, c) : await healAfterPartition(ns, a, b, c));
 
   const table = markdownTable(['measure', 'result', 'vs local', 'note'], rows);
   const section = [
@@ -267,6 +282,7 @@ main()
   .finally(async () => {
     for (const engine of open) await engine.close().catch(() => {});
     await d?.kill();
+    await e?.kill();
     await cluster?.stop();
     await ns?.remove();
     rmSync(root, { recursive: true, force: true });
