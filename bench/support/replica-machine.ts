@@ -17,6 +17,7 @@ export interface ReplicationStatsWire {
   last_rejection: string | null;
   pending_nodes: number;
   republished: number;
+  refused: string | null;
 }
 
 export class Machine {

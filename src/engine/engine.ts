@@ -122,6 +122,7 @@ export class Engine extends EngineReads implements MnemoEngine {
       clock: new HybridClock(),
       merge: this.merge,
       onLocalBatch: (firstSeq, count, payload) => this.localBatchListener?.(firstSeq, count, payload),
+      refused: () => this.replication?.refused() ?? null,
     };
     this.words = new Words(this.wordsReads(), undefined);
     this.indexer = new BackgroundIndexer(this.vectors);
@@ -348,6 +349,11 @@ export class Engine extends EngineReads implements MnemoEngine {
         this.localBatchListener = listener;
       },
       localEvents: (fromSeq) => this.localEventsFrom(origin, fromSeq),
+      loggedAt: (seq) => {
+        for (const event of this.log.events(seq, seq)) return event.seq === seq ? event : undefined;
+        return undefined;
+      },
+      hasMerged: (from, hlc) => this.merge.seen(from, hlc),
       newestLocalHlc: () => this.merge.newestByOrigin().get(origin),
       applyReceived: (from, events) => this.applyReceived(from, events),
       mergeStats: () => this.merge.stats(),
@@ -461,7 +467,7 @@ export class Engine extends EngineReads implements MnemoEngine {
   }
 
   health(): { status: 'ok' | 'degraded'; reason?: string } {
-    const reason = this.writes.failureReason;
+    const reason = this.writes.failureReason ?? this.replication?.refused() ?? null;
     return reason === null ? { status: 'ok' } : { status: 'degraded', reason };
   }
 

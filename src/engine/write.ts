@@ -25,6 +25,8 @@ export interface ReplicaStamping {
   merge: ReplicaMerge;
   /** Called with each local batch as logged (its first seq and WAL payload: the message to publish). */
   onLocalBatch: (firstSeq: number, count: number, payload: Uint8Array) => void;
+  /** Why local writes are refused (replication found this log is not the one its origin's events in the stream came from), or null. */
+  refused: () => string | null;
 }
 
 export interface LoggedBatch {
@@ -88,6 +90,8 @@ export class WritePath {
    */
   logAndApply(input: unknown): LoggedBatch {
     this.assertWritable();
+    const refused = this.deps.replica?.refused() ?? null;
+    if (refused !== null) throw mnemoError('REPLICATION_REFUSED', { reason: refused });
     const { wal, registry, nodes } = this.deps;
     try {
       const events = prepareBatch(input, this.deps.view, this.deps.prepareOptions);

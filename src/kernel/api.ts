@@ -172,6 +172,8 @@ export interface ReplicationStats {
   pendingDropped: number;
   /** Times the stream lacked this origin's events and they were republished from the log. */
   republished: number;
+  /** Why local writes and publishing are refused: the stream holds this origin's events that this data dir's log does not (docs/replication.md). */
+  refused: string | null;
 }
 
 export interface NodeRecord {

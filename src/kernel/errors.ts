@@ -21,6 +21,7 @@ export const errorCatalogue = {
   CHECKPOINT_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `checkpoint ${d.file} is damaged: ${d.reason}` },
   PARQUET_CORRUPT: { status: 500, message: (d: { file: string; reason: string }) => `Parquet file ${d.file} is damaged: ${d.reason}` },
   ENGINE_CLOSED: { status: 503, message: (_d: Record<string, never>) => 'the engine is closed' },
+  REPLICATION_REFUSED: { status: 503, message: (d: { reason: string }) => `replication refused writes: ${d.reason}` },
   OVERLOADED: { status: 503, message: (d: { reason: string; retryAfterMs: number }) => `overloaded: ${d.reason}; retry after ${d.retryAfterMs} ms` },
   RATE_LIMITED: { status: 429, message: (d: { retryAfterMs: number }) => `too many requests; retry after ${d.retryAfterMs} ms` },
   // HTTP admission (src/server): who may call, and how large a body may be.

@@ -27,7 +27,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamCl
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 
 import type { ReplicationOptions, ReplicationStats } from '../kernel/api.js';
-import { isMnemoError } from '../kernel/errors.js';
+import { isMnemoError, mnemoError } from '../kernel/errors.js';
 import { encodeEvents } from '../kernel/event-codec.js';
 import type { RawEvent, StoredEvent } from '../kernel/events.js';
 import { parseHlc } from './hlc.js';
@@ -62,6 +62,10 @@ export interface ReplicaHost {
   lastSeq(): number;
   onLocalBatch(listener: (firstSeq: number, count: number, payload: Uint8Array) => void): void;
   localEvents(fromSeq: number): Iterable<StoredEvent>;
+  /** The event the log holds at `seq` (of any origin), or undefined. */
+  loggedAt(seq: number): StoredEvent | undefined;
+  /** Whether the event of `origin` stamped `hlc` is merged here (logged, or older than one that is). */
+  hasMerged(origin: string, hlc: string): boolean;
   /** The hlc of this origin's newest logged event; undefined when it never wrote one. */
   newestLocalHlc(): string | undefined;
   applyReceived(origin: string, events: ReadonlyArray<RawEvent & { hlc: string }>): Promise<{ applied: number; skipped: number }>;
@@ -71,8 +75,13 @@ export interface ReplicaHost {
 
 export interface ReplicationRuntime {
   stats(): ReplicationStats;
-  /** With ack 'stream', resolves once the stream holds every local event through `seq`; else at once. */
+  /**
+   * With ack 'stream', resolves once the stream holds every local event through `seq`; else at once.
+   * Rejects with REPLICATION_REFUSED once this origin's publishing is refused (see checkOwnInStream).
+   */
   acknowledged(seq: number): Promise<void>;
+  /** Why local writes and publishing are refused (this log is not the one that wrote this origin's events in the stream); null while all is well. */
+  refused(): string | null;
   stop(): Promise<void>;
 }
 
@@ -118,7 +127,11 @@ class Replication implements ReplicationRuntime {
   private resyncWanted = true;
   private republished = 0;
   private lastResyncAt = 0;
-  private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private readonly waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Why nothing is published under this origin in this process (see checkOwnInStream); null while all is well. */
+  private refusal: string | null = null;
+  /** The stream's last message of this origin as last found to match this log: `<seq>:<hlc>`. */
+  private ownChecked = '';
   /** Rejects when the connection drops: a publish in flight then gives up at once instead of after its timeout. */
   private connectionLost!: Promise<never>;
   private loseConnection: () => void = () => {};
@@ -173,12 +186,18 @@ class Replication implements ReplicationRuntime {
       pendingNodes: merge.pendingNodes,
       pendingDropped: merge.pendingDropped,
       republished: this.republished,
+      refused: this.refusal,
     };
+  }
+
+  refused(): string | null {
+    return this.refusal;
   }
 
   acknowledged(seq: number): Promise<void> {
     if (this.options.ack !== 'stream' || seq <= this.publishedThrough) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    if (this.refusal !== null) return Promise.reject(mnemoError('REPLICATION_REFUSED', { reason: this.refusal }));
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
   async stop(): Promise<void> {
@@ -294,10 +313,10 @@ class Replication implements ReplicationRuntime {
 
   /** Publishes what is queued (after a resync when one is wanted), one batch at a time, in order. */
   private async pump(): Promise<void> {
-    if (this.publishing || this.stopped || !this.connected) return;
+    if (this.publishing || this.stopped || !this.connected || this.refusal !== null) return;
     this.publishing = true;
     try {
-      while (!this.stopped && this.connected) {
+      while (!this.stopped && this.connected && this.refusal === null) {
         if (this.resyncWanted) {
           this.resyncWanted = false;
           await this.resync();
@@ -361,6 +380,7 @@ class Replication implements ReplicationRuntime {
     this.lastResyncAt = Date.now();
     await this.untilLost(this.ensureStream());
     const { seq: inStream, hlc: inStreamHlc } = await this.untilLost(this.lastInStream());
+    if (!this.checkOwnInStream(inStream, inStreamHlc)) return;
     const upTo = this.host.lastSeq();
     const newestLocal = this.host.newestLocalHlc();
     let batch: StoredEvent[] = [];
@@ -393,6 +413,36 @@ class Replication implements ReplicationRuntime {
     this.overflowed = false;
     this.unqueued = 0;
     while (this.queue[0] !== undefined && this.queue[0].lastSeq <= upTo) this.queue.shift();
+  }
+
+  /**
+   * Whether the stream's last message of this origin (its last event at local seq `seq`, stamped
+   * `hlc`) is this log's: the same event at the same seq. It is not when the data dir was wiped, or
+   * lost a tail it had published (durability none or interval and a crash), or another process
+   * writes under this origin. This log's new events would then take seqs, and so message ids
+   * (`<origin>:<seq>`), that the stream already holds for other events: JetStream drops a reused id
+   * within its duplicate window as a retry, and the resync would count them as published. So this
+   * process publishes nothing more and the engine refuses local writes (REPLICATION_REFUSED), which
+   * would otherwise stay on this machine alone; reads and received events go on, and the reason is
+   * in stats (`refused`), health and the log. Restarted under a new origin, the machine takes the
+   * stream's events in again, this origin's old ones included.
+   */
+  private checkOwnInStream(seq: number, hlc: string | undefined): boolean {
+    // The newest local event being the stream's last: the same event (an hlc is unique within an origin).
+    if (this.refusal !== null) return false;
+    if (hlc === undefined || `${seq}:${hlc}` === this.ownChecked || hlc === this.host.newestLocalHlc()) return true;
+    const logged = this.host.loggedAt(seq);
+    if (logged !== undefined && logged.origin === this.host.origin && logged.hlc === hlc) {
+      this.ownChecked = `${seq}:${hlc}`;
+      return true;
+    }
+    this.refusal =
+      `the stream holds an event of origin ${this.host.origin} (local seq ${seq}, hlc ${hlc}) that this data dir's log does not: ` +
+      `it was wiped or lost events it had published, or another machine writes as ${this.host.origin}. ` +
+      `Nothing more is published or written here as ${this.host.origin} (new events would reuse its seqs); restart with a new --origin, which also takes the stream's events in again`;
+    this.host.warn(`replication: ${this.refusal}`);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(mnemoError('REPLICATION_REFUSED', { reason: this.refusal }));
+    return false;
   }
 
   /** The last local seq the stream holds (its last message on this origin's subject), and that event's hlc. */
@@ -468,15 +518,22 @@ class Replication implements ReplicationRuntime {
   private async ensureConsumer(): Promise<void> {
     try {
       const info = await this.jsm!.consumers.info(this.stream, this.durable);
-      // A durable left by this machine's last run: everything it acked was logged before the ack.
-      if (this.appliedThrough === 0) this.appliedThrough = info.ack_floor.stream_seq;
+      // A durable left by this machine's last run: everything it acked was logged before the ack,
+      // unless this data dir is not that run's (wiped, or its tail lost): then from the start.
+      const floor = info.ack_floor.stream_seq;
+      if (this.appliedThrough === 0 && floor > 0 && (await this.loggedHere(floor))) this.appliedThrough = floor;
+      else if (this.appliedThrough === 0 && floor > 0) {
+        this.host.warn(`replication: consumer ${this.durable} acknowledged stream seqs through ${floor}, but this data dir's log lacks seq ${floor}'s events (it was wiped or lost its tail); taking the stream in again from seq 1`);
+        await this.jsm!.consumers.delete(this.stream, this.durable);
+        throw new ConsumerGone();
+      }
       // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
       // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
       // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
       if (info.num_ack_pending === 0 || this.applying > 0) return;
       await this.jsm!.consumers.delete(this.stream, this.durable);
     } catch (e) {
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e) && !(e instanceof ConsumerGone)) throw e;
     }
     // From the first seq not logged here: the merge skips what a redelivery brings twice. Not from
     // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
@@ -491,6 +548,24 @@ class Replication implements ReplicationRuntime {
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
     });
+  }
+
+  /** Whether the events of stream seq `seq` are in this log (true when that message is gone or refused: nothing to tell by). */
+  private async loggedHere(seq: number): Promise<boolean> {
+    let message;
+    try {
+      message = await this.jsm!.streams.getMessage(this.stream, { seq });
+    } catch (e) {
+      if (isNotFound(e)) return true;
+      throw e;
+    }
+    if (message === null) return true;
+    const origin = message.subject.slice(this.stream.length + 1);
+    const events = decodeBatch(message.data, origin, Date.now());
+    if (typeof events === 'string') return true;
+    const last = events[events.length - 1]!.hlc;
+    if (origin === this.host.origin) return this.checkOwnInStream(Number(message.header.get(lastSeqHeader)) || 0, last);
+    return this.host.hasMerged(origin, last);
   }
 
   /** Recreates the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
@@ -578,6 +653,9 @@ class Replication implements ReplicationRuntime {
     this.host.warn(`replication: refused ${this.lastRejection}`);
   }
 }
+
+/** The durable consumer was deleted on purpose: make a new one. */
+class ConsumerGone extends Error {}
 
 function isNotFound(e: unknown): boolean {
   const text = `${(e as { code?: unknown }).code ?? ''} ${(e as Error).message ?? ''}`;

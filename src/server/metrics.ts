@@ -55,7 +55,7 @@ const labelledCounts = [
 ] as const;
 
 /** Stats the server exports its own way (process defaults, request counters), or that are not numbers worth a series. */
-const notExported = new Set(['memory', 'uptimeS', 'http', 'latencyUs', 'wal.durability', 'compaction.lastError', 'contentDigest', 'replication.origin', 'replication.stream', 'replication.lastRejection']);
+const notExported = new Set(['memory', 'uptimeS', 'http', 'latencyUs', 'wal.durability', 'compaction.lastError', 'contentDigest', 'replication.origin', 'replication.stream', 'replication.lastRejection', 'replication.refused']);
 
 /** prom-client default metrics that are gauges despite their `_total` name. */
 const misnamedDefaults = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];

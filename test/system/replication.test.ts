@@ -43,6 +43,14 @@ const update = (id: string, properties: Record<string, unknown>) => ({ type: 'pr
 const edge = (id: string, source: string, target: string) => ({ type: 'prime.edge.created', payload: { id, source, target, relation: 'links' } });
 const remove = (id: string) => ({ type: 'prime.node.deleted', payload: { id } });
 
+async function untilTrue(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + convergeMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A JetStream manager on the cluster, for the test's own look at the stream. */
 async function withManager<T>(work: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
   const nc = await connect({ servers: cluster.urls.filter((_, i) => cluster.servers[i]!.process !== undefined) });
@@ -174,6 +182,39 @@ describe('replication over a three-server JetStream cluster', () => {
     const after = await converged(machines, convergeMs);
     expect(after).not.toBe(before);
     expect((await newcomer.stats()).total_nodes).toBe(2 + 3 * 6 * 20);
+  });
+
+  it('given data dirs wiped and restarted under the same origins, then a reader takes everything in again, a writer refuses to write or publish as its old origin (saying why), and under a new origin it converges with nothing lost', async () => {
+    const [laptop, desktop, buildbox] = machines as [Machine, Machine, Machine];
+    await Promise.all(machines.map((m) => m.start()));
+    for (const m of [laptop, desktop]) for (let b = 0; b < 3; b++) expect(await m.append(Array.from({ length: 20 }, (_, i) => node(`node:note:${m.origin}-${b}-${i}`)))).toBe(200);
+    await converged(machines, convergeMs);
+    const everything = (await desktop.stats()).total_nodes;
+    expect(everything).toBe(120);
+    // Both lose their data dirs; their durable consumers (and laptop's events in the stream) remain.
+    await Promise.all([laptop.stop(), buildbox.stop()]);
+    for (const m of [laptop, buildbox]) rmSync(m.dataDir, { recursive: true, force: true });
+    await Promise.all([laptop.start(), buildbox.start()]);
+    // buildbox only ever read: its consumer's position is not trusted over its empty log.
+    await untilTrue(async () => (await buildbox.stats()).total_nodes === everything);
+    expect((await buildbox.stats()).replication.refused).toBeNull();
+    expect(buildbox.output).toMatch(/lacks seq \d+'s events .* taking the stream in again from seq 1/);
+    // laptop's new events would reuse the seqs, and so the message ids, of its events in the stream.
+    await untilTrue(async () => (await laptop.stats()).replication.refused !== null);
+    expect((await laptop.stats()).replication.refused).toMatch(/the stream holds an event of origin laptop .* restart with a new --origin/);
+    const refused = await fetch(`${laptop.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([node('node:note:laptop-after-wipe')]) });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { code: string }).code).toBe('REPLICATION_REFUSED');
+    expect(((await (await fetch(`${laptop.url}/health`)).json()) as { status: string }).status).toBe('degraded');
+    expect((await desktop.getNode('node:note:laptop-after-wipe')).status).toBe(404);
+    // Under a new origin, on the same data dir: laptop's old events come back to it from the stream, and its new ones go out.
+    await laptop.stop();
+    const renamed = new Machine('laptop-2', laptop.dataDir, () => cluster.urls, ['--replication-stream', stream]);
+    machines.push(renamed);
+    await renamed.start();
+    expect(await renamed.append([node('node:note:laptop-2-after')])).toBe(200);
+    await converged([renamed, desktop, buildbox], convergeMs);
+    for (const m of [renamed, desktop, buildbox]) expect((await m.stats()).total_nodes).toBe(everything + 1);
   });
 
   it('given a message that does not decode and one whose event fails validation, when they arrive, then both are counted and reported and the events after them still apply', async () => {
