@@ -11,7 +11,7 @@
 // within the origin itself; a 3xx is returned as it is) or send bodies other than text and bytes
 // (the SDK sends JSON text).
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 
@@ -58,19 +58,17 @@ class ReadResponse extends Response {
   }
 }
 
-function headersOf(incoming: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const name in incoming) {
-    const value = incoming[name];
-    if (typeof value === 'string') headers.set(name, value);
-    else if (value !== undefined) for (const each of value) headers.append(name, each);
-  }
-  return headers;
+/** The answer's headers as name-value pairs, repeated ones each once (the Response builds its Headers from them). */
+function headerPairsOf(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
 }
 
 function requestHeadersOf(init: HeadersInit | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
-  new Headers(init).forEach((value, name) => (headers[name] = value));
+  // The SDK hands a Headers: read it as it is rather than copy it first.
+  (init instanceof Headers ? init : new Headers(init)).forEach((value, name) => (headers[name] = value));
   return headers;
 }
 
@@ -83,7 +81,7 @@ function bodyBytesOf(body: RequestInit['body']): string | Uint8Array | undefined
 /** The answer as a Response: an event stream as it arrives, anything else once read in full. */
 function answer(incoming: IncomingMessage, resolve: (response: Response) => void, reject: (e: unknown) => void): void {
   const status = incoming.statusCode ?? 0;
-  const init = { status, statusText: incoming.statusMessage, headers: headersOf(incoming.headers) };
+  const init = { status, statusText: incoming.statusMessage, headers: headerPairsOf(incoming.rawHeaders) };
   if (nullBodyStatuses.has(status)) {
     incoming.resume();
     resolve(new Response(null, init));
