@@ -87,7 +87,7 @@ function answer(incoming: IncomingMessage, resolve: (response: Response) => void
     resolve(new Response(null, init));
     return;
   }
-  if ((incoming.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+  if ((incoming.headers['content-type'] ?? '').toLowerCase().startsWith('text/event-stream')) {
     resolve(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init));
     return;
   }
