@@ -1,11 +1,12 @@
 // A fetch for the MCP SDK's streamable-HTTP client transport, for clients in Node that call mnemo's
 // /mcp (`new StreamableHTTPClientTransport(url, { fetch: mcpFetch })`; docs/mcp.md). The SDK's
 // client calls fetch once a call and reads the answer with `response.json()`. Node's own fetch
-// (undici) spends ~0.5 ms of CPU on one POST here: a prime_neighbors call through it takes 2.8–3.1×
-// a call over stdio, when the server's part over HTTP is no slower than over stdio. This one goes
-// through node:http with keep-alive connections, and hands a JSON answer over as text already read,
-// without the web stream a Response body is (building a Response around a body and reading it back
-// cost 45–70 µs a call). A server-sent event stream is handed over as a stream, as it arrives.
+// (undici) spends ~0.9 ms of CPU on one POST here, even to a server that does nothing: a
+// prime_neighbors call through it takes 2.35–2.66× a call over stdio (bench:mcp), when the server's
+// part over HTTP is smaller than over stdio. This one goes through node:http with keep-alive
+// connections and hands a JSON answer over as text already read, without the web stream a Response
+// body is (building a Response around a body and reading it back cost 45–70 µs a call): 1.33–1.57×
+// stdio. A server-sent event stream is handed over as a stream, as it arrives.
 //
 // What it does not do: follow redirects (the SDK asks for `redirect: 'manual'` and follows those
 // within the origin itself; a 3xx is returned as it is) or send bodies other than text and bytes
