@@ -1,8 +1,10 @@
 // How much does MCP cost an agent? `prime_neighbors` over MCP stdio (`mnemo mcp`) and MCP HTTP
 // (`mnemo serve`), each server in a child process as an agent runs it, next to the same read over the
-// plain HTTP route and embedded, in one run with the cases taking turns; and searchText on 100K short nodes.
+// plain HTTP route and embedded, and each HTTP client's floor (a POST of the same bytes to a server that
+// only answers them), in one run with the cases taking turns; and searchText on 100K short nodes.
 // `npm run bench:mcp [-- --quick]`.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +15,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { openEngine, type Engine } from '../src/index.js';
+import { mcpFetch } from '../src/mcp/client-fetch.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeEachUs, writeResult } from './support/report.js';
 import { seededRandom } from './support/random.js';
 import { compiledPath } from './support/compiled.js';
 import { httpCaller, stdioCaller } from './support/json-rpc-clients.js';
-import { nodeHttpFetch } from './support/node-http-fetch.js';
 
 const words = ['memory', 'graph', 'vector', 'agent', 'index', 'log', 'commit', 'query', 'recall', 'node', 'edge', 'segment', 'parquet', 'checkpoint', 'latency', 'fsync'];
 
@@ -79,23 +81,64 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** CPU time a process has used so far, µs, over all its threads (Linux); NaN where /proc cannot tell. */
+function processCpuUs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    let ns = 0;
+    // schedstat's first field is nanoseconds on a CPU, per thread: finer than stat's 10 ms ticks.
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Case {
+  name: string;
+  op: (i: number) => Promise<unknown>;
+  /** The process that answers, when it is not this one. */
+  serverPid?: number;
+}
+
+interface CaseTimes {
+  samples: number[];
+  clientCpuUs: number;
+  serverCpuUs: number;
+}
+
 /**
  * Times every case `calls` times in ten alternating blocks (a's first tenth, b's, …), so noise on a
- * shared machine falls on every case alike; µs per call.
+ * shared machine falls on every case alike; µs per call, and the CPU each side spent in the case's blocks.
  */
-async function timeAlternatingAsync(calls: number, ops: ReadonlyArray<(i: number) => Promise<unknown>>): Promise<number[][]> {
-  const samples = ops.map((): number[] => []);
+async function timeAlternatingAsync(calls: number, cases: readonly Case[]): Promise<CaseTimes[]> {
+  const times = cases.map((): CaseTimes => ({ samples: [], clientCpuUs: 0, serverCpuUs: 0 }));
   const block = Math.max(1, Math.ceil(calls / 10));
   for (let startAt = 0; startAt < calls; startAt += block) {
-    for (let k = 0; k < ops.length; k++) {
+    for (let k = 0; k < cases.length; k++) {
+      const { op, serverPid } = cases[k]!;
+      const clientBefore = process.cpuUsage();
+      const serverBefore = processCpuUs(serverPid);
       for (let i = startAt; i < Math.min(calls, startAt + block); i++) {
         const started = performance.now();
-        await ops[k]!(i);
-        samples[k]!.push((performance.now() - started) * 1000);
+        await op(i);
+        times[k]!.samples.push((performance.now() - started) * 1000);
       }
+      const client = process.cpuUsage(clientBefore);
+      times[k]!.clientCpuUs += client.user + client.system;
+      times[k]!.serverCpuUs += processCpuUs(serverPid) - serverBefore;
     }
   }
-  return samples;
+  return times;
+}
+
+/** The floor server (bench/support/canned-server.ts) in a child process, answering every POST with `answer`. */
+function cannedChild(answer: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [compiledPath('bench/support/canned-server.js'), answer], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
+    child.once('exit', (code) => reject(new Error(`canned server exited with ${code}`)));
+  });
 }
 
 async function neighborsRoundTrips(calls: number): Promise<string[][]> {
@@ -111,43 +154,56 @@ async function neighborsRoundTrips(calls: number): Promise<string[][]> {
   }
   const embedded = await openEngine({ dataDir: dirs[2]!, durability: 'none', onWarning: () => {} });
   await seedGraph(embedded, 100);
+  const stdioTransport = new StdioClientTransport({ command: process.execPath, args: [compiledPath('src/cli/main.js'), 'mcp', '--data-dir', dirs[0]!, '--durability', 'none'], stderr: 'ignore' });
   const stdio = new Client({ name: 'bench', version: '1' });
-  await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [compiledPath('src/cli/main.js'), 'mcp', '--data-dir', dirs[0]!, '--durability', 'none'], stderr: 'ignore' }));
+  await stdio.connect(stdioTransport);
   const serve = await serveChild(dirs[1]!);
+  const mcpUrl = new URL(`${serve.url}/mcp`);
   const http = new Client({ name: 'bench', version: '1' });
-  await http.connect(new StreamableHTTPClientTransport(new URL(`${serve.url}/mcp`), { fetch: fetchWithOwnSignal }));
-  const httpOverNodeHttp = new Client({ name: 'bench', version: '1' });
-  await httpOverNodeHttp.connect(new StreamableHTTPClientTransport(new URL(`${serve.url}/mcp`), { fetch: nodeHttpFetch }));
+  await http.connect(new StreamableHTTPClientTransport(mcpUrl, { fetch: fetchWithOwnSignal }));
+  const httpOnMcpFetch = new Client({ name: 'bench', version: '1' });
+  await httpOnMcpFetch.connect(new StreamableHTTPClientTransport(mcpUrl, { fetch: mcpFetch }));
   const leastStdio = await stdioCaller(process.execPath, [compiledPath('src/cli/main.js'), 'mcp', '--data-dir', dirs[3]!, '--durability', 'none']);
   const leastHttp = await httpCaller(serve.url);
   const hub = (i: number) => hubs[i % hubs.length]!;
   const neighborsCall = (i: number) => ({ name: 'prime_neighbors', arguments: { node_id: hub(i) } });
+  // The floor answers every POST with the bytes mnemo answered for one hub, to the same request bytes the SDK sends.
+  const requestBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: neighborsCall(0) });
+  const postHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const answer = await (await fetch(mcpUrl, { method: 'POST', headers: postHeaders, body: requestBody })).text();
+  const canned = await cannedChild(answer);
+  const postToFloor = (fetcher: (url: string, init: RequestInit) => Promise<Response>) => async () => (await fetcher(canned.url, { method: 'POST', headers: postHeaders, body: requestBody })).json();
   const rows: string[][] = [];
   try {
-    const cases: Array<[string, (i: number) => Promise<unknown>]> = [
-      ['MCP stdio `prime_neighbors`', (i) => stdio.callTool({ name: 'prime_neighbors', arguments: { node_id: hub(i) } })],
-      ['MCP streamable HTTP `prime_neighbors` (client on Node fetch)', (i) => http.callTool({ name: 'prime_neighbors', arguments: { node_id: hub(i) } })],
-      ['MCP streamable HTTP `prime_neighbors` (client on node:http)', (i) => httpOverNodeHttp.callTool({ name: 'prime_neighbors', arguments: { node_id: hub(i) } })],
-      ['MCP stdio, least client (one JSON line each way)', (i) => leastStdio.call('tools/call', neighborsCall(i))],
-      ['MCP streamable HTTP, least client (one keep-alive POST)', (i) => leastHttp.call('tools/call', neighborsCall(i))],
-      ['HTTP `GET /nodes/:id/neighbors`', (i) => fetch(`${serve.url}/api/v1/prime/nodes/${encodeURIComponent(hub(i))}/neighbors`).then((r) => r.text())],
-      ['embedded `neighbors`', async (i) => embedded.neighbors(hub(i))],
+    const cases: Case[] = [
+      { name: 'MCP stdio `prime_neighbors`', op: (i) => stdio.callTool(neighborsCall(i)), serverPid: stdioTransport.pid ?? undefined },
+      { name: 'MCP streamable HTTP `prime_neighbors` (client on Node fetch)', op: (i) => http.callTool(neighborsCall(i)), serverPid: serve.child.pid },
+      { name: 'MCP streamable HTTP `prime_neighbors` (client on `mcpFetch`)', op: (i) => httpOnMcpFetch.callTool(neighborsCall(i)), serverPid: serve.child.pid },
+      { name: 'MCP stdio, least client (one JSON line each way)', op: (i) => leastStdio.call('tools/call', neighborsCall(i)), serverPid: leastStdio.pid },
+      { name: 'MCP streamable HTTP, least client (one keep-alive POST)', op: (i) => leastHttp.call('tools/call', neighborsCall(i)), serverPid: serve.child.pid },
+      { name: 'floor: Node fetch POST of the same bytes to a server that only answers them', op: postToFloor(fetch), serverPid: canned.child.pid },
+      { name: 'floor: `mcpFetch` POST of the same bytes to that server', op: postToFloor(mcpFetch), serverPid: canned.child.pid },
+      { name: 'HTTP `GET /nodes/:id/neighbors`', op: (i) => fetch(`${serve.url}/api/v1/prime/nodes/${encodeURIComponent(hub(i))}/neighbors`).then((r) => r.text()), serverPid: serve.child.pid },
+      { name: 'embedded `neighbors`', op: async (i) => embedded.neighbors(hub(i)) },
     ];
-    await timeAlternatingAsync(Math.min(200, calls), cases.map(([, op]) => op));
-    const results = (await timeAlternatingAsync(calls, cases.map(([, op]) => op))).map((samples) => percentiles(samples));
-    const stdioP = results[0]!;
-    const embeddedP = results.at(-1)!;
-    cases.forEach(([name], k) => {
-      const p = results[k]!;
-      rows.push(['prime_neighbors (10 neighbours)', name, fmt(p.p50), fmt(p.p99), `${fmt(p.p50 / embeddedP.p50)}× embedded, ${fmt(p.p50 / stdioP.p50)}× stdio`]);
+    await timeAlternatingAsync(Math.min(200, calls), cases);
+    const results = await timeAlternatingAsync(calls, cases);
+    const stdioP = percentiles(results[0]!.samples);
+    const embeddedP = percentiles(results.at(-1)!.samples);
+    cases.forEach(({ name }, k) => {
+      const { samples, clientCpuUs, serverCpuUs } = results[k]!;
+      const p = percentiles(samples);
+      const perCall = (us: number) => (Number.isNaN(us) ? '' : fmt(us / samples.length, 0));
+      rows.push(['prime_neighbors (10 neighbours)', name, fmt(p.p50), fmt(p.p99), `${fmt(p.p50 / embeddedP.p50)}× embedded, ${fmt(p.p50 / stdioP.p50)}× stdio`, perCall(clientCpuUs), perCall(serverCpuUs)]);
     });
   } finally {
     await stdio.close();
     await http.close();
-    await httpOverNodeHttp.close();
+    await httpOnMcpFetch.close();
     await leastStdio.close();
     await leastHttp.close();
     await stopChild(serve.child);
+    await stopChild(canned.child);
     await embedded.close();
     for (const dataDir of dirs) await rm(dataDir, { recursive: true, force: true });
   }
@@ -181,8 +237,8 @@ async function searchTextRows(nodes: number, calls: number): Promise<{ rows: str
 export async function runMcpBench(options: McpBenchOptions): Promise<{ markdown: string; checksum: number }> {
   const rows = await neighborsRoundTrips(options.calls);
   const text = await searchTextRows(options.textNodes, Math.min(options.calls, 2000));
-  rows.push(...text.rows);
-  const table = markdownTable(['question', 'subject', 'p50 µs', 'p99 µs', 'ratio'], rows);
+  rows.push(...text.rows.map((row) => [...row, '', '']));
+  const table = markdownTable(['question', 'subject', 'p50 µs', 'p99 µs', 'ratio', 'client CPU µs/call', 'server CPU µs/call'], rows);
   return { markdown: `# MCP and text search benchmark\n\nMachine: ${machineLine()}\n\n${table}\n\nChecksum: ${text.checksum}\n`, checksum: text.checksum };
 }
 

@@ -1,7 +1,7 @@
 // The least a client can do to call an MCP tool, over each transport: write one JSON-RPC request,
 // read one answer, JSON.stringify and JSON.parse and nothing else. With the same least client on
 // both sides, stdio against HTTP compares the servers' transports, not client libraries (the SDK's
-// HTTP client goes through Node's fetch, which alone costs more than a stdio round trip).
+// HTTP client goes through a fetch, and Node's alone costs more than a stdio round trip).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline';
 export interface JsonRpcCaller {
   call(method: string, params: unknown): Promise<unknown>;
   close(): Promise<void>;
+  /** The server's process, when the caller started it. */
+  pid?: number;
 }
 
 /** Newline-delimited JSON-RPC to a child's stdin and from its stdout (MCP's stdio transport). */
@@ -35,6 +37,7 @@ export async function stdioCaller(command: string, args: readonly string[]): Pro
   child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
   return {
     call,
+    pid: child.pid,
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin!.end();
