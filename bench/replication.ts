@@ -7,8 +7,9 @@
 //  - ingest: batches of 1000 graph events (nodes, then edges between them), durability fsync:
 //    local-only engine vs replicated engine (append resolved locally, and until the stream holds all);
 //  - publish-to-visible: one node added on A, time until B's getNode sees it (p50/p99);
-//  - catch-up: E (`mnemo serve` in its own process, as a user runs it) stopped while A writes; E
-//    restarted: events logged per second from its spawn until it logged them all; beside it, the transport's floor: a bare JetStream pull consumer draining the same messages
+//  - catch-up: E (`mnemo serve` in its own process, as a user runs it) stopped while W writes 1M
+//    events on a stream of their own; E restarted: events logged per second from its spawn until
+//    it logged them all; beside it, the transport's floor: a bare JetStream pull consumer draining the same messages
 //    (acked one by one, pulled 4 MiB at a time as mnemo's consumer does), nothing applied;
 //  - heal: a fourth machine, D, runs as `mnemo serve` in a network namespace of its own (root and
 //    iproute2; the cluster listens on the root end of its veth). Its link is cut while A and D
@@ -35,7 +36,7 @@ import { fmt, machineLine, markdownTable, percentiles } from './support/report.j
 const batchEvents = 1_000;
 const ingestBatches = Number(process.env.MNEMO_BENCH_REPL_BATCHES ?? 100);
 const latencySamples = Number(process.env.MNEMO_BENCH_REPL_SAMPLES ?? 300);
-const catchUpEvents = Number(process.env.MNEMO_BENCH_REPL_CATCHUP ?? 200_000);
+const catchUpEvents = Number(process.env.MNEMO_BENCH_REPL_CATCHUP ?? 1_000_000);
 const healEventsPerSide = 2_000;
 const settleTimeoutMs = 120_000;
 
@@ -88,16 +89,16 @@ const digestsMatch = (engines: readonly Engine[]) => () => allLoggedIn(engines)(
 const allLoggedIn = (engines: readonly Engine[]) => () =>
   engines.every((e) => replication(e).publishBacklog === 0) && new Set(engines.map((e) => e.stats().lastSeq)).size === 1;
 
-/** Ms a bare pull consumer takes to drain A's last `messages` messages from C's server: the catch-up's transport floor. */
-async function drainFloorMs(urls: string[], messages: number): Promise<number> {
+/** Ms a bare pull consumer takes to drain the last `messages` messages on `subject` from E's server: the catch-up's transport floor. */
+async function drainFloorMs(urls: string[], stream: string, subject: string, messages: number): Promise<number> {
   const nc = await connect({ servers: [urls[2]!, urls[0]!] });
   try {
     const jsm = await jetstreamManager(nc);
-    const last = (await jsm.streams.getMessage('bench', { last_by_subj: 'bench.a' }))!.seq;
+    const last = (await jsm.streams.getMessage(stream, { last_by_subj: subject }))!.seq;
     const name = 'floor-drain';
-    await jsm.consumers.add('bench', { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: 'bench.a', deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last - messages + 1 });
+    await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last - messages + 1 });
     const start = performance.now();
-    const consumer = await jetstream(nc).consumers.get('bench', name);
+    const consumer = await jetstream(nc).consumers.get(stream, name);
     const iterator = await consumer.consume({ max_bytes: 4 * 1024 * 1024, expires: 2_000 });
     let seen = 0;
     for await (const message of iterator) {
@@ -105,7 +106,7 @@ async function drainFloorMs(urls: string[], messages: number): Promise<number> {
       if (++seen === messages) break;
     }
     const ms = performance.now() - start;
-    await jsm.consumers.delete('bench', name);
+    await jsm.consumers.delete(stream, name);
     return ms;
   } finally {
     await nc.close();
@@ -220,36 +221,37 @@ async function main(): Promise<void> {
   rows.push(['publish-to-visible (A appends, B reads)', `p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms`, '', `${latencySamples} single-node appends; goal p50 ≤ 5 ms, p99 ≤ 50 ms`]);
 
   // ---- catch-up ----
-  // E is a machine of its own, as a user runs one (`mnemo serve` in its own process and heap): it
-  // joins and takes in what is there, stops, misses catchUpEvents of A's, and is timed from its
-  // restart until it logged them all.
-  await until('c to converge before the catch-up', digestsMatch([a, b, c]));
-  const machine = new Machine('e', join(root, 'e'), () => [urls[2]!, urls[0]!], ['--replication-stream', 'bench']);
+  // On a stream of its own: W (an engine here) writes while E, a machine of its own as a user runs
+  // one (`mnemo serve` in its own process and heap), is away; E joined before and so has its
+  // durable consumer. Timed from E's restart until it logged every event it missed.
+  const writer = await engineAt('w', urls, 'catchup');
+  const machine = new Machine('e', join(root, 'e'), () => [urls[2]!, urls[0]!], ['--replication-stream', 'catchup']);
   e = machine;
   await machine.start();
-  await untilAsync('e to take in what is there', async () => (await machine.lastSeq()) === a.stats().lastSeq);
+  await untilAsync('e to join the stream', async () => (await machine.stats()).replication.connected);
   await machine.stop();
   const offlineBatches = Math.ceil(catchUpEvents / batchEvents);
-  for (let batch = 0; batch < offlineBatches; batch++) await a.append(graphBatch('offline', batch));
-  await until('a to publish', () => replication(a).publishBacklog === 0);
-  await until('b and c to take in what a wrote', allLoggedIn([a, b, c]));
+  for (let batch = 0; batch < offlineBatches; batch++) await writer.append(graphBatch('offline', batch));
+  await until('w to publish', () => replication(writer).publishBacklog === 0);
   // The engines of this process write their due checkpoints now, not on E's cores during its catch-up.
-  for (const engine of [a, b, c]) await engine.checkpoint();
-  const target = a.stats().lastSeq;
+  for (const engine of [a, b, c, writer]) await engine.checkpoint();
+  const target = writer.stats().lastSeq;
   const catchUpStart = performance.now();
   await machine.start();
   const listenMs = performance.now() - catchUpStart;
-  await untilAsync('e to catch up', async () => (await machine.lastSeq()) >= target);
+  await untilAsync('e to catch up', async () => (await machine.lastSeq()) >= target, settleTimeoutMs * 3);
   const catchUpMs = performance.now() - catchUpStart;
   const catchUpRate = (offlineBatches * batchEvents) / (catchUpMs / 1000);
-  const floorRate = (offlineBatches * batchEvents) / ((await drainFloorMs(urls, offlineBatches)) / 1000);
+  const floorRate = (offlineBatches * batchEvents) / ((await drainFloorMs(urls, 'catchup', 'catchup.w', offlineBatches)) / 1000);
   await machine.stop();
+  await writer.close();
+  open.splice(open.indexOf(writer), 1);
   rows.push(['catch-up, transport floor (bare pull consumer, nothing applied)', `${fmt(floorRate)} events/s`, '', 'the same messages from the same server']);
   rows.push([
     'catch-up after offline (restart to all logged)',
     `${fmt(catchUpRate)} events/s`,
     `${fmt(catchUpRate / floorRate)}× floor`,
-    `E (\`mnemo serve\`, its own process) missed ${(offlineBatches * batchEvents).toLocaleString('en-US')} events; timed from spawning it (listening after ${fmt(listenMs)} ms) until its last seq is A's; goal ≥ 100K events/s`,
+    `E (\`mnemo serve\`, its own process) missed ${(offlineBatches * batchEvents).toLocaleString('en-US')} events; timed from spawning it (listening after ${fmt(listenMs)} ms) until it logged them all; goal ≥ 100K events/s`,
   ]);
 
   // ---- heal ----

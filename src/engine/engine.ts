@@ -366,13 +366,25 @@ export class Engine extends EngineReads implements MnemoEngine {
     for (const event of this.log.events(Math.max(fromSeq, 1))) if (event.origin === origin) yield event;
   }
 
-  /** Logs and applies another origin's events (see WritePath.logReceived); resolves once durable. */
-  private async applyReceived(origin: string, events: ReadonlyArray<RawEvent & { hlc: string }>): Promise<{ applied: number; skipped: number }> {
-    const logged = this.writes.logReceived(origin, events);
-    if (logged === undefined) return { applied: 0, skipped: events.length };
-    await this.writes.durable(logged.durable);
-    if (logged.events.some((e) => e.type === 'prime.vector.stored')) this.indexer.kick();
-    return { applied: logged.events.length, skipped: logged.skipped };
+  /**
+   * Logs and applies another origin's events (see WritePath.logReceived); resolves once durable,
+   * holding none of them meanwhile (not an async function: its suspended frame would keep the
+   * batch alive until the fsync).
+   */
+  private applyReceived(origin: string, events: ReadonlyArray<RawEvent & { hlc: string }>): Promise<{ applied: number; skipped: number }> {
+    let logged;
+    try {
+      logged = this.writes.logReceived(origin, events);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (logged === undefined) return Promise.resolve({ applied: 0, skipped: events.length });
+    const result = { applied: logged.events.length, skipped: logged.skipped };
+    const vectorStored = logged.events.some((e) => e.type === 'prime.vector.stored');
+    return this.writes.durable(logged.durable).then(() => {
+      if (vectorStored) this.indexer.kick();
+      return result;
+    });
   }
 
   /** Starts publishing and consuming (openEngine calls it when `replication` is given). */

@@ -32,7 +32,7 @@ import { encodeEvents } from '../kernel/event-codec.js';
 import type { RawEvent, StoredEvent } from '../kernel/events.js';
 import { parseHlc } from './hlc.js';
 import type { MergeStats } from './merge.js';
-import { decodeBatch, lastSeqHeader, messageIdOf, subjectOf, type ReceivedEvent } from './wire.js';
+import { decodeBatch, lastSeqHeader, messageIdOf, subjectOf } from './wire.js';
 
 /** How often the publisher checks the stream still holds all of this origin's events (one request). */
 export const resyncIntervalMs = 2_000;
@@ -501,6 +501,9 @@ class Replication implements ReplicationRuntime {
         // busy engine, and the server cut the connection as a slow consumer (then the acks waited 30 s).
         const messages = await consumer.consume({ max_bytes: consumeBytesMax, expires: 2_000 });
         this.messages = messages;
+        // Stopped while the consumer was being made: stop() found no messages to stop, and an idle
+        // stream would hold this loop (and so stop()) forever.
+        if (this.stopped) messages.stop();
         this.lastDeliveryAt = Date.now();
         this.consumerReady = true;
         for await (const message of messages) {
@@ -612,12 +615,7 @@ class Replication implements ReplicationRuntime {
       }
     }
     const origin = message.subject.slice(this.stream.length + 1);
-    let applied: Promise<void> = Promise.resolve();
-    if (origin !== this.host.origin) {
-      const events = decodeBatch(message.data, origin, Date.now());
-      if (typeof events === 'string') this.reject(message.seq, origin, events);
-      else applied = this.apply(message.seq, origin, events);
-    }
+    const applied = origin === this.host.origin ? Promise.resolve() : this.apply(message.seq, origin, message.data);
     const seq = message.seq;
     this.applying++;
     const acked = applied
@@ -637,14 +635,28 @@ class Replication implements ReplicationRuntime {
     await Promise.all(inFlight);
   }
 
-  private async apply(streamSeq: number, origin: string, events: ReceivedEvent[]): Promise<void> {
-    try {
-      await this.host.applyReceived(origin, events);
-      this.lagMs = Math.max(0, Date.now() - parseHlc(events[events.length - 1]!.hlc).wall);
-    } catch (e) {
-      if (!isMnemoError(e) || e.code === 'WAL_IO' || e.code === 'ENGINE_CLOSED') throw e; // the engine cannot write: do not ack
-      this.reject(streamSeq, origin, e.message);
+  /**
+   * Decodes and logs a message's events; resolves once they are durable. Not an async function: one
+   * would hold the decoded events in its suspended frame until the fsync, and up to
+   * applyInFlightMax messages wait at once, so a catch-up's young objects outlived the young
+   * generation's collections and were copied into the old one.
+   */
+  private apply(streamSeq: number, origin: string, body: Uint8Array): Promise<void> {
+    const events = decodeBatch(body, origin, Date.now());
+    if (typeof events === 'string') {
+      this.reject(streamSeq, origin, events);
+      return Promise.resolve();
     }
+    const wall = parseHlc(events[events.length - 1]!.hlc).wall;
+    return this.host.applyReceived(origin, events).then(
+      () => {
+        this.lagMs = Math.max(0, Date.now() - wall);
+      },
+      (e: unknown) => {
+        if (!isMnemoError(e) || e.code === 'WAL_IO' || e.code === 'ENGINE_CLOSED') throw e; // the engine cannot write: do not ack
+        this.reject(streamSeq, origin, e.message);
+      },
+    );
   }
 
   private reject(streamSeq: number, origin: string, reason: string): void {

@@ -9,6 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { openEngine } from '../../src/index.js';
 import { NatsCluster } from '../support/nats-cluster.js';
 import { converged, Machine } from '../support/replica-machine.js';
 
@@ -215,6 +216,15 @@ describe('replication over a three-server JetStream cluster', () => {
     expect(await renamed.append([node('node:note:laptop-2-after')])).toBe(200);
     await converged([renamed, desktop, buildbox], convergeMs);
     for (const m of [renamed, desktop, buildbox]) expect((await m.stats()).total_nodes).toBe(everything + 1);
+  });
+
+  it('given an engine closed as soon as it connected (its consumer still being made) on an idle stream, then the close returns', async () => {
+    for (let round = 0; round < 3; round++) {
+      const engine = await openEngine({ dataDir: join(root, `quick-${round}`), durability: 'none', onWarning: () => {}, replication: { servers: cluster.urls, origin: `quick${round}`, stream: `${stream}q${round}` } });
+      while (!engine.replicationStats()!.connected) await new Promise((r) => setTimeout(r, 5));
+      const closed = await Promise.race([engine.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      expect(closed).toBe(true);
+    }
   });
 
   it('given a message that does not decode and one whose event fails validation, when they arrive, then both are counted and reported and the events after them still apply', async () => {
