@@ -95,8 +95,9 @@ export class Wal {
    * Throws (synchronously, nothing written) BATCH_TOO_LARGE, WAL_CLOSED or WAL_IO; the
    * promise rejects with WAL_IO when the fsync fails.
    */
-  append(firstSeq: number, count: number, payload: Uint8Array): Promise<void> {
-    return this.writer.append(firstSeq, count, payload);
+  /** `commit` overrides the log's own mode for this append (durability 'fsync' only). */
+  append(firstSeq: number, count: number, payload: Uint8Array, commit?: 'group' | 'inline'): Promise<void> {
+    return this.writer.append(firstSeq, count, payload, commit);
   }
 
   /** Every event with seq >= fromSeq, in order, over all segments present. */

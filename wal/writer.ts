@@ -77,7 +77,7 @@ export class WalWriter {
    * over the limits, a failed write or rotation) throws here, synchronously, so a caller that
    * applies after this returns never applies a batch the log does not hold.
    */
-  append(firstSeq: number, count: number, payload: Uint8Array): Promise<void> {
+  append(firstSeq: number, count: number, payload: Uint8Array, commit: 'group' | 'inline' = this.options.commit): Promise<void> {
     this.checkOpen();
     if (payload.length > batchBytesMax) throw mnemoError('BATCH_TOO_LARGE', { size: payload.length, max: batchBytesMax, unit: 'bytes' });
     if (count > batchEventsMax) throw mnemoError('BATCH_TOO_LARGE', { size: count, max: batchEventsMax, unit: 'events' });
@@ -86,7 +86,7 @@ export class WalWriter {
     assert(firstSeq === this.lastSeq + 1, `append at seq ${firstSeq}, but the log ends at seq ${this.lastSeq}`);
     this.writeFrame(firstSeq, count, payload);
     if (this.options.durability !== 'fsync') return Promise.resolve();
-    if (this.options.commit === 'inline') return this.syncInline();
+    if (commit === 'inline') return this.syncInline();
     return this.waitDurable(this.lastSeq);
   }
 
