@@ -8,6 +8,7 @@ import type { Wal } from '../../wal/wal.js';
 import type { ProjectionRegistry } from '../../projections/registry.js';
 import {
   checkpointDueAfterEvents,
+  checkpointCatchUpHoldFactor,
   checkpointHoldFactor,
   checkpointIntervalEventsDefault,
   checkpointIntervalMsDefault,
@@ -62,6 +63,8 @@ export interface BackgroundDeps {
   active: () => boolean;
   /** Called by the timer while writes are refused: tries to resume them (see WritePath.tryRecover). */
   recover: () => void;
+  /** Whether a replica is catching up from its stream (more received batches are known to be waiting). */
+  catchingUp: () => boolean;
   warn: (message: string) => void;
 }
 
@@ -100,7 +103,7 @@ export class Background {
       if (!this.deps.active()) return;
       const now = Date.now();
       if (this.everyMs > 0 && this.deps.wal.lastSeq > this.checkpointSeq && now - this.lastCheckpointAt >= this.everyMs) this.checkpointInBackground();
-      if (this.checkpointBacklog() >= 1 && now - this.lastAppendAt >= checkpointQuietMs) this.checkpointInBackground();
+      if (this.checkpointBacklog() >= 1 && now - this.lastAppendAt >= checkpointQuietMs && !this.deps.catchingUp()) this.checkpointInBackground();
       if (this.compacting) this.deps.compactor.kick();
     }, compactionPollMs);
     this.timer.unref(); // background work must not keep a process alive
@@ -111,11 +114,13 @@ export class Background {
    * After each append: hold a due checkpoint while appends keep coming (the timer takes it once
    * writes pause), unless the tail has grown far past due: a checkpoint serialises every projection
    * on this thread (the big ones in slices, between which appends run), and during a bulk load it
-   * cost ~36% of durable ingest (113K → 72K events/s) when it ran in one piece.
+   * cost ~36% of durable ingest (113K → 72K events/s) when it ran in one piece. A replica
+   * catching up from its stream holds it further (checkpointCatchUpHoldFactor).
    */
   appended(ts: number): void {
     this.lastAppendAt = ts;
-    if (this.checkpointBacklog() >= checkpointHoldFactor) this.checkpointInBackground();
+    const backlog = this.checkpointBacklog();
+    if (backlog >= checkpointHoldFactor && (backlog >= checkpointCatchUpHoldFactor || !this.deps.catchingUp())) this.checkpointInBackground();
   }
 
   /** Events since the last checkpoint, in units of what the event trigger says is due (0 when that trigger is off). */

@@ -138,6 +138,7 @@ export class Engine extends EngineReads implements MnemoEngine {
         if (this.closed || !this.writes.failed) return;
         if (this.writes.tryRecover()) warn('writes resumed: the disk takes data again');
       },
+      catchingUp: () => this.replication?.catchingUp() ?? false,
       warn,
     });
     const view: StateView = {

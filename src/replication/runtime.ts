@@ -80,6 +80,8 @@ export interface ReplicationRuntime {
    * Rejects with REPLICATION_REFUSED once this origin's publishing is refused (see checkOwnInStream).
    */
   acknowledged(seq: number): Promise<void>;
+  /** Whether the consumer is draining a backlog: its last delivery, under consumerStallMs ago, said more were waiting, or some are still being logged. */
+  catchingUp(): boolean;
   /** Why local writes and publishing are refused (this log is not the one that wrote this origin's events in the stream); null while all is well. */
   refused(): string | null;
   stop(): Promise<void>;
@@ -151,6 +153,8 @@ class Replication implements ReplicationRuntime {
   private consumerReady = false;
   private streamCreated = '';
   private lastDeliveryAt = Date.now();
+  /** Messages the consumer still held for this machine at the last delivery. */
+  private behind = 0;
   private lagMs = 0;
   private rejected = 0;
   private lastRejection: string | null = null;
@@ -188,6 +192,10 @@ class Replication implements ReplicationRuntime {
       republished: this.republished,
       refused: this.refusal,
     };
+  }
+
+  catchingUp(): boolean {
+    return (this.behind > 0 || this.applying > 0) && Date.now() - this.lastDeliveryAt < consumerStallMs;
   }
 
   refused(): string | null {
@@ -606,6 +614,7 @@ class Replication implements ReplicationRuntime {
    */
   private async handle(message: JsMsg): Promise<void> {
     this.lastDeliveryAt = Date.now();
+    this.behind = message.info.pending;
     if (this.freshConsumer) {
       // A new consumer delivers in stream order from appliedThrough + 1: the seqs it skipped are not in the stream.
       this.freshConsumer = false;

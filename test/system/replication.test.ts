@@ -2,14 +2,14 @@
 // mnemo machines, each `mnemo serve --replicate` in its own process and data dir: concurrent,
 // conflicting writes converge; servers and machines die and come back; the stream is deleted.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { openEngine } from '../../src/index.js';
+import { Engine, openEngine } from '../../src/index.js';
 import { NatsCluster } from '../support/nats-cluster.js';
 import { converged, Machine } from '../support/replica-machine.js';
 
@@ -225,6 +225,30 @@ describe('replication over a three-server JetStream cluster', () => {
       const closed = await Promise.race([engine.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
       expect(closed).toBe(true);
     }
+  });
+
+  it('given a machine restarted far behind, while it catches up from the stream, then it writes no checkpoint until it has caught up (short of 16× due)', async () => {
+    const replication = (origin: string) => ({ servers: cluster.urls, origin, stream: `${stream}c` });
+    const writer = await openEngine({ dataDir: join(root, 'w'), durability: 'none', onWarning: () => {}, replication: replication('w') });
+    const openE = async (): Promise<Engine> => {
+      const engine = await Engine.open({ dataDir: join(root, 'e'), durability: 'none', onWarning: () => {}, replication: replication('e'), checkpointEveryEvents: 500, checkpointEveryMs: 0, backgroundCompaction: false });
+      await engine.startReplication();
+      return engine;
+    };
+    let e = await openE();
+    while (!e.replicationStats()!.connected) await new Promise((r) => setTimeout(r, 10));
+    await e.close();
+    for (let b = 0; b < 6; b++) await writer.append(Array.from({ length: 1000 }, (_, i) => node(`node:note:far-${b}-${i}`)));
+    while (writer.replicationStats()!.publishBacklog > 0) await new Promise((r) => setTimeout(r, 10));
+    e = await openE();
+    while (e.stats().lastSeq < 6000) await new Promise((r) => setTimeout(r, 10));
+    await e.checkpoint(); // waits for any checkpoint in flight, then one at the end
+    await e.close();
+    await writer.close();
+    // Due every 500 events: without the catch-up hold, one is taken at 4× due (2,000) mid catch-up.
+    const written = readdirSync(join(root, 'e', 'checkpoints')).filter((name) => /^\d+$/.test(name)).map(Number);
+    expect(written.length).toBeGreaterThan(0);
+    expect(Math.min(...written)).toBe(6000);
   });
 
   it('given a message that does not decode and one whose event fails validation, when they arrive, then both are counted and reported and the events after them still apply', async () => {
