@@ -90,6 +90,8 @@ export interface ReplicationRuntime {
 interface QueuedBatch {
   firstSeq: number;
   lastSeq: number;
+  /** Its last event's hlc. */
+  lastHlc: string;
   payload: Uint8Array;
 }
 
@@ -132,7 +134,11 @@ class Replication implements ReplicationRuntime {
   private readonly waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
   /** Why nothing is published under this origin in this process (see checkOwnInStream); null while all is well. */
   private refusal: string | null = null;
-  /** The stream's last message of this origin as last found to match this log: `<seq>:<hlc>`. */
+  /**
+   * The stream's last message of this origin as last published or found to match this log:
+   * `<seq>:<hlc>`. (A resync racing a new local write finds the stream one batch behind the
+   * newest local event; reading the log for it each time stalled the event loop 100–250 ms.)
+   */
   private ownChecked = '';
   /** Rejects when the connection drops: a publish in flight then gives up at once instead of after its timeout. */
   private connectionLost!: Promise<never>;
@@ -170,7 +176,8 @@ class Replication implements ReplicationRuntime {
 
   start(): void {
     this.armConnectionLost();
-    this.host.onLocalBatch((firstSeq, count, payload) => this.enqueue({ firstSeq, lastSeq: firstSeq + count - 1, payload }));
+    // Called as the batch is logged: the origin's newest hlc is its last event's.
+    this.host.onLocalBatch((firstSeq, count, payload) => this.enqueue({ firstSeq, lastSeq: firstSeq + count - 1, lastHlc: this.host.newestLocalHlc()!, payload }));
     void this.connectLoop();
     this.timer = setInterval(() => void this.tick(), Math.min(resyncIntervalMs, consumerStallMs) / 2);
     this.timer.unref();
@@ -332,7 +339,7 @@ class Replication implements ReplicationRuntime {
         }
         const batch = this.queue[0];
         if (batch === undefined) break;
-        if (batch.lastSeq > this.publishedThrough) await this.publish(batch.firstSeq, batch.lastSeq, batch.payload);
+        if (batch.lastSeq > this.publishedThrough) await this.publish(batch.firstSeq, batch.lastSeq, batch.lastHlc, batch.payload);
         this.queue.shift();
         this.advance(batch.lastSeq);
         // Unless the queue dropped batches since the last resync, every local event up to this batch went through it.
@@ -346,10 +353,12 @@ class Replication implements ReplicationRuntime {
     }
   }
 
-  private async publish(firstSeq: number, lastSeq: number, payload: Uint8Array): Promise<void> {
+  private async publish(firstSeq: number, lastSeq: number, lastHlc: string, payload: Uint8Array): Promise<void> {
     const h = headers();
     h.set(lastSeqHeader, String(lastSeq));
     await this.untilLost(this.js!.publish(this.subject, payload, { msgID: messageIdOf(this.host.origin, firstSeq), headers: h, timeout: requestTimeoutMs }));
+    // What this process put in the stream is this log's: checkOwnInStream need not read the log for it.
+    this.ownChecked = `${lastSeq}:${lastHlc}`;
   }
 
   /**
@@ -397,7 +406,7 @@ class Replication implements ReplicationRuntime {
       const first = batch[0]!;
       const last = batch[batch.length - 1]!;
       const { payload } = encodeEvents(batch, last.ts, { origin: this.host.origin, hlcs: batch.map((e) => e.hlc!) });
-      await this.publish(first.seq, last.seq, payload);
+      await this.publish(first.seq, last.seq, last.hlc!, payload);
       this.republished += batch.length;
       this.advance(last.seq);
       batch = [];
