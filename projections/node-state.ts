@@ -52,8 +52,8 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
 }
 
 interface SavedNodeState {
-  /** 6: the id table keeps no characters (5 did, and 4 kept no domains): older ones read as unsupported. */
-  format: 6;
+  /** 7: properties in packed chunks (6 packed them in one piece, 5 kept the id table's characters, 4 no domains): older ones read as unsupported. */
+  format: 7;
   /** The id → handle table as it is (handles survive a restart exactly), without the ids: */
   handles: ExactIdTable;
   /** Per live node, in the order of the table's live handles (ascending): */
@@ -64,7 +64,8 @@ interface SavedNodeState {
   /** Index into domainNames. */
   domains: Int32Array;
   domainNames: string[];
-  properties: Properties[];
+  /** Each a pack of up to propertiesChunkRows nodes' properties, in order: packed one a turn, so appends run between them. */
+  properties: Uint8Array[];
   createdAt: Float64Array;
   updatedAt: Float64Array;
   versions: Float64Array;
@@ -76,6 +77,11 @@ const rememberedIdsMax = 2 * batchEventsMax;
 // Records: properties of one shape have their keys written once (useRecords); moreTypes keeps
 // the number columns typed arrays, which decode as one copy.
 const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structuredClone: false });
+/**
+ * Properties packed per turn of a save. Packing 20,000 nodes' properties in one piece held the event
+ * loop 100–200 ms under the soak's ingest (docs/reliability.md); a chunk takes a few ms.
+ */
+const propertiesChunkRows = 2_048;
 
 /**
  * Each live node has a small integer handle, dense and reused after a delete. Other projections
@@ -278,14 +284,14 @@ export class NodeState implements Projection {
     const types = this.types.renumbering();
     const domains = this.domains.renumbering();
     const saved: SavedNodeState = {
-      format: 6,
+      format: 7,
       handles: this.handles.saveExact(),
       ids: new Array<string>(count),
       types: new Int32Array(count),
       typeNames: types.names,
       domains: new Int32Array(count),
       domainNames: domains.names,
-      properties: new Array<Properties>(count),
+      properties: [],
       createdAt: new Float64Array(count),
       updatedAt: new Float64Array(count),
       versions: new Float64Array(count),
@@ -297,25 +303,31 @@ export class NodeState implements Projection {
         saved.ids[i] = idsNow[handle]!;
         saved.types[i] = types.indexOf(typeHandles[handle]!);
         saved.domains[i] = domains.indexOf(domainHandles[handle]!);
-        saved.properties[i] = propertiesNow[handle]!;
         const at = handle * stampsPerNode;
         saved.createdAt[i] = stamps[at + createdStamp]!;
         saved.updatedAt[i] = stamps[at + updatedStamp]!;
         saved.versions[i] = stamps[at + versionStamp]!;
       }
     }
+    for (let from = 0; from < count; from += propertiesChunkRows) {
+      await nextTurn();
+      const chunk = new Array<Properties>(Math.min(propertiesChunkRows, count - from));
+      for (let i = 0; i < chunk.length; i++) chunk[i] = propertiesNow[live[from + i]!]!;
+      saved.properties.push(checkpointCodec.pack(chunk));
+    }
     return checkpointCodec.pack(saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
-    checkpointCheck(saved.format === 6, 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
+    checkpointCheck(saved.format === 7 && Array.isArray(saved.properties), 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
     const count = saved.ids.length;
     // The table saves no ids (node-state does, in the order of its live handles): give them back by handle.
     const ids = new Array<string | undefined>(saved.handles.lengths.length);
     for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
     const handles = IdTable.loadExact(saved.handles, ids);
-    checkpointCheck(count === handles.size && [saved.types, saved.domains, saved.properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state', 'node-state checkpoint: columns differ in length');
+    const properties = saved.properties.flatMap((chunk) => checkpointCodec.unpack(chunk) as Properties[]);
+    checkpointCheck(count === handles.size && [saved.types, saved.domains, properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state', 'node-state checkpoint: columns differ in length');
     this.remembered.clear();
     this.handles = handles;
     const limit = handles.handleLimit;
@@ -334,7 +346,7 @@ export class NodeState implements Projection {
       this.domains.holdHandle(domain);
       this.typeHandles[handle] = type;
       this.domainHandles[handle] = domain;
-      this.properties[handle] = isEmpty(saved.properties[i]!) ? noProperties : saved.properties[i]!;
+      this.properties[handle] = isEmpty(properties[i]!) ? noProperties : properties[i]!;
       this.setStamps(handle, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
       i++;
     }

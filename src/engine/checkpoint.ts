@@ -21,9 +21,9 @@ export const checkpointsDirName = 'checkpoints';
  * Format of the manifest, the layout and the projections' saved state; bump on any change. An
  * older checkpoint is reported and not used (open falls back to a full replay, which writes a
  * new one): 2 made adjacency columnar and the text index save terms instead of properties; 3 added
- * the type index and the deletion tallies.
+ * the type index and the deletion tallies; 4 packs node properties in chunks.
  */
-export const checkpointFormatVersion = 3;
+export const checkpointFormatVersion = 4;
 /** Checkpoints kept after a new one is written: the newest, and one to fall back to if it is damaged. */
 export const checkpointsKept = 2;
 /**

@@ -3,12 +3,12 @@
 // removes orphans and duplicates. Crash tests run real child processes on the compiled engine
 // (`npx tsc -p tsconfig.json` first) whose file layer SIGKILLs them at the chosen step.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 
-import { listParquetFiles, verifyParquetDir } from '../../src/engine/compaction.js';
+import { compactSegment, listParquetFiles, verifyParquetDir } from '../../src/engine/compaction.js';
 import { compactionCrashPoints } from '../support/crash-files.mjs';
 import { Engine } from '../../src/engine/engine.js';
 import { tempDir } from '../support/engine.js';
@@ -149,6 +149,20 @@ describe('a crash at each step of compaction', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
   }
+
+  it('given a worker whose engine is gone, when it has written the temp file, then it publishes nothing and removes the temp file', async () => {
+    const dataDir = await tempDir();
+    const db = await Engine.open({ dataDir, ...quiet, segmentBytesMax: 4096 });
+    await randomHistory(db, 5, 100);
+    await db.close();
+    const [first, second] = walFiles(dataDir).sort();
+    const segmentPath = join(dataDir, 'wal', first!);
+    const job = { segmentPath, segmentBytes: statSync(segmentPath).size, firstSeq: Number(first!.slice(0, 20)), lastSeq: Number(second!.slice(0, 20)) - 1, parquetDir: join(dataDir, 'parquet') };
+    await expect(compactSegment(job, undefined, () => false)).rejects.toThrow(/engine that started the compaction .* is gone/);
+    expect(readdirSync(job.parquetDir)).toEqual([]);
+    expect(statSync(segmentPath).size).toBe(job.segmentBytes);
+    expect(await compactSegment(job)).toMatchObject({ firstSeq: job.firstSeq, lastSeq: job.lastSeq }); // the same job, its engine alive
+  });
 
   it('given no crash, then the child compacts everything', async () => {
     const dataDir = await tempDir();
