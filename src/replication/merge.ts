@@ -28,6 +28,7 @@ import { nextTurn } from '../../projections/columns.js';
 import type { Projection } from '../../projections/projection.js';
 import { CanonicalHash, sortedKeys } from '../../projections/digest.js';
 import { assert, mnemoError } from '../kernel/errors.js';
+import { packJson } from '../kernel/event-codec.js';
 import { noProperties, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from '../kernel/events.js';
 import { stampOf } from './hlc.js';
 
@@ -453,10 +454,10 @@ export class ReplicaMerge implements Projection {
             record.saved = saving.epoch;
             rows.push(rowOf(record, kind));
           }
-          chunks.push(packr.pack([kind, rows]));
+          chunks.push(packChunk(kind, rows));
         }
       }
-      for (const kind of [nodeKind, edgeKind, vectorKind] as const) if (saving.early[kind].length > 0) chunks.push(packr.pack([kind, saving.early[kind]]));
+      for (const kind of [nodeKind, edgeKind, vectorKind] as const) if (saving.early[kind].length > 0) chunks.push(packChunk(kind, saving.early[kind]));
     } finally {
       this.saving = undefined;
     }
@@ -499,6 +500,11 @@ export class ReplicaMerge implements Projection {
     this.pendingDropped = pendingDropped;
     this.duplicates = duplicates;
   }
+}
+
+/** A chunk of rows: nodes and edges hold only JSON values (the events' writer packs them); vectors hold float32 arrays (msgpackr). */
+function packChunk(kind: 0 | 1 | 2, rows: unknown[]): Uint8Array {
+  return kind === vectorKind ? packr.pack([kind, rows]) : packJson([kind, rows] as JsonValue);
 }
 
 /** A record's saved row; a node's registers are copied (the record's own array changes in place). */
