@@ -93,9 +93,9 @@ export class Wal {
    * The record is written to the OS before this returns, so the caller may apply the
    * events at once; the promise resolves when it is durable per the durability mode.
    * Throws (synchronously, nothing written) BATCH_TOO_LARGE, WAL_CLOSED or WAL_IO; the
-   * promise rejects with WAL_IO when the fsync fails.
+   * promise rejects with WAL_IO when the fsync fails. `commit` overrides the log's own commit
+   * mode for this append (durability 'fsync' only).
    */
-  /** `commit` overrides the log's own mode for this append (durability 'fsync' only). */
   append(firstSeq: number, count: number, payload: Uint8Array, commit?: 'group' | 'inline'): Promise<void> {
     return this.writer.append(firstSeq, count, payload, commit);
   }

@@ -445,8 +445,8 @@ class Replication implements ReplicationRuntime {
    * stream's events in again, this origin's old ones included.
    */
   private checkOwnInStream(seq: number, hlc: string | undefined): boolean {
-    // The newest local event being the stream's last: the same event (an hlc is unique within an origin).
     if (this.refusal !== null) return false;
+    // The newest local event being the stream's last: the same event (an hlc is unique within an origin).
     if (hlc === undefined || `${seq}:${hlc}` === this.ownChecked || hlc === this.host.newestLocalHlc()) return true;
     const logged = this.host.loggedAt(seq);
     if (logged !== undefined && logged.origin === this.host.origin && logged.hlc === hlc) {
@@ -541,19 +541,18 @@ class Replication implements ReplicationRuntime {
       // A durable left by this machine's last run: everything it acked was logged before the ack,
       // unless this data dir is not that run's (wiped, or its tail lost): then from the start.
       const floor = info.ack_floor.stream_seq;
-      if (this.appliedThrough === 0 && floor > 0 && (await this.loggedHere(floor))) this.appliedThrough = floor;
-      else if (this.appliedThrough === 0 && floor > 0) {
+      if (this.appliedThrough === 0 && floor > 0 && !(await this.loggedHere(floor))) {
         this.host.warn(`replication: consumer ${this.durable} acknowledged stream seqs through ${floor}, but this data dir's log lacks seq ${floor}'s events (it was wiped or lost its tail); taking the stream in again from seq 1`);
-        await this.jsm!.consumers.delete(this.stream, this.durable);
-        throw new ConsumerGone();
+      } else {
+        if (this.appliedThrough === 0) this.appliedThrough = floor;
+        // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
+        // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
+        // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
+        if (info.num_ack_pending === 0 || this.applying > 0) return;
       }
-      // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
-      // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
-      // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
-      if (info.num_ack_pending === 0 || this.applying > 0) return;
       await this.jsm!.consumers.delete(this.stream, this.durable);
     } catch (e) {
-      if (!isNotFound(e) && !(e instanceof ConsumerGone)) throw e;
+      if (!isNotFound(e)) throw e;
     }
     // From the first seq not logged here: the merge skips what a redelivery brings twice. Not from
     // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
@@ -683,9 +682,6 @@ class Replication implements ReplicationRuntime {
     this.host.warn(`replication: refused ${this.lastRejection}`);
   }
 }
-
-/** The durable consumer was deleted on purpose: make a new one. */
-class ConsumerGone extends Error {}
 
 function isNotFound(e: unknown): boolean {
   const text = `${(e as { code?: unknown }).code ?? ''} ${(e as Error).message ?? ''}`;
