@@ -21,23 +21,32 @@
 //   a vector whose id names no node this machine knows of stands alone, as local vectors may.
 // - An update or edge that names a node this machine has never seen is kept (a pending node) and
 //   takes effect when the node arrives; the number of pending nodes is bounded.
+//
+// How the state is kept: a machine catching up merges every event it receives, so the state is
+// built for that path. Nodes and edges are rows of typed-array columns found through IdTables
+// (not records in Maps: at 500K nodes and 500K edges the records, their Map entries and their
+// stamp strings were ~420 MB of heap, and a received event cost ~3× a local one, half of it in Map
+// lookups and the garbage collector). A stamp is two numbers: the hlc's wall milliseconds, and its
+// counter × originSlots + the origin's index in `origins` (origins are compared by name, so the
+// order is the string order of `hlc + origin` whatever order this machine met the origins in).
 
 import { Packr, unpackMultiple } from 'msgpackr';
 
-import { nextTurn } from '../../projections/columns.js';
+import { grown, LinkedRows, nextTurn } from '../../projections/columns.js';
+import { IdTable } from '../../projections/id-table.js';
 import type { Projection } from '../../projections/projection.js';
 import { CanonicalHash, sortedKeys } from '../../projections/digest.js';
 import { assert, mnemoError } from '../kernel/errors.js';
 import { packJson } from '../kernel/event-codec.js';
 import { noProperties, type JsonValue, type Properties, type RawEvent, type StoredEvent, type VectorStored } from '../kernel/events.js';
-import { stampOf } from './hlc.js';
+import { formatHlc, hlcChars } from './hlc.js';
 
 /** Nodes that updates or edges named before any create or delete of them arrived. Past it such events are dropped and counted: a bound on what a stream filled in a bad order can make us hold. */
 export const pendingNodesMax = 100_000;
 /**
  * Version of the saved merge state; a checkpoint of another version is refused (the engine replays
  * instead). Format 2: a header `[2, newest, pendingDropped, duplicates]`, then chunks `[kind, rows]`
- * (kind 0 nodes, 1 edges, 2 vectors), one msgpack value after another.
+ * (kind 0 nodes, 1 edges, 2 vectors), one msgpack value after another; stamps as `hlc + origin`.
  */
 const mergeFormat = 2;
 /**
@@ -50,66 +59,41 @@ const nodeKind = 0;
 const edgeKind = 1;
 const vectorKind = 2;
 
-/** The empty registers and edge list every new node shares; never written (link and setRegister replace an empty list). */
-const none = Object.freeze([]) as unknown as never[];
+/** The empty registers every new node shares; never written (setRegister replaces an empty list). */
+const noRegisters = Object.freeze([]) as unknown as unknown[];
 
 /** Registers a node holds as a flat array up to this many; past it, a Map (an update's lookups stay O(1) on a wide node). */
 const registersFlatMax = 8;
+/** Slots a register takes in a flat array: key, value, stamp wall, stamp low. */
+const registerSlots = 4;
+
+/** Origins a merge tells apart: a stamp's low number is counter × originSlots + the origin's index. */
+const originSlots = 2 ** 20;
+/** The wall of "no stamp": older than every stamp (a stamp's wall is ≥ 0). */
+const noWall = -1;
+
+/** An edge's flags. */
+const edgeShown = 1;
+/** A newer create changed what is shown: show it again. */
+const edgeDirty = 2;
 
 interface Register {
   value: JsonValue;
-  stamp: string;
+  wall: number;
+  low: number;
 }
 
 /**
  * A node's property registers (the newest write of each key and its stamp). Most nodes hold a few
- * properties: as `[key, value, stamp, key, value, stamp, …]` they cost one small array instead of
- * a Map and an object a key. With edge lists of records (not a Set of ids) this took an engine that
- * received 100K nodes and 100K edges from 135 to 120 MB of heap, and its catch-up ~10% less CPU.
+ * properties: as `[key, value, wall, low, …]` they cost one small array instead of a Map and an
+ * object a key.
  */
 type Registers = unknown[] | Map<string, Register>;
 
-interface NodeRecord {
-  /** The node's id (the same string as its key in the merge's map). */
-  id: string;
-  /** The newest create's type; '' before any create. */
-  type: string;
-  /** Stamp of the newest create, '' when none arrived. */
-  created: string;
-  /** Stamp of the newest delete, '' when none arrived. */
-  tomb: string;
-  /** Property registers, all newer than `tomb`. */
-  props: Registers;
-  /**
-   * Edges naming this node (as source or target), shown or waiting; a self-loop is here twice. An
-   * edge leaves only when it is re-created between other nodes, so an array (removal is a scan).
-   */
-  edges: EdgeRecord[];
-  /** The type the node is shown with; undefined while not shown. */
-  shownType: string | undefined;
-  /** The last save that encoded this record (see ReplicaMerge.save). */
-  saved: number;
-}
-
-interface EdgeRecord {
-  id: string;
-  /** Its ends: undefined until a create arrives (a delete may come first). */
-  source: NodeRecord | undefined;
-  target: NodeRecord | undefined;
-  relation: string;
-  weight: number;
-  properties: Properties;
-  created: string;
-  tomb: string;
-  shown: boolean;
-  /** A newer create changed what is shown: show it again. */
-  dirty: boolean;
-  saved: number;
-}
-
 interface VectorRecord {
   id: string;
-  stamp: string;
+  wall: number;
+  low: number;
   /** The newest store, or undefined when the newest write is a delete. */
   payload: VectorStored | undefined;
   shown: boolean;
@@ -137,12 +121,72 @@ export type ReplicatedEvent = StoredEvent & { hlc: string; origin: string };
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
+/** Strings many rows share (node types, edge relations), each kept once; handles are never released. */
+class Names {
+  private readonly handles = new Map<string, number>();
+  readonly names: string[] = [];
+
+  handleOf(name: string): number {
+    let handle = this.handles.get(name);
+    if (handle === undefined) {
+      handle = this.names.length;
+      this.names.push(name);
+      this.handles.set(name, handle);
+    }
+    return handle;
+  }
+
+  /** The name of a handle; '' for none (-1). */
+  nameOf(handle: number): string {
+    return handle < 0 ? '' : this.names[handle]!;
+  }
+}
+
 export class ReplicaMerge implements Projection {
   readonly name = 'replica-merge';
   /** Checkpoints written before replication existed have no part for this projection; it starts empty then. */
   readonly optionalInCheckpoint = true;
-  private nodes = new Map<string, NodeRecord>();
-  private edges = new Map<string, EdgeRecord>();
+
+  /** Origin names by index (the index a stamp's low number holds), and back. */
+  private origins: string[] = [];
+  private originIndex = new Map<string, number>();
+  private names = new Names();
+
+  // Nodes: rows by the handle `nodeIds` gives. Never removed: a tombstone is state.
+  private nodeIds = new IdTable({ keepStrings: true });
+  /** Stamp of the newest create; noWall when none arrived. */
+  private createdWall = new Float64Array(0);
+  private createdLow = new Float64Array(0);
+  /** Stamp of the newest delete; noWall when none arrived. */
+  private tombWall = new Float64Array(0);
+  private tombLow = new Float64Array(0);
+  /** The newest create's type (a `names` handle); -1 before any create. */
+  private nodeType = new Int32Array(0);
+  /** The type the node is shown with; -1 while not shown. */
+  private shownType = new Int32Array(0);
+  /** Property registers, all newer than the tombstone. */
+  private registers: Registers[] = [];
+  /** The last save that encoded the row (see save). */
+  private nodeSaved = new Int32Array(0);
+  /** Edges naming a node, as source and as target, shown or waiting: lists by node handle of edge handles. */
+  private edgesFrom = new LinkedRows();
+  private edgesTo = new LinkedRows();
+
+  // Edges: rows by the handle `edgeIds` gives. Never removed.
+  private edgeIds = new IdTable();
+  /** Its ends (node handles): -1 until a create arrives (a delete may come first). */
+  private edgeSource = new Int32Array(0);
+  private edgeTarget = new Int32Array(0);
+  private edgeRelation = new Int32Array(0);
+  private edgeWeight = new Float64Array(0);
+  private edgeProperties: Properties[] = [];
+  private edgeCreatedWall = new Float64Array(0);
+  private edgeCreatedLow = new Float64Array(0);
+  private edgeTombWall = new Float64Array(0);
+  private edgeTombLow = new Float64Array(0);
+  private edgeFlags = new Uint8Array(0);
+  private edgeSaved = new Int32Array(0);
+
   private vectors = new Map<string, VectorRecord>();
   /** origin → the newest hlc merged from it: an origin's stamps only grow, so anything not newer is a redelivery. */
   private newest = new Map<string, string>();
@@ -181,199 +225,399 @@ export class ReplicaMerge implements Projection {
       return this.out;
     }
     this.newest.set(event.origin, event.hlc);
-    const stamp = stampOf(event.hlc, event.origin);
+    const wall = hlcWall(event.hlc);
+    const low = hlcCounter(event.hlc) * originSlots + this.originOf(event.origin);
     switch (event.type) {
       case 'prime.node.created':
-        this.nodeCreated(event.payload.id, event.payload.type, event.payload.properties, stamp);
+        this.nodeCreated(event.payload.id, event.payload.type, event.payload.properties, wall, low);
         break;
       case 'prime.node.updated':
-        this.nodeUpdated(event.payload.id, event.payload.properties, stamp);
+        this.nodeUpdated(event.payload.id, event.payload.properties, wall, low);
         break;
       case 'prime.node.deleted':
-        this.nodeDeleted(event.payload.id, stamp);
+        this.nodeDeleted(event.payload.id, wall, low);
         break;
       case 'prime.edge.created':
-        this.edgeCreated(event.payload, stamp);
+        this.edgeCreated(event.payload, wall, low);
         break;
       case 'prime.edge.deleted':
-        this.edgeDeleted(event.payload.id, stamp);
+        this.edgeDeleted(event.payload.id, wall, low);
         break;
       case 'prime.vector.stored':
-        this.vectorWritten(event.payload.id, event.payload, stamp);
+        this.vectorWritten(event.payload.id, event.payload, wall, low);
         break;
       case 'prime.vector.deleted':
-        this.vectorWritten(event.payload.id, undefined, stamp);
+        this.vectorWritten(event.payload.id, undefined, wall, low);
         break;
     }
     return this.out;
   }
 
+  // ---- stamps ----
+
+  private originOf(origin: string): number {
+    let index = this.originIndex.get(origin);
+    if (index === undefined) {
+      assert(this.origins.length < originSlots, `a merge tells at most ${originSlots} origins apart`);
+      index = this.origins.length;
+      this.origins.push(origin);
+      this.originIndex.set(origin, index);
+    }
+    return index;
+  }
+
+  /** Whether stamp a is newer than stamp b: the order of their `hlc + origin` strings. */
+  private newer(aWall: number, aLow: number, bWall: number, bLow: number): boolean {
+    if (aWall !== bWall) return aWall > bWall;
+    if (aLow === bLow) return false;
+    const aCounter = Math.floor(aLow / originSlots);
+    const bCounter = Math.floor(bLow / originSlots);
+    if (aCounter !== bCounter) return aCounter > bCounter;
+    return this.origins[aLow - aCounter * originSlots]! > this.origins[bLow - bCounter * originSlots]!;
+  }
+
+  /** A stamp as the saved state writes it, `hlc + origin`; '' for none. */
+  private stampText(wall: number, low: number): string {
+    if (wall === noWall) return '';
+    const counter = Math.floor(low / originSlots);
+    return formatHlc(wall, counter) + this.origins[low - counter * originSlots]!;
+  }
+
+  /** A saved stamp's wall and low numbers. */
+  private parseStamp(text: string): [number, number] {
+    if (text === '') return [noWall, 0];
+    const hlc = text.slice(0, hlcChars);
+    return [hlcWall(hlc), hlcCounter(hlc) * originSlots + this.originOf(text.slice(hlcChars))];
+  }
+
   // ---- nodes ----
 
-  /** The node's record, made (pending) if new; undefined when the pending bound is reached. */
-  private node(id: string): NodeRecord | undefined {
-    let node = this.nodes.get(id);
-    if (node !== undefined) return node;
+  /** The node's handle, a row made (pending) if new; -1 when the pending bound is reached. */
+  private node(id: string): number {
+    const found = this.nodeIds.get(id);
+    if (found >= 0) return found;
     if (this.pendingNodes >= pendingNodesMax) {
       this.pendingDropped++;
-      return undefined;
+      return -1;
     }
-    // Made during a save: not in its snapshot, so nothing to encode for it.
-    node = { id, type: '', created: '', tomb: '', props: none, edges: none, shownType: undefined, saved: this.saveEpoch };
-    this.nodes.set(id, node);
+    const node = this.nodeIds.add(id);
+    this.nodeRow(node);
     this.pendingNodes++;
     return node;
   }
 
-  private settle(node: NodeRecord, wasPending: boolean): void {
-    if (wasPending && !isPending(node)) this.pendingNodes--;
-  }
-
-  private nodeCreated(id: string, type: string, properties: Properties, stamp: string): void {
-    const node = this.node(id);
-    if (node === undefined) return;
-    this.preserve(node, nodeKind);
-    const wasPending = isPending(node);
-    if (stamp > node.created) {
-      node.created = stamp;
-      node.type = type;
+  /** Makes room for a new node row and sets it empty. */
+  private nodeRow(node: number): void {
+    if (node >= this.nodeSaved.length) {
+      const rows = node + 1;
+      this.createdWall = grown(this.createdWall, rows);
+      this.createdLow = grown(this.createdLow, rows);
+      this.tombWall = grown(this.tombWall, rows);
+      this.tombLow = grown(this.tombLow, rows);
+      this.nodeType = grown(this.nodeType, rows);
+      this.shownType = grown(this.shownType, rows);
+      this.nodeSaved = grown(this.nodeSaved, rows);
+      this.edgesFrom.growLists(rows);
+      this.edgesTo.growLists(rows);
     }
-    const changed = writeProperties(node, properties, stamp);
-    this.settle(node, wasPending);
-    this.reconcileNode(id, node, changed);
+    this.createdWall[node] = noWall;
+    this.createdLow[node] = 0;
+    this.tombWall[node] = noWall;
+    this.tombLow[node] = 0;
+    this.nodeType[node] = -1;
+    this.shownType[node] = -1;
+    this.registers[node] = noRegisters;
+    // Made during a save: not in its snapshot, so nothing to encode for it.
+    this.nodeSaved[node] = this.saveEpoch;
   }
 
-  private nodeUpdated(id: string, properties: Properties, stamp: string): void {
-    const node = this.node(id);
-    if (node === undefined) return;
-    this.preserve(node, nodeKind);
-    this.reconcileNode(id, node, writeProperties(node, properties, stamp));
+  private isPending(node: number): boolean {
+    return this.createdWall[node] === noWall && this.tombWall[node] === noWall;
   }
 
-  private nodeDeleted(id: string, stamp: string): void {
+  private settle(node: number, wasPending: boolean): void {
+    if (wasPending && !this.isPending(node)) this.pendingNodes--;
+  }
+
+  private nodeCreated(id: string, type: string, properties: Properties, wall: number, low: number): void {
     const node = this.node(id);
-    if (node === undefined) return;
-    const wasPending = isPending(node);
-    if (stamp <= node.tomb) return;
-    this.preserve(node, nodeKind);
-    node.tomb = stamp;
-    const changed = dropRegistersUpTo(node, stamp);
+    if (node < 0) return;
+    this.preserveNode(node);
+    const wasPending = this.isPending(node);
+    if (this.newer(wall, low, this.createdWall[node]!, this.createdLow[node]!)) {
+      this.createdWall[node] = wall;
+      this.createdLow[node] = low;
+      this.nodeType[node] = this.names.handleOf(type);
+    }
+    const changed = this.writeProperties(node, properties, wall, low);
     this.settle(node, wasPending);
-    this.reconcileNode(id, node, changed);
+    this.reconcileNode(node, changed);
+  }
+
+  private nodeUpdated(id: string, properties: Properties, wall: number, low: number): void {
+    const node = this.node(id);
+    if (node < 0) return;
+    this.preserveNode(node);
+    this.reconcileNode(node, this.writeProperties(node, properties, wall, low));
+  }
+
+  private nodeDeleted(id: string, wall: number, low: number): void {
+    const node = this.node(id);
+    if (node < 0) return;
+    const wasPending = this.isPending(node);
+    if (!this.newer(wall, low, this.tombWall[node]!, this.tombLow[node]!)) return;
+    this.preserveNode(node);
+    this.tombWall[node] = wall;
+    this.tombLow[node] = low;
+    const changed = this.dropRegistersUpTo(node, wall, low);
+    this.settle(node, wasPending);
+    this.reconcileNode(node, changed);
     // A delete older than a re-create keeps the node, but still cascades to what it predates.
-    for (const edge of node.edges) this.reconcileEdge(edge);
+    this.reconcileEdgesOf(node);
     this.reconcileVector(id);
   }
 
-  private reconcileNode(id: string, node: NodeRecord, changed: readonly string[]): void {
-    const alive = node.created !== '' && node.created > node.tomb;
+  private reconcileNode(node: number, changed: readonly string[]): void {
+    const alive = this.newer(this.createdWall[node]!, this.createdLow[node]!, this.tombWall[node]!, this.tombLow[node]!);
     if (!alive) {
-      if (node.shownType !== undefined) this.hideNode(id, node);
+      if (this.shownType[node] !== -1) this.hideNode(node);
       return;
     }
-    if (node.shownType !== undefined && node.shownType !== node.type) this.hideNode(id, node);
-    if (node.shownType === undefined) {
-      this.out.push({ type: 'prime.node.created', payload: { id, type: node.type, properties: shownProperties(node) } });
-      node.shownType = node.type;
-      for (const edge of node.edges) this.reconcileEdge(edge);
+    if (this.shownType[node] !== -1 && this.shownType[node] !== this.nodeType[node]) this.hideNode(node);
+    const id = this.nodeIds.idOf(node);
+    if (this.shownType[node] === -1) {
+      this.out.push({ type: 'prime.node.created', payload: { id, type: this.names.nameOf(this.nodeType[node]!), properties: shownProperties(this.registers[node]!) } });
+      this.shownType[node] = this.nodeType[node]!;
+      this.reconcileEdgesOf(node);
       this.reconcileVector(id);
       return;
     }
     if (changed.length === 0) return;
     const changes: Properties = {};
-    for (const key of changed) changes[key] = registerOf(node.props, key)?.value ?? null;
+    for (const key of changed) changes[key] = registerValue(this.registers[node]!, key);
     this.out.push({ type: 'prime.node.updated', payload: { id, properties: changes } });
   }
 
   /** The cascade a shown node's removal needs: its shown edges, its shown vector, then the node. */
-  private hideNode(id: string, node: NodeRecord): void {
-    for (const edge of node.edges) {
-      if (!edge.shown) continue;
-      this.preserve(edge, edgeKind);
-      edge.shown = false;
-      this.out.push({ type: 'prime.edge.deleted', payload: { id: edge.id } });
+  private hideNode(node: number): void {
+    for (const edges of [this.edgesFrom, this.edgesTo]) {
+      for (let edge = edges.heads[node]!; edge !== -1; edge = edges.next[edge]!) {
+        if ((this.edgeFlags[edge]! & edgeShown) === 0) continue;
+        this.preserveEdge(edge);
+        this.edgeFlags[edge]! &= ~edgeShown;
+        this.out.push({ type: 'prime.edge.deleted', payload: { id: this.edgeIds.idOf(edge) } });
+      }
     }
+    const id = this.nodeIds.idOf(node);
     const vector = this.vectors.get(id);
     if (vector?.shown === true) {
-      this.preserve(vector, vectorKind);
+      this.preserveVector(vector);
       vector.shown = false;
       this.out.push({ type: 'prime.vector.deleted', payload: { id } });
     }
-    node.shownType = undefined;
+    this.shownType[node] = -1;
     this.out.push({ type: 'prime.node.deleted', payload: { id } });
+  }
+
+  /** Writes each property whose register this stamp wins; returns the keys whose register changed. */
+  private writeProperties(node: number, properties: Properties, wall: number, low: number): string[] {
+    const changed: string[] = [];
+    if (!this.newer(wall, low, this.tombWall[node]!, this.tombLow[node]!)) return changed;
+    for (const key in properties) {
+      const registers = this.registers[node]!;
+      if (registers instanceof Map) {
+        const current = registers.get(key);
+        if (current !== undefined && !this.newer(wall, low, current.wall, current.low)) continue;
+      } else {
+        const at = flatIndexOf(registers, key);
+        if (at >= 0 && !this.newer(wall, low, registers[at + 2] as number, registers[at + 3] as number)) continue;
+      }
+      this.setRegister(node, key, properties[key]!, wall, low);
+      changed.push(key);
+    }
+    return changed;
+  }
+
+  private setRegister(node: number, key: string, value: JsonValue, wall: number, low: number): void {
+    const registers = this.registers[node]!;
+    if (registers instanceof Map) {
+      registers.set(key, { value, wall, low });
+      return;
+    }
+    const at = flatIndexOf(registers, key);
+    if (at >= 0) {
+      registers[at + 1] = value;
+      registers[at + 2] = wall;
+      registers[at + 3] = low;
+      return;
+    }
+    if (registers.length === 0) {
+      this.registers[node] = [key, value, wall, low]; // exactly four slots: most nodes are written once
+      return;
+    }
+    if (registers.length < registerSlots * registersFlatMax) {
+      registers.push(key, value, wall, low);
+      return;
+    }
+    const map = new Map<string, Register>();
+    forEachRegister(registers, (k, v, w, l) => map.set(k, { value: v, wall: w, low: l }));
+    map.set(key, { value, wall, low });
+    this.registers[node] = map;
+  }
+
+  /** Removes every register written at or before a delete's stamp; returns their keys. */
+  private dropRegistersUpTo(node: number, wall: number, low: number): string[] {
+    const dropped: string[] = [];
+    const registers = this.registers[node]!;
+    if (registers instanceof Map) {
+      for (const [key, register] of registers) {
+        if (this.newer(register.wall, register.low, wall, low)) continue;
+        registers.delete(key);
+        dropped.push(key);
+      }
+      return dropped;
+    }
+    let kept = 0;
+    for (let i = 0; i < registers.length; i += registerSlots) {
+      if (!this.newer(registers[i + 2] as number, registers[i + 3] as number, wall, low)) {
+        dropped.push(registers[i] as string);
+        continue;
+      }
+      for (let k = 0; k < registerSlots; k++) registers[kept + k] = registers[i + k];
+      kept += registerSlots;
+    }
+    if (kept < registers.length) registers.length = kept;
+    return dropped;
   }
 
   // ---- edges ----
 
-  private edgeRecord(id: string): EdgeRecord {
-    let edge = this.edges.get(id);
-    if (edge === undefined) {
-      edge = { id, source: undefined, target: undefined, relation: '', weight: 1, properties: noProperties, created: '', tomb: '', shown: false, dirty: false, saved: this.saveEpoch };
-      this.edges.set(id, edge);
+  /** The edge's handle, a row made if new. */
+  private edge(id: string): number {
+    const found = this.edgeIds.get(id);
+    if (found >= 0) return found;
+    const edge = this.edgeIds.add(id);
+    if (edge >= this.edgeSaved.length) {
+      const rows = edge + 1;
+      this.edgeSource = grown(this.edgeSource, rows);
+      this.edgeTarget = grown(this.edgeTarget, rows);
+      this.edgeRelation = grown(this.edgeRelation, rows);
+      this.edgeWeight = grown(this.edgeWeight, rows);
+      this.edgeCreatedWall = grown(this.edgeCreatedWall, rows);
+      this.edgeCreatedLow = grown(this.edgeCreatedLow, rows);
+      this.edgeTombWall = grown(this.edgeTombWall, rows);
+      this.edgeTombLow = grown(this.edgeTombLow, rows);
+      this.edgeFlags = grown(this.edgeFlags, rows);
+      this.edgeSaved = grown(this.edgeSaved, rows);
+      this.edgesFrom.growRows(rows);
+      this.edgesTo.growRows(rows);
     }
+    this.edgeSource[edge] = -1;
+    this.edgeTarget[edge] = -1;
+    this.edgeRelation[edge] = -1;
+    this.edgeWeight[edge] = 1;
+    this.edgeProperties[edge] = noProperties;
+    this.edgeCreatedWall[edge] = noWall;
+    this.edgeCreatedLow[edge] = 0;
+    this.edgeTombWall[edge] = noWall;
+    this.edgeTombLow[edge] = 0;
+    this.edgeFlags[edge] = 0;
+    this.edgeSaved[edge] = this.saveEpoch;
     return edge;
   }
 
-  private edgeCreated(p: { id: string; source: string; target: string; relation: string; weight?: number; properties?: Properties }, stamp: string): void {
-    const edge = this.edgeRecord(p.id);
-    if (stamp <= edge.created) return;
+  private edgeCreated(p: { id: string; source: string; target: string; relation: string; weight?: number; properties?: Properties }, wall: number, low: number): void {
+    const edge = this.edge(p.id);
+    if (!this.newer(wall, low, this.edgeCreatedWall[edge]!, this.edgeCreatedLow[edge]!)) return;
     const source = this.node(p.source);
     const target = this.node(p.target);
-    if (source === undefined || target === undefined) return;
-    this.preserve(edge, edgeKind);
-    if (edge.source !== source || edge.target !== target) {
-      if (edge.source !== undefined) unlink(edge.source, edge);
-      if (edge.target !== undefined) unlink(edge.target, edge);
-      link(source, edge);
-      link(target, edge);
-      edge.source = source;
-      edge.target = target;
-    }
-    edge.relation = p.relation;
-    edge.weight = p.weight ?? 1;
-    edge.properties = p.properties ?? noProperties;
-    edge.created = stamp;
-    edge.dirty = true;
+    if (source < 0 || target < 0) return;
+    this.preserveEdge(edge);
+    this.setEnds(edge, source, target);
+    this.edgeRelation[edge] = this.names.handleOf(p.relation);
+    this.edgeWeight[edge] = p.weight ?? 1;
+    this.edgeProperties[edge] = p.properties ?? noProperties;
+    this.edgeCreatedWall[edge] = wall;
+    this.edgeCreatedLow[edge] = low;
+    this.edgeFlags[edge]! |= edgeDirty;
     this.reconcileEdge(edge);
   }
 
-  private edgeDeleted(id: string, stamp: string): void {
-    const edge = this.edgeRecord(id);
-    if (stamp <= edge.tomb) return;
-    this.preserve(edge, edgeKind);
-    edge.tomb = stamp;
+  /** Moves an edge to the lists of its (new) ends. */
+  private setEnds(edge: number, source: number, target: number): void {
+    const oldSource = this.edgeSource[edge]!;
+    const oldTarget = this.edgeTarget[edge]!;
+    if (oldSource === source && oldTarget === target) return;
+    if (oldSource !== -1) this.edgesFrom.unlink(oldSource, edge);
+    if (oldTarget !== -1) this.edgesTo.unlink(oldTarget, edge);
+    this.edgesFrom.append(source, edge);
+    this.edgesTo.append(target, edge);
+    this.edgeSource[edge] = source;
+    this.edgeTarget[edge] = target;
+  }
+
+  private edgeDeleted(id: string, wall: number, low: number): void {
+    const edge = this.edge(id);
+    if (!this.newer(wall, low, this.edgeTombWall[edge]!, this.edgeTombLow[edge]!)) return;
+    this.preserveEdge(edge);
+    this.edgeTombWall[edge] = wall;
+    this.edgeTombLow[edge] = low;
     this.reconcileEdge(edge);
   }
 
-  private reconcileEdge(edge: EdgeRecord): void {
-    this.preserve(edge, edgeKind);
-    const { id, source, target } = edge;
-    const wanted = source !== undefined && target !== undefined && edge.created > edge.tomb && endShows(source, edge.created) && endShows(target, edge.created);
-    if (edge.shown && (!wanted || edge.dirty)) {
-      edge.shown = false;
-      this.out.push({ type: 'prime.edge.deleted', payload: { id } });
+  /** Reconciles every edge naming the node (a self-loop twice: reconciling is idempotent). */
+  private reconcileEdgesOf(node: number): void {
+    for (let edge = this.edgesFrom.heads[node]!; edge !== -1; edge = this.edgesFrom.next[edge]!) this.reconcileEdge(edge);
+    for (let edge = this.edgesTo.heads[node]!; edge !== -1; edge = this.edgesTo.next[edge]!) this.reconcileEdge(edge);
+  }
+
+  private reconcileEdge(edge: number): void {
+    this.preserveEdge(edge);
+    const source = this.edgeSource[edge]!;
+    const target = this.edgeTarget[edge]!;
+    const wall = this.edgeCreatedWall[edge]!;
+    const low = this.edgeCreatedLow[edge]!;
+    const wanted =
+      source !== -1 && target !== -1 && this.newer(wall, low, this.edgeTombWall[edge]!, this.edgeTombLow[edge]!) && this.endShows(source, wall, low) && this.endShows(target, wall, low);
+    let flags = this.edgeFlags[edge]!;
+    if ((flags & edgeShown) !== 0 && (!wanted || (flags & edgeDirty) !== 0)) {
+      flags &= ~edgeShown;
+      this.out.push({ type: 'prime.edge.deleted', payload: { id: this.edgeIds.idOf(edge) } });
     }
-    if (wanted && !edge.shown) {
-      edge.shown = true;
+    if (wanted && (flags & edgeShown) === 0) {
+      flags |= edgeShown;
       this.out.push({
         type: 'prime.edge.created',
-        payload: { id, source: source.id, target: target.id, relation: edge.relation, weight: edge.weight, properties: edge.properties },
+        payload: {
+          id: this.edgeIds.idOf(edge),
+          source: this.nodeIds.idOf(source),
+          target: this.nodeIds.idOf(target),
+          relation: this.names.nameOf(this.edgeRelation[edge]!),
+          weight: this.edgeWeight[edge]!,
+          properties: this.edgeProperties[edge]!,
+        },
       });
     }
-    edge.dirty = false;
+    this.edgeFlags[edge] = flags & ~edgeDirty;
+  }
+
+  /** Whether an end lets an edge created at this stamp show: the node is shown and the edge is newer than its tombstone. */
+  private endShows(node: number, wall: number, low: number): boolean {
+    return this.shownType[node] !== -1 && this.newer(wall, low, this.tombWall[node]!, this.tombLow[node]!);
   }
 
   // ---- vectors ----
 
-  private vectorWritten(id: string, payload: VectorStored | undefined, stamp: string): void {
+  private vectorWritten(id: string, payload: VectorStored | undefined, wall: number, low: number): void {
     let vector = this.vectors.get(id);
     if (vector === undefined) {
-      vector = { id, stamp: '', payload: undefined, shown: false, dirty: false, saved: this.saveEpoch };
+      vector = { id, wall: noWall, low: 0, payload: undefined, shown: false, dirty: false, saved: this.saveEpoch };
       this.vectors.set(id, vector);
     }
-    if (stamp <= vector.stamp) return;
-    this.preserve(vector, vectorKind);
-    vector.stamp = stamp;
+    if (!this.newer(wall, low, vector.wall, vector.low)) return;
+    this.preserveVector(vector);
+    vector.wall = wall;
+    vector.low = low;
     vector.payload = payload;
     vector.dirty = true;
     this.reconcileVector(id);
@@ -382,10 +626,10 @@ export class ReplicaMerge implements Projection {
   private reconcileVector(id: string): void {
     const vector = this.vectors.get(id);
     if (vector === undefined) return;
-    this.preserve(vector, vectorKind);
-    const node = this.nodes.get(id);
-    const standsAlone = node === undefined || isPending(node);
-    const wanted = vector.payload !== undefined && (standsAlone || (node.shownType !== undefined && vector.stamp > node.tomb));
+    this.preserveVector(vector);
+    const node = this.nodeIds.get(id);
+    const standsAlone = node === -1 || this.isPending(node);
+    const wanted = vector.payload !== undefined && (standsAlone || (this.shownType[node] !== -1 && this.newer(vector.wall, vector.low, this.tombWall[node]!, this.tombLow[node]!)));
     if (wanted && (!vector.shown || vector.dirty)) {
       vector.shown = true;
       this.out.push({ type: 'prime.vector.stored', payload: vector.payload! });
@@ -400,59 +644,121 @@ export class ReplicaMerge implements Projection {
 
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    for (const id of sortedKeys(this.nodes.keys())) {
-      const n = this.nodes.get(id)!;
-      const registers = new Map<string, Register>();
-      forEachRegister(n.props, (key, value, stamp) => registers.set(key, { value, stamp }));
-      const props = sortedKeys(registers.keys()).map((k) => [k, registers.get(k)!.value, registers.get(k)!.stamp]);
-      hash.row('node', id, n.type, n.created, n.tomb, props, sortedKeys(new Set(n.edges.map((e) => e.id))), n.shownType ?? null);
+    const nodeRows = new Map<string, unknown[]>();
+    for (let node = 0; node < this.nodeIds.handleLimit; node++) nodeRows.set(this.nodeIds.idOf(node), this.nodeRowOf(node));
+    for (const id of sortedKeys(nodeRows.keys())) {
+      const [, type, created, tomb, flat, shownType] = nodeRows.get(id)! as [string, string, string, string, unknown[], string | null];
+      const registers = new Map<string, [JsonValue, string]>();
+      for (let i = 0; i < flat.length; i += 3) registers.set(flat[i] as string, [flat[i + 1] as JsonValue, flat[i + 2] as string]);
+      const props = sortedKeys(registers.keys()).map((k) => [k, ...registers.get(k)!]);
+      const edges = new Set<string>();
+      for (const list of [this.edgesFrom, this.edgesTo]) {
+        for (let edge = list.heads[this.nodeIds.get(id)]!; edge !== -1; edge = list.next[edge]!) edges.add(this.edgeIds.idOf(edge));
+      }
+      hash.row('node', id, type, created, tomb, props, sortedKeys(edges), shownType);
     }
-    for (const id of sortedKeys(this.edges.keys())) {
-      const e = this.edges.get(id)!;
-      hash.row('edge', id, e.source?.id ?? '', e.target?.id ?? '', e.relation, e.weight, e.properties, e.created, e.tomb, e.shown);
-    }
+    const edgeRows = new Map<string, unknown[]>();
+    for (let edge = 0; edge < this.edgeIds.handleLimit; edge++) edgeRows.set(this.edgeIds.idOf(edge), this.edgeRowOf(edge));
+    for (const id of sortedKeys(edgeRows.keys())) hash.row('edge', ...edgeRows.get(id)!);
     for (const id of sortedKeys(this.vectors.keys())) {
       const v = this.vectors.get(id)!;
-      hash.row('vector', id, v.stamp, v.payload === undefined ? null : vectorRow(v.payload), v.shown);
+      hash.row('vector', id, this.stampText(v.wall, v.low), v.payload === undefined ? null : vectorRow(v.payload), v.shown);
     }
     for (const origin of sortedKeys(this.newest.keys())) hash.row('origin', origin, this.newest.get(origin)!);
     return hash.hex();
   }
 
-  /**
-   * Before an event changes a record while a save is in progress, encodes the record as the save
-   * found it (once): the save then holds every record as of its start, without copying the state
-   * up front (a synchronous save of 300K records held the event loop ~1.5 s mid catch-up).
-   */
-  private preserve(record: NodeRecord | EdgeRecord | VectorRecord, kind: 0 | 1 | 2): void {
+  // Before an event changes a row while a save is in progress, the row is encoded as the save
+  // found it (once): the save then holds every row as of its start, without copying the state up
+  // front (a synchronous save of 300K records held the event loop ~1.5 s mid catch-up).
+
+  private preserveNode(node: number): void {
     const saving = this.saving;
-    if (saving === undefined || record.saved === saving.epoch) return;
-    record.saved = saving.epoch;
-    saving.early[kind].push(rowOf(record, kind));
+    if (saving === undefined || this.nodeSaved[node] === saving.epoch) return;
+    this.nodeSaved[node] = saving.epoch;
+    saving.early[nodeKind].push(this.nodeRowOf(node));
+  }
+
+  private preserveEdge(edge: number): void {
+    const saving = this.saving;
+    if (saving === undefined || this.edgeSaved[edge] === saving.epoch) return;
+    this.edgeSaved[edge] = saving.epoch;
+    saving.early[edgeKind].push(this.edgeRowOf(edge));
+  }
+
+  private preserveVector(vector: VectorRecord): void {
+    const saving = this.saving;
+    if (saving === undefined || vector.saved === saving.epoch) return;
+    vector.saved = saving.epoch;
+    saving.early[vectorKind].push(this.vectorRowOf(vector));
+  }
+
+  /** A node's saved row: `[id, type, created, tomb, [key, value, stamp, …], shownType | null]`. */
+  private nodeRowOf(node: number): unknown[] {
+    const props: unknown[] = [];
+    forEachRegister(this.registers[node]!, (key, value, wall, low) => props.push(key, value, this.stampText(wall, low)));
+    const shown = this.shownType[node]!;
+    return [
+      this.nodeIds.idOf(node),
+      this.names.nameOf(this.nodeType[node]!),
+      this.stampText(this.createdWall[node]!, this.createdLow[node]!),
+      this.stampText(this.tombWall[node]!, this.tombLow[node]!),
+      props,
+      shown === -1 ? null : this.names.nameOf(shown),
+    ];
+  }
+
+  /** An edge's saved row: `[id, source, target, relation, weight, properties, created, tomb, shown]`. */
+  private edgeRowOf(edge: number): unknown[] {
+    const source = this.edgeSource[edge]!;
+    const target = this.edgeTarget[edge]!;
+    return [
+      this.edgeIds.idOf(edge),
+      source === -1 ? '' : this.nodeIds.idOf(source),
+      target === -1 ? '' : this.nodeIds.idOf(target),
+      this.names.nameOf(this.edgeRelation[edge]!),
+      this.edgeWeight[edge]!,
+      this.edgeProperties[edge]!,
+      this.stampText(this.edgeCreatedWall[edge]!, this.edgeCreatedLow[edge]!),
+      this.stampText(this.edgeTombWall[edge]!, this.edgeTombLow[edge]!),
+      (this.edgeFlags[edge]! & edgeShown) !== 0,
+    ];
+  }
+
+  private vectorRowOf(v: VectorRecord): unknown[] {
+    return [v.id, this.stampText(v.wall, v.low), v.payload ?? null, v.shown];
   }
 
   /**
-   * The state as of this call, encoded saveSliceRows records a turn: events applied meanwhile are
-   * not in it (each record they change is encoded first, by preserve; records they make are not in
-   * the lists taken here).
+   * The state as of this call, encoded saveSliceRows rows a turn: events applied meanwhile are not
+   * in it (each row they change is encoded first, by the preserve methods; rows they make are past
+   * the counts taken here).
    */
   async save(): Promise<Uint8Array> {
     assert(this.saving === undefined, 'one merge save at a time');
     const saving: Saving = { epoch: ++this.saveEpoch, early: [[], [], []] };
     this.saving = saving;
     const chunks: Uint8Array[] = [packr.pack([mergeFormat, [...this.newest], this.pendingDropped, this.duplicates])];
-    const lists: Array<ReadonlyArray<NodeRecord | EdgeRecord | VectorRecord>> = [Array.from(this.nodes.values()), Array.from(this.edges.values()), Array.from(this.vectors.values())];
+    const vectors = Array.from(this.vectors.values());
+    const counts = [this.nodeIds.handleLimit, this.edgeIds.handleLimit, vectors.length];
     try {
       for (const kind of [nodeKind, edgeKind, vectorKind] as const) {
-        const list = lists[kind]!;
-        for (let start = 0; start < list.length; start += this.saveSliceRows) {
+        for (let start = 0; start < counts[kind]!; start += this.saveSliceRows) {
           if (start > 0) await nextTurn();
           const rows: unknown[] = [];
-          for (let i = start; i < Math.min(start + this.saveSliceRows, list.length); i++) {
-            const record = list[i]!;
-            if (record.saved === saving.epoch) continue; // encoded early
-            record.saved = saving.epoch;
-            rows.push(rowOf(record, kind));
+          for (let i = start; i < Math.min(start + this.saveSliceRows, counts[kind]!); i++) {
+            if (kind === vectorKind) {
+              const vector = vectors[i]!;
+              if (vector.saved === saving.epoch) continue; // encoded early
+              vector.saved = saving.epoch;
+              rows.push(this.vectorRowOf(vector));
+              continue;
+            }
+            // The columns may have grown (and been replaced) since the last slice.
+            const savedColumn = kind === nodeKind ? this.nodeSaved : this.edgeSaved;
+            if (savedColumn[i] === saving.epoch) continue;
+            savedColumn[i] = saving.epoch;
+            rows.push(kind === nodeKind ? this.nodeRowOf(i) : this.edgeRowOf(i));
           }
           chunks.push(packChunk(kind, rows));
         }
@@ -472,29 +778,45 @@ export class ReplicaMerge implements Projection {
     }
     const [, newest, pendingDropped, duplicates] = header as [number, [string, string][], number, number];
     const rowsOf = (kind: number): unknown[][] => values.slice(1).flatMap((chunk) => (chunk[0] === kind ? (chunk[1] as unknown[][]) : []));
-    this.nodes = new Map();
-    this.edges = new Map();
-    this.vectors = new Map();
-    this.pendingNodes = 0;
+    // Start from an empty state: every field as a new merge has it.
+    const fresh = new ReplicaMerge();
+    fresh.saveSliceRows = this.saveSliceRows;
+    Object.assign(this, fresh);
     for (const [id, type, created, tomb, props, shownType] of rowsOf(nodeKind) as [string, string, string, string, unknown[], string | null][]) {
-      const node: NodeRecord = { id, type, created, tomb, props: none, edges: none, shownType: shownType ?? undefined, saved: 0 };
-      for (let i = 0; i < props.length; i += 3) setRegister(node, props[i] as string, props[i + 1] as JsonValue, props[i + 2] as string);
-      this.nodes.set(id, node);
-      if (isPending(node)) this.pendingNodes++;
+      const node = this.nodeIds.add(id);
+      this.nodeRow(node);
+      [this.createdWall[node], this.createdLow[node]] = this.parseStamp(created);
+      [this.tombWall[node], this.tombLow[node]] = this.parseStamp(tomb);
+      this.nodeType[node] = type === '' ? -1 : this.names.handleOf(type);
+      this.shownType[node] = shownType === null ? -1 : this.names.handleOf(shownType);
+      this.nodeSaved[node] = 0;
+      for (let i = 0; i < props.length; i += 3) {
+        const [wall, low] = this.parseStamp(props[i + 2] as string);
+        this.setRegister(node, props[i] as string, props[i + 1] as JsonValue, wall, low);
+      }
+      if (this.isPending(node)) this.pendingNodes++;
     }
     for (const [id, source, target, relation, weight, properties, created, tomb, shown] of rowsOf(edgeKind) as [string, string, string, string, number, Properties, string, string, boolean][]) {
-      // An edge's ends got their records when its create arrived: a saved edge naming no saved node is not ours.
-      const ends = created === '' ? undefined : [this.nodes.get(source), this.nodes.get(target)];
-      if (ends !== undefined && (ends[0] === undefined || ends[1] === undefined)) {
-        throw mnemoError('CHECKPOINT_CORRUPT', { file: this.name, reason: `edge ${id} names a node the merge state does not hold` });
+      const edge = this.edge(id);
+      this.edgeSaved[edge] = 0;
+      // An edge's ends got their rows when its create arrived: a saved edge naming no saved node is not ours.
+      if (created !== '') {
+        const ends = [this.nodeIds.get(source), this.nodeIds.get(target)];
+        if (ends[0] === -1 || ends[1] === -1) {
+          throw mnemoError('CHECKPOINT_CORRUPT', { file: this.name, reason: `edge ${id} names a node the merge state does not hold` });
+        }
+        this.setEnds(edge, ends[0]!, ends[1]!);
       }
-      const edge: EdgeRecord = { id, source: ends?.[0], target: ends?.[1], relation, weight, properties, created, tomb, shown, dirty: false, saved: 0 };
-      this.edges.set(id, edge);
-      if (edge.source !== undefined) link(edge.source, edge);
-      if (edge.target !== undefined) link(edge.target, edge);
+      this.edgeRelation[edge] = relation === '' ? -1 : this.names.handleOf(relation);
+      this.edgeWeight[edge] = weight;
+      this.edgeProperties[edge] = properties;
+      [this.edgeCreatedWall[edge], this.edgeCreatedLow[edge]] = this.parseStamp(created);
+      [this.edgeTombWall[edge], this.edgeTombLow[edge]] = this.parseStamp(tomb);
+      this.edgeFlags[edge] = shown ? edgeShown : 0;
     }
-    for (const [id, stamp, payload, shown] of rowsOf(vectorKind) as [string, string, VectorStored | null, boolean][]) {
-      this.vectors.set(id, { id, stamp, payload: payload ?? undefined, shown, dirty: false, saved: 0 });
+    for (const [id, text, payload, shown] of rowsOf(vectorKind) as [string, string, VectorStored | null, boolean][]) {
+      const [wall, low] = this.parseStamp(text);
+      this.vectors.set(id, { id, wall, low, payload: payload ?? undefined, shown, dirty: false, saved: 0 });
     }
     this.newest = new Map(newest);
     this.pendingDropped = pendingDropped;
@@ -507,131 +829,50 @@ function packChunk(kind: 0 | 1 | 2, rows: unknown[]): Uint8Array {
   return kind === vectorKind ? packr.pack([kind, rows]) : packJson([kind, rows] as JsonValue);
 }
 
-/** A record's saved row; a node's registers are copied (the record's own array changes in place). */
-function rowOf(record: NodeRecord | EdgeRecord | VectorRecord, kind: 0 | 1 | 2): unknown[] {
-  if (kind === nodeKind) {
-    const n = record as NodeRecord;
-    const props: unknown[] = [];
-    forEachRegister(n.props, (key, value, stamp) => props.push(key, value, stamp));
-    return [n.id, n.type, n.created, n.tomb, props, n.shownType ?? null];
-  }
-  if (kind === edgeKind) {
-    const e = record as EdgeRecord;
-    return [e.id, e.source?.id ?? '', e.target?.id ?? '', e.relation, e.weight, e.properties, e.created, e.tomb, e.shown];
-  }
-  const v = record as VectorRecord;
-  return [v.id, v.stamp, v.payload ?? null, v.shown];
+/** A hex digit's value; an event's hlc is checked lowercase hex before it gets here. */
+function hexValue(code: number): number {
+  return code <= 57 ? code - 48 : code - 87;
 }
 
-function isPending(node: NodeRecord): boolean {
-  return node.created === '' && node.tomb === '';
+/** The wall milliseconds of an hlc (its first 12 hex digits), parsed without slicing. */
+function hlcWall(hlc: string): number {
+  let wall = 0;
+  for (let i = 0; i < 12; i++) wall = wall * 16 + hexValue(hlc.charCodeAt(i));
+  return wall;
 }
 
-function endShows(node: NodeRecord, edgeStamp: string): boolean {
-  return node.shownType !== undefined && edgeStamp > node.tomb;
+/** The counter of an hlc (its last 6 hex digits). */
+function hlcCounter(hlc: string): number {
+  let counter = 0;
+  for (let i = 12; i < hlcChars; i++) counter = counter * 16 + hexValue(hlc.charCodeAt(i));
+  return counter;
 }
 
-/** Adds an edge to a node's list; the first makes a list of one (an empty `[]` grows to 16 slots on its first push). */
-function link(node: NodeRecord, edge: EdgeRecord): void {
-  if (node.edges.length === 0) node.edges = [edge];
-  else node.edges.push(edge);
+/** Where a key's register starts in a flat register array, or -1. */
+function flatIndexOf(registers: unknown[], key: string): number {
+  for (let i = 0; i < registers.length; i += registerSlots) if (registers[i] === key) return i;
+  return -1;
 }
 
-function unlink(node: NodeRecord, edge: EdgeRecord): void {
-  const at = node.edges.indexOf(edge);
-  if (at >= 0) node.edges.splice(at, 1);
+/** A register's value, null when the key has none (removed, or never written). */
+function registerValue(registers: Registers, key: string): JsonValue {
+  if (registers instanceof Map) return registers.get(key)?.value ?? null;
+  const at = flatIndexOf(registers, key);
+  return at < 0 ? null : (registers[at + 1] as JsonValue);
 }
 
-/** Writes each property whose register this stamp wins; returns the keys whose register changed. */
-function writeProperties(node: NodeRecord, properties: Properties, stamp: string): string[] {
-  const changed: string[] = [];
-  if (stamp <= node.tomb) return changed;
-  for (const key in properties) {
-    const current = registerStampOf(node.props, key);
-    if (current !== undefined && current >= stamp) continue;
-    setRegister(node, key, properties[key]!, stamp);
-    changed.push(key);
-  }
-  return changed;
-}
-
-/** Removes every register written at or before `stamp` (a delete's); returns their keys. */
-function dropRegistersUpTo(node: NodeRecord, stamp: string): string[] {
-  const dropped: string[] = [];
-  const props = node.props;
-  if (props instanceof Map) {
-    for (const [key, register] of props) {
-      if (register.stamp > stamp) continue;
-      props.delete(key);
-      dropped.push(key);
-    }
-    return dropped;
-  }
-  let kept = 0;
-  for (let i = 0; i < props.length; i += 3) {
-    if ((props[i + 2] as string) <= stamp) {
-      dropped.push(props[i] as string);
-      continue;
-    }
-    props[kept] = props[i];
-    props[kept + 1] = props[i + 1];
-    props[kept + 2] = props[i + 2];
-    kept += 3;
-  }
-  if (kept < props.length) props.length = kept;
-  return dropped;
-}
-
-function registerOf(props: Registers, key: string): Register | undefined {
-  if (props instanceof Map) return props.get(key);
-  for (let i = 0; i < props.length; i += 3) if (props[i] === key) return { value: props[i + 1] as JsonValue, stamp: props[i + 2] as string };
-  return undefined;
-}
-
-function registerStampOf(props: Registers, key: string): string | undefined {
-  if (props instanceof Map) return props.get(key)?.stamp;
-  for (let i = 0; i < props.length; i += 3) if (props[i] === key) return props[i + 2] as string;
-  return undefined;
-}
-
-function setRegister(node: NodeRecord, key: string, value: JsonValue, stamp: string): void {
-  const props = node.props;
-  if (props instanceof Map) {
-    props.set(key, { value, stamp });
+function forEachRegister(registers: Registers, visit: (key: string, value: JsonValue, wall: number, low: number) => void): void {
+  if (registers instanceof Map) {
+    for (const [key, register] of registers) visit(key, register.value, register.wall, register.low);
     return;
   }
-  for (let i = 0; i < props.length; i += 3) {
-    if (props[i] !== key) continue;
-    props[i + 1] = value;
-    props[i + 2] = stamp;
-    return;
-  }
-  if (props.length === 0) {
-    node.props = [key, value, stamp]; // exactly three slots: most nodes are written once
-    return;
-  }
-  if (props.length < 3 * registersFlatMax) {
-    props.push(key, value, stamp);
-    return;
-  }
-  const map = new Map<string, Register>();
-  forEachRegister(props, (k, v, s) => map.set(k, { value: v, stamp: s }));
-  map.set(key, { value, stamp });
-  node.props = map;
-}
-
-function forEachRegister(props: Registers, visit: (key: string, value: JsonValue, stamp: string) => void): void {
-  if (props instanceof Map) {
-    for (const [key, register] of props) visit(key, register.value, register.stamp);
-    return;
-  }
-  for (let i = 0; i < props.length; i += 3) visit(props[i] as string, props[i + 1] as JsonValue, props[i + 2] as string);
+  for (let i = 0; i < registers.length; i += registerSlots) visit(registers[i] as string, registers[i + 1] as JsonValue, registers[i + 2] as number, registers[i + 3] as number);
 }
 
 /** The properties a shown node has: every register but the removed (null) ones. */
-function shownProperties(node: NodeRecord): Properties {
+function shownProperties(registers: Registers): Properties {
   const props: Properties = {};
-  forEachRegister(node.props, (key, value) => {
+  forEachRegister(registers, (key, value) => {
     if (value !== null) props[key] = value;
   });
   return props;
