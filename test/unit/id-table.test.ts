@@ -106,6 +106,26 @@ describe('IdTable', () => {
     expect(() => IdTable.loadExact(saved, strings)).toThrow(/has no id/);
   });
 
+  it.each([false, true])('given a table loaded exactly (keepStrings %s), when it then grows past several rehashes and removes loaded ids, then it still matches a Map', (keepStrings) => {
+    const table = new IdTable({ keepStrings });
+    const model = addAndRemoveRandomly(table, 6);
+    const strings = new Array<string | undefined>(table.handleLimit);
+    for (const [id, handle] of model) strings[handle] = id;
+    const exact = keepStrings ? IdTable.loadExact(table.saveExact(), strings) : IdTable.loadExact(table.saveExact());
+    // Removing before any rehash hashes the loaded ids from their characters; growing rehashes them all.
+    const loaded = [...model];
+    for (const [id, handle] of loaded.slice(0, 100)) {
+      exact.remove(handle);
+      model.delete(id);
+    }
+    for (let i = 0; i < 40_000; i++) model.set(`grown:${i}`, exact.add(`grown:${i}`));
+    for (const [id, handle] of loaded.slice(100, 2_000)) {
+      exact.remove(handle);
+      model.delete(id);
+    }
+    expectSame(exact, model);
+  });
+
   it('given truncated saved bytes, when loaded, then it fails loudly', () => {
     const table = new IdTable();
     table.add('abc');
