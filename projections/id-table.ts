@@ -145,6 +145,14 @@ export class IdTable {
 
   /** Adds a non-empty id that is not present and returns its handle. */
   add(id: string): number {
+    const live = this.used;
+    const handle = this.getOrAdd(id);
+    if (this.used === live) assert(false, `id ${id} added twice`);
+    return handle;
+  }
+
+  /** The id's handle, the (non-empty) id added first if absent: one probe where `get` then `add` take two. */
+  getOrAdd(id: string): number {
     if (id.length === 0 || id.length > idTableCharsMax) assert(false, `id length ${id.length} is outside 1..${idTableCharsMax}`);
     if ((this.used + this.tombstones + 1) > this.slots.length * loadFactorMax) this.rehash(this.used + 1);
     const hash = fnv1a(id);
@@ -158,7 +166,7 @@ export class IdTable {
       if (entry === tombstone) {
         if (reusable < 0) reusable = slot;
       } else if ((entry & tagMask) === tag && this.matches((entry & handleMask) - 1, id)) {
-        assert(false, `id ${id} added twice`);
+        return (entry & handleMask) - 1;
       }
     }
     if (reusable >= 0) {

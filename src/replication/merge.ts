@@ -294,13 +294,14 @@ export class ReplicaMerge implements Projection {
 
   /** The node's handle, a row made (pending) if new; -1 when the pending bound is reached. */
   private node(id: string): number {
-    const found = this.nodeIds.get(id);
-    if (found >= 0) return found;
     if (this.pendingNodes >= pendingNodesMax) {
-      this.pendingDropped++;
-      return -1;
+      const found = this.nodeIds.get(id);
+      if (found === -1) this.pendingDropped++;
+      return found;
     }
-    const node = this.nodeIds.add(id);
+    const known = this.nodeIds.size;
+    const node = this.nodeIds.getOrAdd(id);
+    if (this.nodeIds.size === known) return node;
     this.nodeRow(node);
     this.pendingNodes++;
     return node;
@@ -494,9 +495,9 @@ export class ReplicaMerge implements Projection {
 
   /** The edge's handle, a row made if new. */
   private edge(id: string): number {
-    const found = this.edgeIds.get(id);
-    if (found >= 0) return found;
-    const edge = this.edgeIds.add(id);
+    const known = this.edgeIds.size;
+    const edge = this.edgeIds.getOrAdd(id);
+    if (this.edgeIds.size === known) return edge;
     if (edge >= this.edgeSaved.length) {
       const rows = edge + 1;
       this.edgeSource = grown(this.edgeSource, rows);
@@ -540,7 +541,7 @@ export class ReplicaMerge implements Projection {
     this.edgeCreatedWall[edge] = wall;
     this.edgeCreatedLow[edge] = low;
     this.edgeFlags[edge]! |= edgeDirty;
-    this.reconcileEdge(edge);
+    this.reconcileEdge(edge, p.id);
   }
 
   /** Moves an edge to the lists of its (new) ends. */
@@ -562,7 +563,7 @@ export class ReplicaMerge implements Projection {
     this.preserveEdge(edge);
     this.edgeTombWall[edge] = wall;
     this.edgeTombLow[edge] = low;
-    this.reconcileEdge(edge);
+    this.reconcileEdge(edge, id);
   }
 
   /** Reconciles every edge naming the node (a self-loop twice: reconciling is idempotent). */
@@ -571,7 +572,8 @@ export class ReplicaMerge implements Projection {
     for (let edge = this.edgesTo.heads[node]!; edge !== -1; edge = this.edgesTo.next[edge]!) this.reconcileEdge(edge);
   }
 
-  private reconcileEdge(edge: number): void {
+  /** Shows or hides an edge as the rules say; `id` is its id when the caller has it (else read from the table). */
+  private reconcileEdge(edge: number, id?: string): void {
     this.preserveEdge(edge);
     const source = this.edgeSource[edge]!;
     const target = this.edgeTarget[edge]!;
@@ -582,14 +584,14 @@ export class ReplicaMerge implements Projection {
     let flags = this.edgeFlags[edge]!;
     if ((flags & edgeShown) !== 0 && (!wanted || (flags & edgeDirty) !== 0)) {
       flags &= ~edgeShown;
-      this.out.push({ type: 'prime.edge.deleted', payload: { id: this.edgeIds.idOf(edge) } });
+      this.out.push({ type: 'prime.edge.deleted', payload: { id: id ?? this.edgeIds.idOf(edge) } });
     }
     if (wanted && (flags & edgeShown) === 0) {
       flags |= edgeShown;
       this.out.push({
         type: 'prime.edge.created',
         payload: {
-          id: this.edgeIds.idOf(edge),
+          id: id ?? this.edgeIds.idOf(edge),
           source: this.nodeIds.idOf(source),
           target: this.nodeIds.idOf(target),
           relation: this.names.nameOf(this.edgeRelation[edge]!),
