@@ -212,7 +212,7 @@ const neighbors = route({
       }),
     };
   },
-  run: ({ engine }, { id, options }) => engine.neighbors(id, options),
+  run: ({ engine }, { id, options }) => engine.neighborsJson(id, options),
 });
 
 const subgraph = route({
