@@ -237,7 +237,9 @@ class BufferSink implements JsonSink {
 
   text(piece: string): void {
     if (this.spilled !== undefined) this.spilled.text(piece);
-    else this.pending += piece;
+    // A short piece with nothing waiting (a key, a number, a bracket) goes straight in: no string
+    // joined and no native write for it at the end.
+    else if (this.pending !== '' || piece.length > shortPieceChars || piece.length > this.buffer.byteLength - this.at || !this.writeAscii(piece)) this.pending += piece;
   }
 
   node(node: NodeJson, open: boolean): void {
