@@ -5,6 +5,7 @@ export { MnemoError, isMnemoError, errorCatalogue, type ErrorCode } from './kern
 export * from './kernel/api.js';
 export { eventTypes, type EventType, type JsonValue } from './kernel/events.js';
 export * as limits from './kernel/limits.js';
+export type { JsonBytes } from './kernel/wire.js';
 export { embedderFromSpec, type EmbedderSpecOptions } from './embed/open.js';
 export { RemoteEmbedder, type RemoteEmbedderOptions } from './embed/remote.js';
 export { LocalEmbedder, localRuntimePackage } from './embed/local.js';

@@ -36,6 +36,7 @@ import type {
   TextHit,
 } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
+import type { JsonBytes } from '../kernel/wire.js';
 import type { StoredEvent } from '../kernel/events.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
 import { efOption, limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
@@ -86,13 +87,18 @@ export class EngineReads {
   }
 
   neighbors(id: string, options: NeighborsOptions = {}): Page<NeighborNode> {
-    if (options.asOf !== undefined) {
-      const state = this.stateAsOf(options.asOf);
-      if (!state.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
-      return state.graph.neighbors(id, options);
-    }
-    if (!this.nodes.has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
-    return this.graph.neighbors(id, options);
+    return this.graphAround(id, options.asOf).neighbors(id, options);
+  }
+
+  neighborsJson(id: string, options: NeighborsOptions = {}): Page<JsonBytes> {
+    return this.graphAround(id, options.asOf).neighborsJson(id, options);
+  }
+
+  /** The graph (now, or as of `asOf`) holding node `id`; NODE_NOT_FOUND when it holds none. */
+  private graphAround(id: string, asOf: AsOf | undefined): GraphQueries {
+    const state = asOf === undefined ? undefined : this.stateAsOf(asOf);
+    if (!(state?.nodes ?? this.nodes).has(id)) throw mnemoError('NODE_NOT_FOUND', { id });
+    return state?.graph ?? this.graph;
   }
 
   /** The node state and adjacency after the event `asOf` names (a seq, or an ISO time: the last seq at or before it). */

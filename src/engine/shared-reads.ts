@@ -26,6 +26,7 @@ import type {
   SubgraphOptions,
 } from '../kernel/api.js';
 import { mnemoError } from '../kernel/errors.js';
+import type { JsonBytes } from '../kernel/wire.js';
 import { GraphQueries, pageFromSlice } from '../query/graph.js';
 import { limitOption, offsetOption, topKOption, vectorOption } from '../query/options.js';
 import { recall, type Deadline } from '../query/recall.js';
@@ -65,14 +66,22 @@ export class DomainSharedReads implements SharedReads {
   }
 
   neighbors(id: string, options: NeighborsOptions = {}): Page<NeighborNode> {
-    if (options.asOf !== undefined) {
-      const state = this.sources.stateAsOf(options.asOf);
-      this.requireShared(state.nodes, id);
-      const graph = new GraphQueries(state.nodes, state.adjacency, (handle) => this.shared.has(state.nodes.domainAt(handle)));
-      return graph.neighbors(id, options);
+    return this.graphAround(id, options.asOf).neighbors(id, options);
+  }
+
+  neighborsJson(id: string, options: NeighborsOptions = {}): Page<JsonBytes> {
+    return this.graphAround(id, options.asOf).neighborsJson(id, options);
+  }
+
+  /** The shared part of the graph (now, or as of `asOf`) holding node `id`; refused when `id` is not shared. */
+  private graphAround(id: string, asOf: AsOf | undefined): GraphQueries {
+    if (asOf === undefined) {
+      this.requireShared(this.sources.nodes, id);
+      return this.graph;
     }
-    this.requireShared(this.sources.nodes, id);
-    return this.graph.neighbors(id, options);
+    const state = this.sources.stateAsOf(asOf);
+    this.requireShared(state.nodes, id);
+    return new GraphQueries(state.nodes, state.adjacency, (handle) => this.shared.has(state.nodes.domainAt(handle)));
   }
 
   subgraph(id: string, options: SubgraphOptions = {}): Subgraph {

@@ -1,6 +1,7 @@
 // The public embedded API's types (camelCase). The HTTP server and MCP server use exactly this.
 
 import type { Properties, RawEvent, StoredEvent } from './events.js';
+import type { JsonBytes } from './wire.js';
 
 /** Turns texts into vectors: an OpenAI-compatible endpoint, a local ONNX model, or your own. */
 export interface Embedder {
@@ -258,6 +259,7 @@ export type SimilarQuery = { id: string } | { vector: number[] | Float32Array };
 export interface SharedReads {
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
+  neighborsJson(id: string, options?: NeighborsOptions): Page<JsonBytes>;
   subgraph(id: string, options?: SubgraphOptions): Subgraph;
   search(options: { type: string; limit?: number; offset?: number }): Page<NodeRecord>;
   similar(query: SimilarQuery, options?: SimilarOptions): SimilarHit[];
@@ -327,6 +329,11 @@ export interface MnemoEngine {
   getNode(id: string, options?: { asOf?: AsOf }): NodeRecord | null;
   getEdge(id: string): EdgeRecord | null;
   neighbors(id: string, options?: NeighborsOptions): Page<NeighborNode>;
+  /**
+   * neighbors' page with each node as the JSON an HTTP answer holds for it (snake_case, UTF-8),
+   * cached per node version: what the HTTP server answers from, without a record per row.
+   */
+  neighborsJson(id: string, options?: NeighborsOptions): Page<JsonBytes>;
   subgraph(id: string, options?: SubgraphOptions): Subgraph;
   shortestPath(from: string, to: string, options?: { relation?: string; direction?: Direction }): NodeRecord[] | null;
   search(options: SearchOptions): Page<NodeRecord>;

@@ -54,6 +54,7 @@ export function toSnakeCase(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(toSnakeCase);
   if (ArrayBuffer.isView(value)) return Array.from(value as Float32Array);
+  if (value instanceof JsonBytes) return JSON.parse(Buffer.from(value.bytes.buffer, value.bytes.byteOffset, value.bytes.byteLength).toString('utf8')) as unknown;
   const node = isNodeLike(value);
   const out: Record<string, unknown> = node ? nodeWire(value) : {};
   for (const [key, child] of Object.entries(value)) {
@@ -107,7 +108,24 @@ interface NodeJson {
   id: string;
   version: number;
   json: string;
-  bytes?: Buffer;
+  bytes?: JsonBytes;
+}
+
+/**
+ * A value already written as JSON, in UTF-8: copied into an answer as it is. Node state keeps one
+ * per node version (nodeJsonBytes), so a neighbours page is a concatenation of them.
+ */
+export class JsonBytes {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+function bytesOf(node: NodeJson): JsonBytes {
+  return (node.bytes ??= new JsonBytes(Buffer.from(node.json, 'utf8')));
+}
+
+/** A node's wire JSON (what an answer holding the record writes for it) as UTF-8, shared with the per-version cache above. */
+export function nodeJsonBytes(record: NodeRecord): JsonBytes {
+  return bytesOf(nodeJson(record));
 }
 
 function nodeJson(record: NodeRecord): NodeJson {
@@ -130,9 +148,9 @@ function writeNodeLike(value: NodeRecord, sink: JsonSink): void {
     if (child !== undefined) extra += `,${keyJson(key)}${toSnakeJson(child)}`;
   }
   if (extra === '') {
-    sink.node(node, false, false);
+    sink.node(node, false);
   } else {
-    sink.node(node, true, false);
+    sink.node(node, true);
     sink.text(`${extra}}`);
   }
 }
@@ -164,12 +182,14 @@ export function numberJson(value: number): string {
 }
 
 /**
- * Where a walk writes its JSON: text pieces, and a node version's cached JSON (without its closing
- * brace when more keys follow; after a comma when it follows another item of a list).
+ * Where a walk writes its JSON: text pieces, a node version's cached JSON (without its closing
+ * brace when more keys follow), and JSON already in bytes (after a comma when it follows another
+ * item of a list).
  */
 interface JsonSink {
   text(piece: string): void;
-  node(node: NodeJson, open: boolean, comma: boolean): void;
+  node(node: NodeJson, open: boolean): void;
+  bytes(json: JsonBytes, comma: boolean): void;
 }
 
 /** Collects the pieces and joins them once: a chain of += leaves a rope that the socket write must flatten. */
@@ -180,9 +200,13 @@ class StringSink implements JsonSink {
     this.parts.push(piece);
   }
 
-  node(node: NodeJson, open: boolean, comma: boolean): void {
-    if (comma) this.parts.push(',');
+  node(node: NodeJson, open: boolean): void {
     this.parts.push(open ? node.json.slice(0, -1) : node.json);
+  }
+
+  bytes(json: JsonBytes, comma: boolean): void {
+    if (comma) this.parts.push(',');
+    this.parts.push(Buffer.from(json.bytes.buffer, json.bytes.byteOffset, json.bytes.byteLength).toString('utf8'));
   }
 }
 
@@ -207,25 +231,36 @@ class BufferSink implements JsonSink {
 
   text(piece: string): void {
     if (this.spilled !== undefined) this.spilled.text(piece);
-    else this.pending += piece;
+    // A short piece with nothing waiting (a key, a number, a bracket) goes straight in: no string
+    // joined and no native write for it at the end.
+    else if (this.pending !== '' || piece.length > shortPieceChars || piece.length > this.buffer.byteLength - this.at || !this.writeAscii(piece)) this.pending += piece;
   }
 
-  node(node: NodeJson, open: boolean, comma: boolean): void {
-    if (this.spilled !== undefined) {
-      this.spilled.node(node, open, comma);
-      return;
-    }
+  node(node: NodeJson, open: boolean): void {
+    if (!open) return this.bytes(bytesOf(node), false);
+    if (this.spilled !== undefined) return this.spilled.node(node, open);
     this.flush();
-    const bytes = (node.bytes ??= Buffer.from(node.json, 'utf8'));
-    const length = open ? bytes.byteLength - 1 : bytes.byteLength;
-    const at = comma ? this.at + 1 : this.at;
-    if (this.spilled === undefined && at + length <= this.buffer.byteLength) {
-      if (comma) this.buffer[this.at] = commaByte;
-      this.buffer.set(length === bytes.byteLength ? bytes : bytes.subarray(0, length), at);
-      this.at = at + length;
+    const { bytes } = bytesOf(node);
+    if (this.spilled === undefined && this.at + bytes.byteLength - 1 <= this.buffer.byteLength) {
+      this.buffer.set(bytes.subarray(0, bytes.byteLength - 1), this.at);
+      this.at += bytes.byteLength - 1;
       return;
     }
-    (this.spilled ?? this.spill()).node(node, open, comma);
+    (this.spilled ?? this.spill()).node(node, open);
+  }
+
+  bytes(json: JsonBytes, comma: boolean): void {
+    if (this.spilled !== undefined) return this.spilled.bytes(json, comma);
+    if (this.pending !== '') this.flush();
+    const { bytes } = json;
+    const at = comma ? this.at + 1 : this.at;
+    if (this.spilled === undefined && at + bytes.byteLength <= this.buffer.byteLength) {
+      if (comma) this.buffer[this.at] = commaByte;
+      this.buffer.set(bytes, at);
+      this.at = at + bytes.byteLength;
+      return;
+    }
+    (this.spilled ?? this.spill()).bytes(json, comma);
   }
 
   /** The answer: a view of the buffer, or a string when it did not fit. */
@@ -295,8 +330,12 @@ function writeSnakeJson(value: unknown, sink: JsonSink): void {
     sink.text('[');
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
+      if (item instanceof JsonBytes) {
+        sink.bytes(item, i > 0);
+        continue;
+      }
       if (isBareRecord(item)) {
-        sink.node(nodeJson(item), false, i > 0);
+        sink.bytes(bytesOf(nodeJson(item)), i > 0);
         continue;
       }
       if (i > 0) sink.text(',');
@@ -305,6 +344,7 @@ function writeSnakeJson(value: unknown, sink: JsonSink): void {
     return sink.text(']');
   }
   if (value instanceof OwnJson) return sink.text(value.snakeJson());
+  if (value instanceof JsonBytes) return sink.bytes(value, false);
   if (ArrayBuffer.isView(value)) return sink.text(JSON.stringify(toSnakeCase(value)));
   if (isNodeLike(value)) return writeNodeLike(value, sink);
   let first = true;

@@ -29,6 +29,7 @@ export function peerView(engine: MnemoEngine): MnemoEngine {
   const view = {
     getNode: reads.getNode.bind(reads),
     neighbors: reads.neighbors.bind(reads),
+    neighborsJson: reads.neighborsJson.bind(reads),
     subgraph: reads.subgraph.bind(reads),
     search: reads.search.bind(reads),
     stats: reads.stats.bind(reads),

@@ -6,6 +6,7 @@ import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord,
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { none } from '../../projections/columns.js';
+import { JsonBytes, toSnakeJson } from '../kernel/wire.js';
 import { performance } from 'node:perf_hooks';
 import { peerDeadlineMsMax } from '../kernel/limits.js';
 import { depthOption, directionOption, intOption, limitOption, offsetOption } from './options.js';
@@ -45,6 +46,32 @@ export class GraphQueries {
     const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction, deadline);
     const page = pageOf(found, offset, limit);
     if (deadline !== undefined) page.degraded = deadline.cut;
+    return page;
+  }
+
+  /**
+   * neighbors' page with each node as its wire JSON (what toSnakeJson writes for the record). At
+   * depth 1 these are node state's cached bytes: no record is built.
+   */
+  neighborsJson(id: string, options: NeighborsOptions): Page<JsonBytes> {
+    // Checked in neighbors' order, so the first bad option named is the same.
+    const limit = limitOption(options.limit);
+    const offset = offsetOption(options.offset);
+    const depth = depthOption(options.depth, 1);
+    const direction = directionOption(options.direction, 'both');
+    const deadline = walkDeadline(options.deadlineMs);
+    if (depth !== 1) {
+      const page = this.neighbors(id, options) as Page<unknown>;
+      page.nodes = page.nodes.map((node) => new JsonBytes(Buffer.from(toSnakeJson(node), 'utf8')));
+      return page as Page<JsonBytes>;
+    }
+    const handles = this.distinctAdjacent(this.nodes.handleOf(id), options.relation, direction);
+    const end = Math.min(handles.length, offset + limit);
+    const rows: JsonBytes[] = [];
+    for (let i = offset; i < end; i++) rows.push(this.nodes.jsonAt(handles[i]!));
+    const page = pageFromSlice(rows, handles.length, offset);
+    // A depth-1 walk is never cut short.
+    if (deadline !== undefined) page.degraded = false;
     return page;
   }
 

@@ -137,6 +137,7 @@ function directionOf(raw: string | undefined): 'out' | 'in' | 'both' | undefined
  * memory, so past the maximum `total` and `next_offset` say there is more.
  */
 const neighborsRowsDefault = limits.pageLimitMax;
+const neighborsDefaults = Object.freeze({ limit: neighborsRowsDefault });
 
 // ---- nodes ----
 
@@ -198,6 +199,8 @@ const neighbors = route({
   operation: 'nodes.neighbors',
   peer: true,
   parse: (r) => {
+    // Most calls give no query: the options are the defaults (the engine does not change them).
+    if (r.query.size === 0) return { id: id(r), options: neighborsDefaults };
     const q = queryOf<{ relation?: string; direction?: string; depth?: number; limit?: number; offset?: number; as_of?: number | string; deadline_ms?: number }>(r, neighborsQuery);
     return {
       id: id(r),
@@ -212,7 +215,7 @@ const neighbors = route({
       }),
     };
   },
-  run: ({ engine }, { id, options }) => engine.neighbors(id, options),
+  run: ({ engine }, { id, options }) => engine.neighborsJson(id, options),
 });
 
 const subgraph = route({
