@@ -69,6 +69,10 @@ interface Sample {
   walSegments: number;
   parquetFiles: number;
   checkpoints: number;
+  /** Compaction runs finished so far (a window where it moves held a run's end, and its start within a few seconds before). */
+  compactionRuns: number;
+  /** Checkpoints written so far by the server. */
+  checkpointsWritten: number;
   events: number;
   writeP99Ms: number;
   readP99Ms: number;
@@ -175,6 +179,8 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         walSegments: stats.wal.segments,
         parquetFiles: stats.compaction.parquet_files,
         checkpoints: existsSync(join(dataDir, 'checkpoints')) ? readdirSync(join(dataDir, 'checkpoints')).length : 0,
+        compactionRuns: stats.compaction.runs,
+        checkpointsWritten: stats.checkpoint.written,
         events: stats.last_seq,
         writeP99Ms: window.writes.length > 0 ? percentiles(window.writes).p99 : 0,
         readP99Ms: window.reads.length > 0 ? percentiles(window.reads).p99 : 0,
