@@ -45,10 +45,12 @@ import { formatHlc, hlcChars } from './hlc.js';
 export const pendingNodesMax = 100_000;
 /**
  * Version of the saved merge state; a checkpoint of another version is refused (the engine replays
- * instead). Format 2: a header `[2, newest, pendingDropped, duplicates]`, then chunks `[kind, rows]`
- * (kind 0 nodes, 1 edges, 2 vectors), one msgpack value after another; stamps as `hlc + origin`.
+ * instead). Format 3: a header `[3, newest, pendingDropped, duplicates]`, then chunks `[kind, rows]`
+ * (kind 0 nodes, 1 edges, 2 vectors, 3 the origin names by index), one msgpack value after
+ * another; a stamp is its two numbers, wall and low (format 2 wrote `hlc + origin` text: building
+ * that text was a third of a save).
  */
-const mergeFormat = 2;
+const mergeFormat = 3;
 /**
  * Records a save encodes between two turns of the event loop (tens of ms on this machine's shared
  * cores). Slices of 4,096 measured worse in bench:replication: publish-to-visible p99 82–155 ms
@@ -58,6 +60,7 @@ export const mergeSaveSliceRows = 32_768;
 const nodeKind = 0;
 const edgeKind = 1;
 const vectorKind = 2;
+const originsKind = 3;
 
 /** The empty registers every new node shares; never written (setRegister replaces an empty list). */
 const noRegisters = Object.freeze([]) as unknown as unknown[];
@@ -276,18 +279,11 @@ export class ReplicaMerge implements Projection {
     return this.origins[aLow - aCounter * originSlots]! > this.origins[bLow - bCounter * originSlots]!;
   }
 
-  /** A stamp as the saved state writes it, `hlc + origin`; '' for none. */
+  /** A stamp as `hlc + origin` text, '' for none: the order and form the digest states. */
   private stampText(wall: number, low: number): string {
     if (wall === noWall) return '';
     const counter = Math.floor(low / originSlots);
     return formatHlc(wall, counter) + this.origins[low - counter * originSlots]!;
-  }
-
-  /** A saved stamp's wall and low numbers. */
-  private parseStamp(text: string): [number, number] {
-    if (text === '') return [noWall, 0];
-    const hlc = text.slice(0, hlcChars);
-    return [hlcWall(hlc), hlcCounter(hlc) * originSlots + this.originOf(text.slice(hlcChars))];
   }
 
   // ---- nodes ----
@@ -646,22 +642,45 @@ export class ReplicaMerge implements Projection {
 
   digest(): string {
     const hash = new CanonicalHash(this.name);
-    const nodeRows = new Map<string, unknown[]>();
-    for (let node = 0; node < this.nodeIds.handleLimit; node++) nodeRows.set(this.nodeIds.idOf(node), this.nodeRowOf(node));
-    for (const id of sortedKeys(nodeRows.keys())) {
-      const [, type, created, tomb, flat, shownType] = nodeRows.get(id)! as [string, string, string, string, unknown[], string | null];
+    const byId = (ids: IdTable): Array<[string, number]> => {
+      const rows: Array<[string, number]> = [];
+      for (let handle = 0; handle < ids.handleLimit; handle++) rows.push([ids.idOf(handle), handle]);
+      return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    };
+    for (const [id, node] of byId(this.nodeIds)) {
       const registers = new Map<string, [JsonValue, string]>();
-      for (let i = 0; i < flat.length; i += 3) registers.set(flat[i] as string, [flat[i + 1] as JsonValue, flat[i + 2] as string]);
+      forEachRegister(this.registers[node]!, (key, value, wall, low) => registers.set(key, [value, this.stampText(wall, low)]));
       const props = sortedKeys(registers.keys()).map((k) => [k, ...registers.get(k)!]);
       const edges = new Set<string>();
-      for (const list of [this.edgesFrom, this.edgesTo]) {
-        for (let edge = list.heads[this.nodeIds.get(id)]!; edge !== -1; edge = list.next[edge]!) edges.add(this.edgeIds.idOf(edge));
-      }
-      hash.row('node', id, type, created, tomb, props, sortedKeys(edges), shownType);
+      for (const list of [this.edgesFrom, this.edgesTo]) for (let edge = list.heads[node]!; edge !== -1; edge = list.next[edge]!) edges.add(this.edgeIds.idOf(edge));
+      const shown = this.shownType[node]!;
+      hash.row(
+        'node',
+        id,
+        this.names.nameOf(this.nodeType[node]!),
+        this.stampText(this.createdWall[node]!, this.createdLow[node]!),
+        this.stampText(this.tombWall[node]!, this.tombLow[node]!),
+        props,
+        sortedKeys(edges),
+        shown === -1 ? null : this.names.nameOf(shown),
+      );
     }
-    const edgeRows = new Map<string, unknown[]>();
-    for (let edge = 0; edge < this.edgeIds.handleLimit; edge++) edgeRows.set(this.edgeIds.idOf(edge), this.edgeRowOf(edge));
-    for (const id of sortedKeys(edgeRows.keys())) hash.row('edge', ...edgeRows.get(id)!);
+    for (const [id, edge] of byId(this.edgeIds)) {
+      const source = this.edgeSource[edge]!;
+      const target = this.edgeTarget[edge]!;
+      hash.row(
+        'edge',
+        id,
+        source === -1 ? '' : this.nodeIds.idOf(source),
+        target === -1 ? '' : this.nodeIds.idOf(target),
+        this.names.nameOf(this.edgeRelation[edge]!),
+        this.edgeWeight[edge]!,
+        this.edgeProperties[edge]!,
+        this.stampText(this.edgeCreatedWall[edge]!, this.edgeCreatedLow[edge]!),
+        this.stampText(this.edgeTombWall[edge]!, this.edgeTombLow[edge]!),
+        (this.edgeFlags[edge]! & edgeShown) !== 0,
+      );
+    }
     for (const id of sortedKeys(this.vectors.keys())) {
       const v = this.vectors.get(id)!;
       hash.row('vector', id, this.stampText(v.wall, v.low), v.payload === undefined ? null : vectorRow(v.payload), v.shown);
@@ -695,22 +714,25 @@ export class ReplicaMerge implements Projection {
     saving.early[vectorKind].push(this.vectorRowOf(vector));
   }
 
-  /** A node's saved row: `[id, type, created, tomb, [key, value, stamp, …], shownType | null]`. */
+  /** A node's saved row: `[id, type, createdWall, createdLow, tombWall, tombLow, [key, value, wall, low, …], shownType | null]`. */
   private nodeRowOf(node: number): unknown[] {
+    const registers = this.registers[node]!;
     const props: unknown[] = [];
-    forEachRegister(this.registers[node]!, (key, value, wall, low) => props.push(key, value, this.stampText(wall, low)));
+    forEachRegister(registers, (key, value, wall, low) => props.push(key, value, wall, low));
     const shown = this.shownType[node]!;
     return [
       this.nodeIds.idOf(node),
       this.names.nameOf(this.nodeType[node]!),
-      this.stampText(this.createdWall[node]!, this.createdLow[node]!),
-      this.stampText(this.tombWall[node]!, this.tombLow[node]!),
+      this.createdWall[node]!,
+      this.createdLow[node]!,
+      this.tombWall[node]!,
+      this.tombLow[node]!,
       props,
       shown === -1 ? null : this.names.nameOf(shown),
     ];
   }
 
-  /** An edge's saved row: `[id, source, target, relation, weight, properties, created, tomb, shown]`. */
+  /** An edge's saved row: `[id, source, target, relation, weight, properties, createdWall, createdLow, tombWall, tombLow, shown]`. */
   private edgeRowOf(edge: number): unknown[] {
     const source = this.edgeSource[edge]!;
     const target = this.edgeTarget[edge]!;
@@ -721,14 +743,16 @@ export class ReplicaMerge implements Projection {
       this.names.nameOf(this.edgeRelation[edge]!),
       this.edgeWeight[edge]!,
       this.edgeProperties[edge]!,
-      this.stampText(this.edgeCreatedWall[edge]!, this.edgeCreatedLow[edge]!),
-      this.stampText(this.edgeTombWall[edge]!, this.edgeTombLow[edge]!),
+      this.edgeCreatedWall[edge]!,
+      this.edgeCreatedLow[edge]!,
+      this.edgeTombWall[edge]!,
+      this.edgeTombLow[edge]!,
       (this.edgeFlags[edge]! & edgeShown) !== 0,
     ];
   }
 
   private vectorRowOf(v: VectorRecord): unknown[] {
-    return [v.id, this.stampText(v.wall, v.low), v.payload ?? null, v.shown];
+    return [v.id, v.wall, v.low, v.payload ?? null, v.shown];
   }
 
   /**
@@ -766,6 +790,8 @@ export class ReplicaMerge implements Projection {
         }
       }
       for (const kind of [nodeKind, edgeKind, vectorKind] as const) if (saving.early[kind].length > 0) chunks.push(packChunk(kind, saving.early[kind]));
+      // Last: every origin index a row above holds (origins are only ever appended).
+      chunks.push(packJson([originsKind, this.origins.slice()]));
     } finally {
       this.saving = undefined;
     }
@@ -784,25 +810,28 @@ export class ReplicaMerge implements Projection {
     const fresh = new ReplicaMerge();
     fresh.saveSliceRows = this.saveSliceRows;
     Object.assign(this, fresh);
-    for (const [id, type, created, tomb, props, shownType] of rowsOf(nodeKind) as [string, string, string, string, unknown[], string | null][]) {
+    const origins = rowsOf(originsKind) as unknown as string[];
+    for (const origin of origins) this.originOf(origin);
+    type NodeRow = [string, string, number, number, number, number, unknown[], string | null];
+    for (const [id, type, createdWall, createdLow, tombWall, tombLow, props, shownType] of rowsOf(nodeKind) as NodeRow[]) {
       const node = this.nodeIds.add(id);
       this.nodeRow(node);
-      [this.createdWall[node], this.createdLow[node]] = this.parseStamp(created);
-      [this.tombWall[node], this.tombLow[node]] = this.parseStamp(tomb);
+      this.createdWall[node] = createdWall;
+      this.createdLow[node] = createdLow;
+      this.tombWall[node] = tombWall;
+      this.tombLow[node] = tombLow;
       this.nodeType[node] = type === '' ? -1 : this.names.handleOf(type);
       this.shownType[node] = shownType === null ? -1 : this.names.handleOf(shownType);
       this.nodeSaved[node] = 0;
-      for (let i = 0; i < props.length; i += 3) {
-        const [wall, low] = this.parseStamp(props[i + 2] as string);
-        this.setRegister(node, props[i] as string, props[i + 1] as JsonValue, wall, low);
-      }
+      for (let i = 0; i < props.length; i += registerSlots) this.setRegister(node, props[i] as string, props[i + 1] as JsonValue, props[i + 2] as number, props[i + 3] as number);
       if (this.isPending(node)) this.pendingNodes++;
     }
-    for (const [id, source, target, relation, weight, properties, created, tomb, shown] of rowsOf(edgeKind) as [string, string, string, string, number, Properties, string, string, boolean][]) {
+    type EdgeRow = [string, string, string, string, number, Properties, number, number, number, number, boolean];
+    for (const [id, source, target, relation, weight, properties, createdWall, createdLow, tombWall, tombLow, shown] of rowsOf(edgeKind) as EdgeRow[]) {
       const edge = this.edge(id);
       this.edgeSaved[edge] = 0;
       // An edge's ends got their rows when its create arrived: a saved edge naming no saved node is not ours.
-      if (created !== '') {
+      if (createdWall !== noWall) {
         const ends = [this.nodeIds.get(source), this.nodeIds.get(target)];
         if (ends[0] === -1 || ends[1] === -1) {
           throw mnemoError('CHECKPOINT_CORRUPT', { file: this.name, reason: `edge ${id} names a node the merge state does not hold` });
@@ -812,12 +841,13 @@ export class ReplicaMerge implements Projection {
       this.edgeRelation[edge] = relation === '' ? -1 : this.names.handleOf(relation);
       this.edgeWeight[edge] = weight;
       this.edgeProperties[edge] = properties;
-      [this.edgeCreatedWall[edge], this.edgeCreatedLow[edge]] = this.parseStamp(created);
-      [this.edgeTombWall[edge], this.edgeTombLow[edge]] = this.parseStamp(tomb);
+      this.edgeCreatedWall[edge] = createdWall;
+      this.edgeCreatedLow[edge] = createdLow;
+      this.edgeTombWall[edge] = tombWall;
+      this.edgeTombLow[edge] = tombLow;
       this.edgeFlags[edge] = shown ? edgeShown : 0;
     }
-    for (const [id, text, payload, shown] of rowsOf(vectorKind) as [string, string, VectorStored | null, boolean][]) {
-      const [wall, low] = this.parseStamp(text);
+    for (const [id, wall, low, payload, shown] of rowsOf(vectorKind) as [string, number, number, VectorStored | null, boolean][]) {
       this.vectors.set(id, { id, wall, low, payload: payload ?? undefined, shown, dirty: false, saved: 0 });
     }
     this.newest = new Map(newest);
