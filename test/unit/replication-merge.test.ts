@@ -243,6 +243,12 @@ describe('replication merge rules', () => {
     }
   });
 
+  it('given a merge state saved in format 2 (stamps as text), when loaded, then it is refused as CHECKPOINT_CORRUPT (the engine then replays)', async () => {
+    const { Packr } = await import('msgpackr');
+    const formatTwo = new Packr({ useRecords: false }).pack([2, [['alpha', '0000000000010000000']], 0, 0]);
+    await expect(new ReplicaMerge().load(formatTwo)).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', message: expect.stringMatching(/format 2, expected 3/) });
+  });
+
   it('given a conflicting update and a delete, when they arrive in either order, then the delete wins and a later re-create starts clean', () => {
     const at = (wall: number, origin: string, event: RawEvent): ReplicatedEvent => ({ ...event, seq: 0, ts: 0, origin, hlc: wall.toString(16).padStart(12, '0') + '000000' }) as ReplicatedEvent;
     const create = at(10, 'alpha', { type: 'prime.node.created', payload: { id: 'n', type: 'person', properties: { name: 'Ada' } } });
