@@ -293,6 +293,11 @@ export class Adjacency implements Projection {
     const relations = this.relations.renumbering();
     const { live } = ids;
     const count = live.length;
+    // The snapshot is taken: the encoding starts on a later turn, so the batch in flight (and the
+    // other projections' snapshots) do not wait for a first slice of it too. Every projection's
+    // first slice ran in the turn that started the checkpoint: ~150-250 ms in one batch at 400K
+    // and 800K events of a 1M-event ingest, against ~10-70 ms a slice on turns of their own.
+    await nextTurn();
     const saved: SavedAdjacency = {
       format: 2,
       edgeIds: await ids.save(),

@@ -137,7 +137,7 @@ export class DomainIndex implements Projection {
 
   async save(): Promise<Uint8Array> {
     const saved: SavedDomainIndex = { format: 2, domains: [] };
-    for (const [domain, list] of this.lists) saved.domains.push([domain, this.members.rowsArray(list.list)]);
+    for (const [domain, list] of this.lists) saved.domains.push([domain, this.members.rowsArray(list.list, list.size)]);
     return checkpointCodec.pack(saved);
   }
 

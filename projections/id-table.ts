@@ -329,11 +329,14 @@ export class IdTable {
 
   /**
    * The live ids as they are now, for reading or saving later while this table goes on changing
-   * (a checkpoint's save, in slices): copies of the arena and the per-handle columns.
+   * (a checkpoint's save, in slices): copies of the per-handle columns, and a view of the arena's
+   * used part, which no later change writes (an add writes past it, and growing or compacting the
+   * arena writes a new buffer). Copying the arena was the biggest part of a checkpoint's
+   * synchronous start: ~8 MB at 800K edge ids, fresh pages at ~4 ms a MB on the bench VM.
    */
   snapshot(): IdSnapshot {
     assert(this.strings === null, 'id table: snapshot() is for tables whose arena holds the ids');
-    return new IdSnapshot(this.liveHandles(), Buffer.from(this.chars.subarray(0, this.charsUsed)), this.starts.slice(0, this.handleEnd), this.lengths.slice(0, this.handleEnd));
+    return new IdSnapshot(this.liveHandles(), this.chars.subarray(0, this.charsUsed), this.starts.slice(0, this.handleEnd), this.lengths.slice(0, this.handleEnd));
   }
 
   /**

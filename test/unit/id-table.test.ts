@@ -42,6 +42,17 @@ function addAndRemoveRandomly(table: IdTable, seed: number): Map<string, number>
 }
 
 describe('IdTable', () => {
+  it('given a snapshot, when the table then grows its arena, compacts it and reuses handles, then the snapshot still reads the ids it was taken with', () => {
+    const table = new IdTable();
+    const before = Array.from({ length: 3_000 }, (_, i) => `before-${i}`);
+    before.forEach((id) => table.add(id));
+    const snapshot = table.snapshot();
+    const handles = before.map((id) => table.get(id));
+    for (let i = 0; i < before.length; i += 2) table.remove(handles[i]!); // past charsDead's threshold: the arena compacts
+    for (let i = 0; i < 20_000; i++) table.add(`after-${i}-${'x'.repeat(i % 7)}`); // reused handles, the arena grown
+    expect(Array.from(snapshot.live, (handle) => snapshot.idOf(handle))).toEqual(before);
+  });
+
   it('given an id, when added, looked up and removed, then handles are dense and reused', () => {
     const table = new IdTable();
     expect(table.get('edge:1')).toBe(-1);

@@ -83,6 +83,20 @@ describe('NodeState', () => {
     expect([state.handleOf('a'), state.handleOf('b'), state.handleOf('c')]).toEqual([0, -1, b]);
   });
 
+  it('given remembered ids that end alike (one cache slot), when looked up in turn, then each id gets its own handle', () => {
+    const ids = ['x-0000-tail', 'y-1111-tail', 'z-2222-tail'];
+    const state = given(ids.map((id) => created(id, 'person')));
+    const handles = ids.map((id) => state.handleOf(id));
+    expect(new Set(handles).size).toBe(3);
+    for (let round = 0; round < 2; round++) expect(ids.map((id) => state.rememberHandleOf(id))).toEqual(handles);
+    expect(ids.map((id) => state.handleOf(id))).toEqual(handles);
+    expect(state.rememberHandleOf('w-3333-tail')).toBe(-1);
+    given([deleted('y-1111-tail')], state, 4);
+    expect(ids.map((id) => state.handleOf(id))).toEqual([handles[0], -1, handles[2]]);
+    state.forgetRemembered();
+    expect(ids.map((id) => state.handleOf(id))).toEqual([handles[0], -1, handles[2]]);
+  });
+
   it('given thousands of nodes (columns grown many times), when read and reloaded, then every node has its own type, domain and stamps', async () => {
     const count = 5_000;
     const state = given(Array.from({ length: count }, (_, i) => created(`n${i}`, `t${i % 300}`, i % 7 === 0 ? { domain: `d${i % 5}` } : {})));
