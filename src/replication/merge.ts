@@ -25,7 +25,7 @@
 // How the state is kept: a machine catching up merges every event it receives, so the state is
 // built for that path. Nodes and edges are rows of typed-array columns found through IdTables
 // (not records in Maps: at 500K nodes and 500K edges the records, their Map entries and their
-// stamp strings were ~420 MB of heap, and a received event cost ~3× a local one, half of it in Map
+// stamp strings were ~370 MB more heap, and a received event cost ~2.4× a local one, much of it in Map
 // lookups and the garbage collector). A stamp is two numbers: the hlc's wall milliseconds, and its
 // counter × originSlots + the origin's index in `origins` (origins are compared by name, so the
 // order is the string order of `hlc + origin` whatever order this machine met the origins in).
@@ -52,7 +52,7 @@ export const pendingNodesMax = 100_000;
  */
 const mergeFormat = 3;
 /**
- * Records a save encodes between two turns of the event loop (tens of ms on this machine's shared
+ * Rows a save encodes between two turns of the event loop (tens of ms on this machine's shared
  * cores). Slices of 4,096 measured worse in bench:replication: publish-to-visible p99 82–155 ms
  * against 10–14 ms at 32,768 and at one slice (not understood yet).
  */
@@ -104,7 +104,7 @@ interface VectorRecord {
   saved: number;
 }
 
-/** A save in progress: its number, and the rows of records it encoded early, before an event changed them. */
+/** A save in progress: its number, and the rows it encoded early, before an event changed them. */
 interface Saving {
   epoch: number;
   early: [unknown[], unknown[], unknown[]];
@@ -199,7 +199,7 @@ export class ReplicaMerge implements Projection {
   private out: RawEvent[] = [];
   private saveEpoch = 0;
   private saving: Saving | undefined;
-  /** Records per slice of a save; tests set 1 to interleave events with every record. */
+  /** Rows per slice of a save; tests set 1 to interleave events with every row. */
   saveSliceRows = mergeSaveSliceRows;
 
   /** The events are applied by `expand`, which the registry calls instead for events with an hlc. */
