@@ -26,6 +26,17 @@ export function walkDeadline(deadlineMs: unknown): WalkDeadline | undefined {
 /** Up to this many edges, duplicates are found by scanning the result instead of a Set. */
 const dedupeScanMax = 32;
 
+/** neighbors' options, checked in one order (so the first bad one named is always the same). */
+function neighborsOptions(options: NeighborsOptions): { limit: number; offset: number; depth: number; direction: Direction; deadline: WalkDeadline | undefined } {
+  return {
+    limit: limitOption(options.limit),
+    offset: offsetOption(options.offset),
+    depth: depthOption(options.depth, 1),
+    direction: directionOption(options.direction, 'both'),
+    deadline: walkDeadline(options.deadlineMs),
+  };
+}
+
 export class GraphQueries {
   /**
    * `visible`, when given, hides every node whose handle it rejects: walks neither return nor pass
@@ -38,11 +49,7 @@ export class GraphQueries {
   ) {}
 
   neighbors(id: string, options: NeighborsOptions): Page<NeighborNode> {
-    const limit = limitOption(options.limit);
-    const offset = offsetOption(options.offset);
-    const depth = depthOption(options.depth, 1);
-    const direction = directionOption(options.direction, 'both');
-    const deadline = walkDeadline(options.deadlineMs);
+    const { limit, offset, depth, direction, deadline } = neighborsOptions(options);
     const found = depth === 1 ? this.adjacent(id, options.relation, direction) : this.withinDepth(id, depth, options.relation, direction, deadline);
     const page = pageOf(found, offset, limit);
     if (deadline !== undefined) page.degraded = deadline.cut;
@@ -54,12 +61,7 @@ export class GraphQueries {
    * depth 1 these are node state's cached bytes: no record is built.
    */
   neighborsJson(id: string, options: NeighborsOptions): Page<JsonBytes> {
-    // Checked in neighbors' order, so the first bad option named is the same.
-    const limit = limitOption(options.limit);
-    const offset = offsetOption(options.offset);
-    const depth = depthOption(options.depth, 1);
-    const direction = directionOption(options.direction, 'both');
-    const deadline = walkDeadline(options.deadlineMs);
+    const { limit, offset, depth, direction, deadline } = neighborsOptions(options);
     if (depth !== 1) {
       const page = this.neighbors(id, options) as Page<unknown>;
       page.nodes = page.nodes.map((node) => new JsonBytes(Buffer.from(toSnakeJson(node), 'utf8')));
