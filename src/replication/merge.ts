@@ -32,7 +32,7 @@
 
 import { Packr, unpackMultiple } from 'msgpackr';
 
-import { grown, LinkedRows, nextTurn } from '../../projections/columns.js';
+import { CountedNames, grown, LinkedRows, nextTurn } from '../../projections/columns.js';
 import { IdTable } from '../../projections/id-table.js';
 import type { Projection } from '../../projections/projection.js';
 import { CanonicalHash, sortedKeys } from '../../projections/digest.js';
@@ -124,27 +124,6 @@ export type ReplicatedEvent = StoredEvent & { hlc: string; origin: string };
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
-/** Strings many rows share (node types, edge relations), each kept once; handles are never released. */
-class Names {
-  private readonly handles = new Map<string, number>();
-  readonly names: string[] = [];
-
-  handleOf(name: string): number {
-    let handle = this.handles.get(name);
-    if (handle === undefined) {
-      handle = this.names.length;
-      this.names.push(name);
-      this.handles.set(name, handle);
-    }
-    return handle;
-  }
-
-  /** The name of a handle; '' for none (-1). */
-  nameOf(handle: number): string {
-    return handle < 0 ? '' : this.names[handle]!;
-  }
-}
-
 export class ReplicaMerge implements Projection {
   readonly name = 'replica-merge';
   /** Checkpoints written before replication existed have no part for this projection; it starts empty then. */
@@ -153,7 +132,8 @@ export class ReplicaMerge implements Projection {
   /** Origin names by index (the index a stamp's low number holds), and back. */
   private origins: string[] = [];
   private originIndex = new Map<string, number>();
-  private names = new Names();
+  /** Node types and edge relations, each kept once (rows never release theirs: merge rows are never removed). */
+  private names = new CountedNames();
 
   // Nodes: rows by the handle `nodeIds` gives. Never removed: a tombstone is state.
   private nodeIds = new IdTable({ keepStrings: true });
@@ -256,6 +236,11 @@ export class ReplicaMerge implements Projection {
     return this.out;
   }
 
+  /** The type or relation a handle names; '' for none (-1). */
+  private nameOf(handle: number): string {
+    return handle < 0 ? '' : this.names.nameOf(handle);
+  }
+
   // ---- stamps ----
 
   private originOf(origin: string): number {
@@ -344,7 +329,7 @@ export class ReplicaMerge implements Projection {
     if (this.newer(wall, low, this.createdWall[node]!, this.createdLow[node]!)) {
       this.createdWall[node] = wall;
       this.createdLow[node] = low;
-      this.nodeType[node] = this.names.handleOf(type);
+      this.nodeType[node] = this.names.hold(type);
     }
     const changed = this.writeProperties(node, properties, wall, low);
     this.settle(node, wasPending);
@@ -383,7 +368,7 @@ export class ReplicaMerge implements Projection {
     if (this.shownType[node] !== -1 && this.shownType[node] !== this.nodeType[node]) this.hideNode(node);
     const id = this.nodeIds.idOf(node);
     if (this.shownType[node] === -1) {
-      this.out.push({ type: 'prime.node.created', payload: { id, type: this.names.nameOf(this.nodeType[node]!), properties: shownProperties(this.registers[node]!) } });
+      this.out.push({ type: 'prime.node.created', payload: { id, type: this.nameOf(this.nodeType[node]!), properties: shownProperties(this.registers[node]!) } });
       this.shownType[node] = this.nodeType[node]!;
       this.reconcileEdgesOf(node);
       this.reconcileVector(id);
@@ -531,7 +516,7 @@ export class ReplicaMerge implements Projection {
     if (source < 0 || target < 0) return;
     this.preserveEdge(edge);
     this.setEnds(edge, source, target);
-    this.edgeRelation[edge] = this.names.handleOf(p.relation);
+    this.edgeRelation[edge] = this.names.hold(p.relation);
     this.edgeWeight[edge] = p.weight ?? 1;
     this.edgeProperties[edge] = p.properties ?? noProperties;
     this.edgeCreatedWall[edge] = wall;
@@ -590,7 +575,7 @@ export class ReplicaMerge implements Projection {
           id: id ?? this.edgeIds.idOf(edge),
           source: this.nodeIds.idOf(source),
           target: this.nodeIds.idOf(target),
-          relation: this.names.nameOf(this.edgeRelation[edge]!),
+          relation: this.nameOf(this.edgeRelation[edge]!),
           weight: this.edgeWeight[edge]!,
           properties: this.edgeProperties[edge]!,
         },
@@ -642,10 +627,11 @@ export class ReplicaMerge implements Projection {
 
   digest(): string {
     const hash = new CanonicalHash(this.name);
+    // Rows are never removed: every handle below handleLimit is live.
     const byId = (ids: IdTable): Array<[string, number]> => {
-      const rows: Array<[string, number]> = [];
-      for (let handle = 0; handle < ids.handleLimit; handle++) rows.push([ids.idOf(handle), handle]);
-      return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const all: string[] = [];
+      for (let handle = 0; handle < ids.handleLimit; handle++) all.push(ids.idOf(handle));
+      return sortedKeys(all).map((id) => [id, ids.get(id)]);
     };
     for (const [id, node] of byId(this.nodeIds)) {
       const registers = new Map<string, [JsonValue, string]>();
@@ -657,12 +643,12 @@ export class ReplicaMerge implements Projection {
       hash.row(
         'node',
         id,
-        this.names.nameOf(this.nodeType[node]!),
+        this.nameOf(this.nodeType[node]!),
         this.stampText(this.createdWall[node]!, this.createdLow[node]!),
         this.stampText(this.tombWall[node]!, this.tombLow[node]!),
         props,
         sortedKeys(edges),
-        shown === -1 ? null : this.names.nameOf(shown),
+        shown === -1 ? null : this.nameOf(shown),
       );
     }
     for (const [id, edge] of byId(this.edgeIds)) {
@@ -673,7 +659,7 @@ export class ReplicaMerge implements Projection {
         id,
         source === -1 ? '' : this.nodeIds.idOf(source),
         target === -1 ? '' : this.nodeIds.idOf(target),
-        this.names.nameOf(this.edgeRelation[edge]!),
+        this.nameOf(this.edgeRelation[edge]!),
         this.edgeWeight[edge]!,
         this.edgeProperties[edge]!,
         this.stampText(this.edgeCreatedWall[edge]!, this.edgeCreatedLow[edge]!),
@@ -722,13 +708,13 @@ export class ReplicaMerge implements Projection {
     const shown = this.shownType[node]!;
     return [
       this.nodeIds.idOf(node),
-      this.names.nameOf(this.nodeType[node]!),
+      this.nameOf(this.nodeType[node]!),
       this.createdWall[node]!,
       this.createdLow[node]!,
       this.tombWall[node]!,
       this.tombLow[node]!,
       props,
-      shown === -1 ? null : this.names.nameOf(shown),
+      shown === -1 ? null : this.nameOf(shown),
     ];
   }
 
@@ -740,7 +726,7 @@ export class ReplicaMerge implements Projection {
       this.edgeIds.idOf(edge),
       source === -1 ? '' : this.nodeIds.idOf(source),
       target === -1 ? '' : this.nodeIds.idOf(target),
-      this.names.nameOf(this.edgeRelation[edge]!),
+      this.nameOf(this.edgeRelation[edge]!),
       this.edgeWeight[edge]!,
       this.edgeProperties[edge]!,
       this.edgeCreatedWall[edge]!,
@@ -820,8 +806,8 @@ export class ReplicaMerge implements Projection {
       this.createdLow[node] = createdLow;
       this.tombWall[node] = tombWall;
       this.tombLow[node] = tombLow;
-      this.nodeType[node] = type === '' ? -1 : this.names.handleOf(type);
-      this.shownType[node] = shownType === null ? -1 : this.names.handleOf(shownType);
+      this.nodeType[node] = type === '' ? -1 : this.names.hold(type);
+      this.shownType[node] = shownType === null ? -1 : this.names.hold(shownType);
       this.nodeSaved[node] = 0;
       for (let i = 0; i < props.length; i += registerSlots) this.setRegister(node, props[i] as string, props[i + 1] as JsonValue, props[i + 2] as number, props[i + 3] as number);
       if (this.isPending(node)) this.pendingNodes++;
@@ -838,7 +824,7 @@ export class ReplicaMerge implements Projection {
         }
         this.setEnds(edge, ends[0]!, ends[1]!);
       }
-      this.edgeRelation[edge] = relation === '' ? -1 : this.names.handleOf(relation);
+      this.edgeRelation[edge] = relation === '' ? -1 : this.names.hold(relation);
       this.edgeWeight[edge] = weight;
       this.edgeProperties[edge] = properties;
       this.edgeCreatedWall[edge] = createdWall;
