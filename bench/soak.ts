@@ -66,6 +66,9 @@ interface Sample {
   lagP99Ms: number;
   /** The window's longest event-loop delay. */
   lagMaxMs: number;
+  /** The log's fdatasyncs in the window (`mnemo serve` commits inline: each holds the event loop): p99 and longest. */
+  fsyncP99Ms: number;
+  fsyncMaxMs: number;
   walSegments: number;
   parquetFiles: number;
   checkpoints: number;
@@ -176,6 +179,8 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         load1: loadavg()[0]!,
         lagP99Ms: stats.event_loop_lag_ms.p99,
         lagMaxMs: stats.event_loop_lag_ms.max,
+        fsyncP99Ms: stats.wal_fsync_ms.p99,
+        fsyncMaxMs: stats.wal_fsync_ms.max,
         walSegments: stats.wal.segments,
         parquetFiles: stats.compaction.parquet_files,
         checkpoints: existsSync(join(dataDir, 'checkpoints')) ? readdirSync(join(dataDir, 'checkpoints')).length : 0,
@@ -189,7 +194,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
         dropped: window.dropped,
       });
       const s = samples[samples.length - 1]!;
-      log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, anon ${s.rssAnonMb.toFixed(1)} MB, threads ${s.threads}, load ${s.load1.toFixed(1)}, heap ${s.heapMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms max ${s.lagMaxMs} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
+      log(`soak ${s.minute.toFixed(2)} min: ${s.events} events, rss ${s.rssMb.toFixed(1)} MB, anon ${s.rssAnonMb.toFixed(1)} MB, threads ${s.threads}, load ${s.load1.toFixed(1)}, heap ${s.heapMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB, lag p99 ${s.lagP99Ms} ms max ${s.lagMaxMs} ms, fsync p99 ${s.fsyncP99Ms} ms max ${s.fsyncMaxMs} ms, write p99 ${s.writeP99Ms.toFixed(1)} ms, read p99 ${s.readP99Ms.toFixed(1)} ms, files ${s.walSegments}/${s.parquetFiles}/${s.checkpoints}`);
       window.writes = [];
       window.reads = [];
       window.errors5xx = 0;
@@ -217,6 +222,10 @@ function judge(samples: Sample[]): SoakResult {
   const growth = meanFloor > 0 ? slope / meanFloor : 0;
   const worstLag = Math.max(0, ...after.map((s) => s.lagP99Ms));
   const longestLag = Math.max(0, ...after.map((s) => s.lagMaxMs));
+  // The floor under the lag: an inline fdatasync holds the loop for as long as the disk takes.
+  const overP99 = after.filter((s) => s.lagP99Ms >= lagP99MsMax);
+  const overMax = after.filter((s) => s.lagMaxMs >= lagMaxMsMax);
+  const fsyncFloor = `the log's fdatasync (on the loop) in the same windows: worst window p99 ${Math.max(0, ...after.map((s) => s.fsyncP99Ms))} ms, longest ${Math.max(0, ...after.map((s) => s.fsyncMaxMs))} ms`;
   const meanLoad = (after.reduce((a, s) => a + s.load1, 0) / Math.max(1, after.length)).toFixed(1);
   const maxWal = Math.max(0, ...samples.map((s) => s.walSegments));
   const maxParquet = Math.max(0, ...samples.map((s) => s.parquetFiles));
@@ -224,8 +233,8 @@ function judge(samples: Sample[]): SoakResult {
   const errors = samples.reduce((n, s) => n + s.errors5xx, 0);
   const checks = [
     { name: `RSS growth after warm-up < ${rssGrowthPerHourMax * 100}%/hour`, ok: growth < rssGrowthPerHourMax, value: `${(growth * 100).toFixed(2)}%/hour (${slope.toFixed(1)} MB/hour through ${floors.length} ${floorWindowMinutes}-minute floors, mean ${meanFloor.toFixed(0)} MB)` },
-    { name: `event-loop lag p99 < ${lagP99MsMax} ms`, ok: worstLag < lagP99MsMax, value: `worst window ${worstLag} ms, median window ${percentiles(after.map((s) => s.lagP99Ms)).p50} ms; load average ${meanLoad} on ${availableParallelism()} cores` },
-    { name: `event-loop lag max < ${lagMaxMsMax} ms`, ok: longestLag < lagMaxMsMax, value: `longest ${longestLag} ms, median window's longest ${percentiles(after.map((s) => s.lagMaxMs)).p50} ms; load average ${meanLoad}` },
+    { name: `event-loop lag p99 < ${lagP99MsMax} ms`, ok: worstLag < lagP99MsMax, value: `worst window ${worstLag} ms, median window ${percentiles(after.map((s) => s.lagP99Ms)).p50} ms, ${after.length - overP99.length} of ${after.length} windows under; of those over, ${overP99.filter((s) => s.fsyncP99Ms >= lagP99MsMax).length} had an fdatasync p99 over it too; ${fsyncFloor}; load average ${meanLoad} on ${availableParallelism()} cores` },
+    { name: `event-loop lag max < ${lagMaxMsMax} ms`, ok: longestLag < lagMaxMsMax, value: `longest ${longestLag} ms, median window's longest ${percentiles(after.map((s) => s.lagMaxMs)).p50} ms, ${after.length - overMax.length} of ${after.length} windows under; of those over, ${overMax.filter((s) => s.fsyncMaxMs >= lagMaxMsMax).length} held an fdatasync over it too; load average ${meanLoad}` },
     { name: 'file counts bounded', ok: maxWal <= walSegmentsMax && maxParquet <= parquetFilesMax && maxCheckpoints <= checkpointsMax, value: `max ${maxWal} WAL segments, ${maxParquet} Parquet files, ${maxCheckpoints} checkpoint dirs` },
     { name: 'no 5xx (but documented 503 shedding)', ok: errors === 0, value: `${errors} (and ${samples.reduce((n, s) => n + s.shed503, 0)} shed with 503, ${samples.reduce((n, s) => n + s.dropped, 0)} dropped connections retried)` },
   ];
@@ -272,7 +281,7 @@ function chart(samples: Sample[]): string {
     title: 'Soak: memory, event-loop lag and latency over time',
     xLabel: 'minutes',
     yLabel: 'MB / ms',
-    series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('external (MB)', (s) => s.externalMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('event-loop lag max (ms)', (s) => s.lagMaxMs), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
+    series: [series('RSS (MB)', (s) => s.rssMb), series('heap used (MB)', (s) => s.heapMb), series('external (MB)', (s) => s.externalMb), series('event-loop lag p99 (ms)', (s) => s.lagP99Ms), series('event-loop lag max (ms)', (s) => s.lagMaxMs), series('fdatasync max (ms)', (s) => s.fsyncMaxMs), series('write p99 (ms)', (s) => s.writeP99Ms), series('read p99 (ms)', (s) => s.readP99Ms)],
   });
 }
 

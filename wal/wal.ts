@@ -5,6 +5,7 @@
 // seq (`00000000000000000001.wal`), each a run of records (see record.ts), one record
 // per batch. Torn tail vs corruption: see segment.ts (classifyBadRecord) and reader.ts (recover).
 import { dirname } from 'node:path';
+import type { RecordableHistogram } from 'node:perf_hooks';
 import { assert } from '../src/kernel/errors.js';
 import { fsyncIntervalMsDefault, segmentBytesMax as segmentBytesMaxDefault } from '../src/kernel/limits.js';
 import { nodeFiles, type FileLayer } from '../src/storage/files.js';
@@ -130,6 +131,11 @@ export class Wal {
 
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** Each fdatasync's duration in ns: see WalWriter.fsyncDurations. */
+  get fsyncDurations(): RecordableHistogram {
+    return this.writer.fsyncDurations;
   }
 
   stats(): { segments: number; bytes: number; durability: string; lastFsyncAt: number | null; fsyncs: number } {

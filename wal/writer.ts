@@ -2,6 +2,7 @@
 // fdatasync runs as a group commit — at most one in flight; every append that
 // arrives meanwhile is covered by the next one.
 import { join } from 'node:path';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { assert, mnemoError, type MnemoError } from '../src/kernel/errors.js';
 import { batchBytesMax, batchEventsMax, walProbeBytes } from '../src/kernel/limits.js';
 import type { FileHandle, FileLayer } from '../src/storage/files.js';
@@ -49,6 +50,8 @@ export class WalWriter {
   private readonly timer: NodeJS.Timeout | null = null;
   fsyncs = 0;
   lastFsyncAt: number | null = null;
+  /** How long each fdatasync of the log took, in ns (inline: on the event loop; group: issued to done). The HTTP server reads and resets it per stats read. */
+  readonly fsyncDurations: RecordableHistogram = createHistogram();
 
   /** `segments` come from recovery, oldest first; the last one (if any) becomes the active segment. */
   constructor(options: WriterOptions, segments: readonly SegmentInfo[], nextSeq: number) {
@@ -129,11 +132,13 @@ export class WalWriter {
   /** fdatasync now, on this thread: covers every frame written so far. A failure stops the log, as in requestSync. */
   private syncInline(): Promise<void> {
     const target = this.lastSeq;
+    const startedMs = performance.now();
     try {
       this.files.fdatasyncSync(this.active.handle);
     } catch (e) {
       return Promise.reject(this.fail('fdatasync', e));
     }
+    this.recordFsync(startedMs);
     this.fsyncs++;
     this.lastFsyncAt = Date.now();
     this.markDurable(target);
@@ -144,8 +149,12 @@ export class WalWriter {
     if (this.syncing !== null || this.failure !== null || this.durableSeq >= this.lastSeq) return;
     const target = this.lastSeq;
     const handle = this.active.handle;
+    const startedMs = performance.now();
     const promise = this.files.fdatasync(handle).then(
-      () => this.synced(target),
+      () => {
+        this.recordFsync(startedMs);
+        this.synced(target);
+      },
       (e: unknown) => {
         this.syncing = null;
         this.closeRetired();
@@ -153,6 +162,10 @@ export class WalWriter {
       },
     );
     this.syncing = { promise, handle };
+  }
+
+  private recordFsync(startedMs: number): void {
+    this.fsyncDurations.record(Math.max(1, Math.round((performance.now() - startedMs) * 1e6)));
   }
 
   private synced(target: number): void {

@@ -4,6 +4,7 @@
 // checkpoints and compaction through background.ts.
 
 import { join } from 'node:path';
+import type { RecordableHistogram } from 'node:perf_hooks';
 
 import { openWal, type Wal } from '../../wal/wal.js';
 import { ProjectionRegistry } from '../../projections/registry.js';
@@ -448,6 +449,11 @@ export class Engine extends EngineReads implements MnemoEngine {
   }
 
   // ---- state, checkpoints, compaction ----
+
+  /** Each fdatasync of the log's duration in ns, for a caller that reads and resets it by windows (the HTTP server's stats). */
+  get walFsyncDurations(): RecordableHistogram {
+    return this.wal.fsyncDurations;
+  }
 
   stats(): EngineStats {
     const stats: EngineStats = {

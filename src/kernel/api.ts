@@ -1,5 +1,6 @@
 // The public embedded API's types (camelCase). The HTTP server and MCP server use exactly this.
 
+import type { RecordableHistogram } from 'node:perf_hooks';
 import type { Properties, RawEvent, StoredEvent } from './events.js';
 import type { JsonBytes } from './wire.js';
 
@@ -361,6 +362,8 @@ export interface MnemoEngine {
   history(entityId: string): StoredEvent[];
   diff(from: AsOf, to: AsOf): DiffResult;
   stats(): EngineStats;
+  /** Each fdatasync of the log's duration in ns; its reader may reset it (the HTTP server's stats read does, one window per read). */
+  readonly walFsyncDurations: RecordableHistogram;
   /** Cheap: 'degraded' while writes are refused (a full disk, a failed fsync), with the reason. */
   health(): { status: 'ok' | 'degraded'; reason?: string };
 

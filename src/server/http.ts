@@ -411,6 +411,7 @@ class MnemoHttpServer implements HttpServer {
       uptimeS: Math.round((Date.now() - this.startedMs) / 1000),
       http: { requests: this.requests, inFlight: this.active, shed: this.shedder.shedTotal },
       eventLoopLagMs: this.eventLoopLag(),
+      walFsyncMs: this.walFsyncs(),
       latencyUs: this.latency.summaries(),
     };
   }
@@ -423,6 +424,15 @@ class MnemoHttpServer implements HttpServer {
     const lag = h.count === 0 ? { p50: 0, p99: 0, max: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
     h.reset();
     return lag;
+  }
+
+  /** p50, p99 and max duration (ms) of the log's fdatasyncs since the previous stats read, and their count; then a new window. */
+  private walFsyncs(): { p50: number; p99: number; max: number; count: number } {
+    const h = this.context.engine.walFsyncDurations;
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const window = h.count === 0 ? { p50: 0, p99: 0, max: 0, count: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count: h.count };
+    h.reset();
+    return window;
   }
 
   private metricsRoute(): Route {

@@ -284,6 +284,21 @@ describe('stats', () => {
     expect(create.p99).toBeGreaterThanOrEqual(create.p95);
     expect(create.p95).toBeGreaterThanOrEqual(create.p50);
   });
+
+  it('given durability fsync, when nodes are written, then wal_fsync_ms times their fdatasyncs over the window since the previous stats read', async () => {
+    const durable = await givenServer({ durability: 'fsync' });
+    try {
+      await call(durable.url, 'GET', `${prime}/stats`); // opens a fresh window
+      for (let i = 0; i < 3; i++) expect((await call(durable.url, 'POST', `${prime}/nodes`, { body: { type: 'synced' } })).status).toBe(201);
+      const window = (await call(durable.url, 'GET', `${prime}/stats`)).json.wal_fsync_ms;
+      expect(window.count).toBeGreaterThanOrEqual(3);
+      expect(window.p50).toBeGreaterThan(0);
+      expect(window.max).toBeGreaterThanOrEqual(window.p99);
+      expect((await call(durable.url, 'GET', `${prime}/stats`)).json.wal_fsync_ms).toEqual({ p50: 0, p99: 0, max: 0, count: 0 });
+    } finally {
+      await durable.close();
+    }
+  });
 });
 
 describe('time travel', () => {

@@ -15,8 +15,10 @@ describe('soak (tiny)', () => {
     expect(result.checks.map((c) => c.name)).toEqual(['RSS growth after warm-up < 1%/hour', 'event-loop lag p99 < 20 ms', 'event-loop lag max < 100 ms', 'file counts bounded', 'no 5xx (but documented 503 shedding)']);
     expect(result.checks.find((c) => c.name.startsWith('no 5xx'))!.ok).toBe(true);
     const csv = readFileSync(join(outDir, 'soak.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('minute,rssMb,heapMb,externalMb,rssAnonMb,rssFileMb,threads,load1,lagP99Ms,lagMaxMs,walSegments,parquetFiles,checkpoints,compactionRuns,checkpointsWritten,events,writeP99Ms,readP99Ms,errors5xx,shed503,dropped');
+    expect(csv[0]).toBe('minute,rssMb,heapMb,externalMb,rssAnonMb,rssFileMb,threads,load1,lagP99Ms,lagMaxMs,fsyncP99Ms,fsyncMaxMs,walSegments,parquetFiles,checkpoints,compactionRuns,checkpointsWritten,events,writeP99Ms,readP99Ms,errors5xx,shed503,dropped');
     expect(csv.length).toBe(result.samples.length + 1);
+    // The soak server commits inline with durability fsync: every window with writes timed its fdatasyncs.
+    expect(result.samples.filter((s) => s.fsyncMaxMs > 0).length).toBeGreaterThanOrEqual(result.samples.length - 1);
     expect(existsSync(join(outDir, 'soak.svg'))).toBe(true);
   });
 });
