@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
-import { CountedNames, grown, grownInt32, LinkedRows, nextTurn, none, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, LinkedRows, nextTurn, none, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
@@ -251,8 +251,9 @@ export class Adjacency implements Projection {
 
   private ensureEdgeRows(rows: number): void {
     if (rows <= this.sources.length) return;
-    this.sources = grownInt32(this.sources, rows);
-    this.targets = grownInt32(this.targets, rows);
+    // Not filled: addEdge sets a row's ends before anything reads them (see LinkedRows.growRows).
+    this.sources = grown(this.sources, rows);
+    this.targets = grown(this.targets, rows);
     this.relationOf = grown(this.relationOf, rows);
     if (this.weights !== null) this.weights = grown(this.weights, rows);
     this.outs.growRows(rows);

@@ -95,10 +95,14 @@ export class LinkedRows {
   heads: Int32Array = new Int32Array(0);
   tails: Int32Array = new Int32Array(0);
 
-  /** Makes room for rows 0..rows-1. */
+  /**
+   * Makes room for rows 0..rows-1. New rows are left 0, not filled: append() sets a row's next and
+   * prev before any list leads to it, so the new half's pages are first touched row by row as rows
+   * are appended rather than all at once here (a fill doubled the stall of a growth).
+   */
   growRows(rows: number): void {
-    this.next = grownInt32(this.next, rows);
-    this.prev = grownInt32(this.prev, rows);
+    this.next = grown(this.next, rows);
+    this.prev = grown(this.prev, rows);
   }
 
   /** Makes room for lists 0..lists-1; new lists are empty. */
