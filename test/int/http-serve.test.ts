@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import uWS from 'uWebSockets.js';
 import { call } from '../support/http-server.js';
 
 const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
@@ -75,6 +76,27 @@ describe('mnemo serve', () => {
     } finally {
       serving.child.kill('SIGTERM');
       await serving.exited;
+    }
+  });
+
+  it('given a bare uWebSockets.js handler that answers after a timer (as after a group commit), when two requests are pipelined, then it closes the connection answering neither: why mnemo serve commits inline', async () => {
+    const app = uWS.App();
+    app.get('/*', (res) => {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      setTimeout(() => {
+        if (!aborted) res.cork(() => res.end('{}'));
+      }, 20);
+    });
+    const listening = await new Promise<uWS.us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (socket) => (socket === false ? reject(new Error('listen failed')) : resolve(socket))));
+    const port = uWS.us_socket_local_port(listening as unknown as uWS.us_socket);
+    try {
+      const get = 'GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+      expect(await pipelined(port, get, 1)).toEqual([200]); // one at a time, the late answer comes
+      expect(await pipelined(port, get + get, 2)).toEqual([]); // pipelined behind it, nothing comes
+    } finally {
+      uWS.us_listen_socket_close(listening);
+      (app as uWS.TemplatedApp & { close(): void }).close();
     }
   });
 
