@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { mnemoError } from '../kernel/errors.js';
+import { writeBehindBytes } from '../kernel/limits.js';
 
 export const checkpointsDirName = 'checkpoints';
 /**
@@ -116,12 +117,21 @@ export function listCheckpoints(root: string, files: FileLayer = nodeFiles): Che
   return entries.sort((a, b) => b.seq - a.seq);
 }
 
-/** Writes `bytes` to a new file on the thread pool (a part can be hundreds of MB: the event loop keeps serving appends and reads), then fdatasyncs it. */
+/**
+ * Writes `bytes` to a new file on the thread pool (a part can be hundreds of MB: the event loop
+ * keeps serving appends and reads), fdatasyncing every writeBehindBytes so the log's own fsyncs
+ * never queue behind the whole part (see writeBehindBytes).
+ */
 async function writeFileDurably(path: string, bytes: Uint8Array, files: FileLayer): Promise<void> {
   const handle = files.createNew(path);
   try {
-    await files.writeAsync(handle, [bytes], 0);
-    await files.fdatasync(handle);
+    let at = 0;
+    do {
+      const step = bytes.subarray(at, at + writeBehindBytes);
+      await files.writeAsync(handle, [step], at);
+      await files.fdatasync(handle);
+      at += step.length;
+    } while (at < bytes.length);
   } finally {
     files.close(handle);
   }

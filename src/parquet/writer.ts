@@ -6,11 +6,16 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 
 import { nodeFiles, type FileHandle, type FileLayer } from '../storage/files.js';
 import { assert } from '../kernel/errors.js';
+import { writeBehindBytes } from '../kernel/limits.js';
 import type { StoredEvent } from '../kernel/events.js';
 import { eventSchema, parquetFormatVersion, parquetRowGroupRows, rowCrc, rowOf } from './format.js';
 
-/** Bytes buffered before a write to the file: large enough that writes are few, small next to a row group. */
-const flushBytes = 1 << 20;
+/**
+ * Bytes buffered before a write to the file: large enough that writes are few, small next to a row
+ * group. Each write is fdatasynced (see writeBehindBytes): compaction runs beside a log whose
+ * fsyncs would otherwise queue behind the whole file's writeback.
+ */
+const flushBytes = writeBehindBytes;
 
 export interface ParquetWriteResult {
   rows: number;
@@ -37,6 +42,7 @@ class FileLayerWriter extends ByteWriter {
   private flushChunk(): void {
     if (this.index === 0) return;
     this.files.write(this.handle, [new Uint8Array(this.buffer, 0, this.index)], this.position);
+    this.files.fdatasyncSync(this.handle);
     this.position += this.index;
     this.index = 0;
   }
