@@ -9,7 +9,7 @@
 // abort; every write is inside res.cork().
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { MnemoError, isMnemoError, limits, type MnemoEngine } from '../index.js';
 import { PeerRequestVerifier, peerView, signatureHeader, type SignedRequest } from '../admin.js';
 import { checkApiKey } from './auth.js';
@@ -416,23 +416,14 @@ class MnemoHttpServer implements HttpServer {
     };
   }
 
-  /** p50, p99 and max event-loop delay (ms) since the previous stats read, then a new window. */
-  private eventLoopLag(): { p50: number; p99: number; max: number } {
-    const h = this.loopDelay;
-    // monitorEventLoopDelay reports ns and includes its own 10 ms sampling period.
-    const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - 10) * 100) / 100);
-    const lag = h.count === 0 ? { p50: 0, p99: 0, max: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
-    h.reset();
-    return lag;
+  /** Event-loop delay since the previous stats read, then a new window. monitorEventLoopDelay includes its own 10 ms sampling period. */
+  private eventLoopLag(): HistogramWindow {
+    return takeWindow(this.loopDelay, 10);
   }
 
-  /** p50, p99 and max duration (ms) of the log's fdatasyncs since the previous stats read, and their count; then a new window. */
-  private walFsyncs(): { p50: number; p99: number; max: number; count: number } {
-    const h = this.context.engine.walFsyncDurations;
-    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
-    const window = h.count === 0 ? { p50: 0, p99: 0, max: 0, count: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count: h.count };
-    h.reset();
-    return window;
+  /** How long the log's fdatasyncs took since the previous stats read, then a new window. */
+  private walFsyncs(): HistogramWindow {
+    return takeWindow(this.context.engine.walFsyncDurations, 0);
   }
 
   private metricsRoute(): Route {
@@ -487,6 +478,21 @@ type ListenCallback = (socket: us_listen_socket | false) => void;
 /** `app.listen(host, port, options, cb)`: the binary takes it; this republish's type declarations lack the overload. */
 function listenExclusive(app: TemplatedApp, host: string, port: number, callback: ListenCallback): void {
   (app as unknown as { listen(host: string, port: number, options: number, cb: ListenCallback): void }).listen(host, port, listenExclusivePort, callback);
+}
+
+interface HistogramWindow {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+/** p50, p99 and max of a histogram of ns, in ms less `offsetMs` (two decimals), and its count; then resets it. */
+function takeWindow(h: RecordableHistogram | IntervalHistogram, offsetMs: number): HistogramWindow {
+  const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - offsetMs) * 100) / 100);
+  const window = h.count === 0 ? { p50: 0, p99: 0, max: 0, count: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count: h.count };
+  h.reset();
+  return window;
 }
 
 const emptyQuery = new URLSearchParams();
