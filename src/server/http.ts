@@ -9,7 +9,7 @@
 // abort; every write is inside res.cork().
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import { monitorEventLoopDelay, performance, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type Histogram } from 'node:perf_hooks';
 import { MnemoError, isMnemoError, limits, type MnemoEngine } from '../index.js';
 import { PeerRequestVerifier, peerView, signatureHeader, type SignedRequest } from '../admin.js';
 import { checkApiKey } from './auth.js';
@@ -488,7 +488,7 @@ interface HistogramWindow {
 }
 
 /** p50, p99 and max of a histogram of ns, in ms less `offsetMs` (two decimals), and its count; then resets it. */
-function takeWindow(h: RecordableHistogram | IntervalHistogram, offsetMs: number): HistogramWindow {
+function takeWindow(h: Histogram, offsetMs: number): HistogramWindow {
   const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - offsetMs) * 100) / 100);
   const window = h.count === 0 ? { p50: 0, p99: 0, max: 0, count: 0 } : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count: h.count };
   h.reset();
