@@ -18,18 +18,37 @@ const iterations = Number(process.env.MNEMO_HTTP_CRASH_ITERATIONS ?? 200);
 const seed = Number(process.env.MNEMO_HTTP_CRASH_SEED ?? Date.now() % 1_000_000);
 const writers = 4;
 const batchEvents = 10;
+/** No step of one iteration (a start, a request, an exit) takes this long unless something hangs. */
+const stepDeadlineMs = 60_000;
 
 interface Server {
   child: ChildProcess;
   url: Promise<string | null>;
   exited: Promise<void>;
+  /** What the child printed, for the error when a step misses its deadline. */
+  output: () => string;
+}
+
+class MissedDeadline extends Error {}
+
+/** Resolves as `promise` does, or rejects naming `step` (and what the server printed) after the deadline. */
+async function withinDeadline<T>(promise: Promise<T>, step: string, server: Server): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MissedDeadline(`${step}: no answer in ${stepDeadlineMs / 1000} s (seed ${seed}); the server printed:\n${server.output()}`)), stepDeadlineMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function serve(dataDir: string): Server {
   const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--port', '0', '--durability', 'fsync'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
   const url = new Promise<string | null>((resolve) => {
-    let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -37,21 +56,24 @@ function serve(dataDir: string): Server {
     });
     void exited.then(() => resolve(null));
   });
-  child.stderr!.resume();
-  return { child, url, exited };
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, url, exited, output: () => output };
 }
 
 /** Posts batches until the server dies; returns the batches it acknowledged (each a list of node ids). */
-async function writeUntilDead(url: string, writer: number, iteration: number): Promise<string[][]> {
+async function writeUntilDead(server: Server, url: string, writer: number, iteration: number): Promise<string[][]> {
   const acknowledged: string[][] = [];
   for (let batch = 0; ; batch++) {
     const ids = Array.from({ length: batchEvents }, (_, i) => `node:crash:${iteration}-${writer}-${batch}-${i}`);
     const events = ids.map((id) => ({ type: 'prime.node.created', payload: { id, type: 'crash', properties: { writer, batch } } }));
+    const step = `iteration ${iteration}, writer ${writer}, batch ${batch}: POST /api/v1/events`;
     try {
-      const response = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-      if (response.status !== 200) throw new Error(`status ${response.status}: ${await response.text()}`);
+      const response = await withinDeadline(fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) }), step, server);
+      await withinDeadline(response.text(), step, server);
+      if (response.status !== 200) return acknowledged;
       acknowledged.push(ids);
-    } catch {
+    } catch (error) {
+      if (error instanceof MissedDeadline) throw error;
       return acknowledged; // the server is gone
     }
   }
@@ -71,14 +93,15 @@ describe('kill -9 through HTTP', () => {
         const duringStartup = random() < 0.2;
         if (duringStartup) {
           setTimeout(() => child.kill('SIGKILL'), random() * 300);
-          await server.exited;
+          await withinDeadline(server.exited, `iteration ${iteration}: exit after a kill during startup`, server);
           continue;
         }
-        const url = await server.url;
-        if (url === null) throw new Error('mnemo serve exited before it listened');
+        const url = await withinDeadline(server.url, `iteration ${iteration}: start (waiting for the URL)`, server);
+        if (url === null) throw new Error(`iteration ${iteration}: mnemo serve exited before it listened; it printed:\n${server.output()}`);
         setTimeout(() => child.kill('SIGKILL'), 20 + random() * 150);
-        const perWriter = await Promise.all(Array.from({ length: writers }, (_, w) => writeUntilDead(url, w, iteration)));
-        await server.exited;
+        const running = server;
+        const perWriter = await Promise.all(Array.from({ length: writers }, (_, w) => writeUntilDead(running, url, w, iteration)));
+        await withinDeadline(server.exited, `iteration ${iteration}: exit after a kill`, server);
         for (const batches of perWriter) acknowledged.push(...batches);
       }
       const db = await openForOperator(dataDir, () => {});
