@@ -91,7 +91,8 @@ export class EngineReads {
   }
 
   neighborsJson(id: string, options: NeighborsOptions = {}): Page<JsonBytes> {
-    return this.graphAround(id, options.asOf).neighborsJson(id, options);
+    // The graph's own lookup of the node says whether it exists: one lookup, not two, on the hot path.
+    return (options.asOf === undefined ? this.graph : this.graphAround(id, options.asOf)).neighborsJson(id, options);
   }
 
   /** The graph (now, or as of `asOf`) holding node `id`; NODE_NOT_FOUND when it holds none. */

@@ -3,7 +3,7 @@
 // to rename: under `properties`, `metadata`, `payload` and the by-type/by-relation counts the
 // keys are the caller's and are copied as they are.
 
-import type { NodeRecord } from './api.js';
+import type { NodeRecord, Page } from './api.js';
 
 const userDataKeys = new Set(['properties', 'metadata', 'nodesByType', 'edgesByRelation']);
 /** An event payload is user data too, but may hold a stored vector as a Float32Array. */
@@ -117,6 +117,37 @@ interface NodeJson {
  */
 export class JsonBytes {
   constructor(readonly bytes: Uint8Array) {}
+}
+
+/**
+ * A page whose rows are wire JSON already (neighbours at depth 1), `pageFromSlice`'s fields in its
+ * order. An answer writes it field by field: walking its keys as any object's (each key looked up,
+ * converted, checked against the user-data keys) was ~1.4 µs of a ~25 µs neighbours request.
+ */
+export class JsonPage implements Page<JsonBytes> {
+  readonly returned: number;
+  declare nextOffset?: number;
+  declare degraded?: boolean;
+
+  constructor(
+    readonly nodes: JsonBytes[],
+    readonly total: number,
+    readonly offset: number,
+  ) {
+    this.returned = nodes.length;
+    const next = offset + nodes.length;
+    if (next < total) this.nextOffset = next;
+  }
+}
+
+function writeJsonPage(page: JsonPage, sink: JsonSink): void {
+  sink.text('{"nodes":[');
+  const { nodes } = page;
+  for (let i = 0; i < nodes.length; i++) sink.bytes(nodes[i]!, i > 0);
+  let tail = `],"total":${page.total},"returned":${page.returned},"offset":${page.offset}`;
+  if (page.nextOffset !== undefined) tail += `,"next_offset":${page.nextOffset}`;
+  if (page.degraded !== undefined) tail += `,"degraded":${page.degraded}`;
+  sink.text(`${tail}}`);
 }
 
 function bytesOf(node: NodeJson): JsonBytes {
@@ -343,6 +374,7 @@ function writeSnakeJson(value: unknown, sink: JsonSink): void {
     }
     return sink.text(']');
   }
+  if (value instanceof JsonPage) return writeJsonPage(value, sink);
   if (value instanceof OwnJson) return sink.text(value.snakeJson());
   if (value instanceof JsonBytes) return sink.bytes(value, false);
   if (ArrayBuffer.isView(value)) return sink.text(JSON.stringify(toSnakeCase(value)));

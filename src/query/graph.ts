@@ -6,8 +6,9 @@ import type { Direction, EdgeRecord, NeighborNode, NeighborsOptions, NodeRecord,
 import type { Adjacency } from '../../projections/adjacency.js';
 import type { NodeState } from '../../projections/node-state.js';
 import { none } from '../../projections/columns.js';
-import { JsonBytes, toSnakeJson } from '../kernel/wire.js';
+import { JsonBytes, JsonPage, toSnakeJson } from '../kernel/wire.js';
 import { performance } from 'node:perf_hooks';
+import { mnemoError } from '../kernel/errors.js';
 import { peerDeadlineMsMax } from '../kernel/limits.js';
 import { depthOption, directionOption, intOption, limitOption, offsetOption } from './options.js';
 
@@ -58,20 +59,23 @@ export class GraphQueries {
 
   /**
    * neighbors' page with each node as its wire JSON (what toSnakeJson writes for the record). At
-   * depth 1 these are node state's cached bytes: no record is built.
+   * depth 1 these are node state's cached bytes: no record is built. NODE_NOT_FOUND when the graph
+   * holds no node `id`.
    */
   neighborsJson(id: string, options: NeighborsOptions): Page<JsonBytes> {
     const { limit, offset, depth, direction, deadline } = neighborsOptions(options);
+    const self = this.nodes.handleOf(id);
+    if (self < 0) throw mnemoError('NODE_NOT_FOUND', { id });
     if (depth !== 1) {
       const page = this.neighbors(id, options) as Page<unknown>;
       page.nodes = page.nodes.map((node) => new JsonBytes(Buffer.from(toSnakeJson(node), 'utf8')));
       return page as Page<JsonBytes>;
     }
-    const handles = this.distinctAdjacent(this.nodes.handleOf(id), options.relation, direction);
+    const handles = this.distinctAdjacent(self, options.relation, direction);
     const end = Math.min(handles.length, offset + limit);
     const rows: JsonBytes[] = [];
     for (let i = offset; i < end; i++) rows.push(this.nodes.jsonAt(handles[i]!));
-    const page = pageFromSlice(rows, handles.length, offset);
+    const page = new JsonPage(rows, handles.length, offset);
     // A depth-1 walk is never cut short.
     if (deadline !== undefined) page.degraded = false;
     return page;
