@@ -171,10 +171,6 @@ export class EngineReads {
         ? undefined
         : (id: string) => id !== exclude && (type === undefined || this.nodes.typeOfNode(id) === type);
     const hits: SimilarHit[] = this.vectors.search(vector, topK, accept, ef);
-    for (const hit of hits) {
-      const text = this.vectors.textOf(hit.id);
-      if (text !== undefined) hit.text = text;
-    }
     return hits;
   }
 

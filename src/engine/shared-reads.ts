@@ -117,10 +117,6 @@ export class DomainSharedReads implements SharedReads {
     const type = options.type;
     const accept = (id: string) => id !== exclude && this.visibleId(id) && (type === undefined || nodes.typeOfNode(id) === type);
     const hits: SimilarHit[] = vectors.search(vector, topK, accept);
-    for (const hit of hits) {
-      const text = vectors.textOf(hit.id);
-      if (text !== undefined) hit.text = text;
-    }
     return hits;
   }
 

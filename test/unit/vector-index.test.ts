@@ -76,8 +76,9 @@ describe('vector-index: store, replace, delete', () => {
     const before = index.search([0, 0, 0, 1], 1);
     indexAll(index);
     const after = index.search([0, 0, 0, 1], 1);
-    expect(before).toEqual([{ id: 'x', score: expect.closeTo(1, 5) }]);
-    expect(after).toEqual([{ id: 'x', score: expect.closeTo(1, 5) }]);
+    // A hit carries the text stored with its vector: the replacement's, pending or indexed.
+    expect(before).toEqual([{ id: 'x', score: expect.closeTo(1, 5), text: 'moved' }]);
+    expect(after).toEqual([{ id: 'x', score: expect.closeTo(1, 5), text: 'moved' }]);
     expect(index.search([1, 0, 0, 0], 5).map((h) => h.id)).not.toContain(undefined);
     expect(index.search([1, 0, 0, 0], 1)[0]?.id).toBe('near-x');
   });
