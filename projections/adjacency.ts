@@ -17,6 +17,7 @@ import { Packr } from 'msgpackr';
 import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
+import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 import { CountedNames, grown, LinkedRows, nextTurn, none, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
@@ -282,7 +283,7 @@ export class Adjacency implements Projection {
   }
 
   /** Snapshots synchronously (copies of the columns and the ids), then encodes in slices: appends may run between them. */
-  async save(): Promise<Uint8Array> {
+  async save(): Promise<SavedBytes> {
     const ids = this.edgeIds.snapshot();
     const end = this.edgeIds.handleLimit;
     const sources = this.sources.slice(0, end);
@@ -325,11 +326,11 @@ export class Adjacency implements Projection {
         if (properties !== undefined) saved.properties.push([i, properties]);
       }
     }
-    return checkpointCodec.pack(saved);
+    return packWithRuns(checkpointCodec, saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
-    const saved = checkpointCodec.unpack(bytes) as SavedAdjacency;
+    const saved = unpackWithRuns(checkpointCodec, bytes, this.name) as SavedAdjacency;
     checkpointCheck(saved.format === 2, 'adjacency', `adjacency checkpoint format ${String(saved.format)} is not supported`);
     const edgeIds = IdTable.load(saved.edgeIds);
     const count = edgeIds.size;

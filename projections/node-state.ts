@@ -4,6 +4,7 @@ import { Packr } from 'msgpackr';
 import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
+import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 import { CountedNames, grown, nextTurn, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import { nodeJsonBytes, type JsonBytes } from '../src/kernel/wire.js';
@@ -318,7 +319,7 @@ export class NodeState implements Projection {
   }
 
   /** Snapshots synchronously (copies of the columns and the table), then encodes in slices: appends may run between them. */
-  async save(): Promise<Uint8Array> {
+  async save(): Promise<SavedBytes> {
     const live = this.handles.liveHandles();
     const count = live.length;
     const end = this.handles.handleLimit;
@@ -361,11 +362,11 @@ export class NodeState implements Projection {
       for (let i = 0; i < chunk.length; i++) chunk[i] = propertiesNow[live[from + i]!]!;
       saved.properties.push(checkpointCodec.pack(chunk));
     }
-    return checkpointCodec.pack(saved);
+    return packWithRuns(checkpointCodec, saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
-    const saved = checkpointCodec.unpack(bytes) as SavedNodeState;
+    const saved = unpackWithRuns(checkpointCodec, bytes, this.name) as SavedNodeState;
     checkpointCheck(saved.format === 7 && Array.isArray(saved.properties), 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
     const count = saved.ids.length;
     // The table saves no ids (node-state does, in the order of its live handles): give them back by handle.

@@ -2,6 +2,7 @@
 // each other's state directly: registry.ts builds them and hands each the readers it declares.
 
 import type { RawEvent, StoredEvent } from '../src/kernel/events.js';
+import type { SavedBytes } from './saved-runs.js';
 
 export interface Projection {
   /** Unique name: the key of this projection's file in a checkpoint and its row in stats. */
@@ -15,10 +16,11 @@ export interface Projection {
    * being written: a projection may also write files named `<its name>.*` there (a native library's
    * own file), which the checkpoint checksums and keeps with the bytes. Everything it saves is
    * read (or copied) before its first await: the checkpoint takes every projection's save at one
-   * seq, and appends may run while a save awaits (projections/columns.ts: nextTurn).
+   * seq, and appends may run while a save awaits (projections/columns.ts: nextTurn). The bytes may
+   * come as runs (saved-runs.ts), which the checkpoint writes one after another into one file.
    */
-  save(dir?: string): Promise<Uint8Array>;
-  /** Replaces the whole state with one saved by `save`; `dir` is the checkpoint directory holding any files it wrote there. */
+  save(dir?: string): Promise<SavedBytes>;
+  /** Replaces the whole state with one saved by `save` (its runs joined); `dir` is the checkpoint directory holding any files it wrote there. */
   load(bytes: Uint8Array, dir?: string): Promise<void>;
 }
 

@@ -16,15 +16,17 @@ import { crc32 } from 'node:zlib';
 import { nodeFiles, type FileLayer } from '../storage/files.js';
 import { mnemoError } from '../kernel/errors.js';
 import { writeBehindBytes } from '../kernel/limits.js';
+import type { SavedBytes } from '../../projections/saved-runs.js';
 
 export const checkpointsDirName = 'checkpoints';
 /**
  * Format of the manifest, the layout and the projections' saved state; bump on any change. An
  * older checkpoint is reported and not used (open falls back to a full replay, which writes a
  * new one): 2 made adjacency columnar and the text index save terms instead of properties; 3 added
- * the type index and the deletion tallies; 4 packs node properties in chunks.
+ * the type index and the deletion tallies; 4 packs node properties in chunks; 5 writes adjacency's
+ * and node state's columns as runs after a packed head (projections/saved-runs.ts).
  */
-export const checkpointFormatVersion = 4;
+export const checkpointFormatVersion = 5;
 /** Checkpoints kept after a new one is written: the newest, and one to fall back to if it is damaged. */
 export const checkpointsKept = 2;
 /**
@@ -102,6 +104,10 @@ function checksumOf(bytes: Uint8Array | string): number {
   return crc32(bytes);
 }
 
+function runsOf(saved: SavedBytes): readonly Uint8Array[] {
+  return saved instanceof Uint8Array ? [saved] : saved;
+}
+
 function checkpointDirName(seq: number): string {
   return String(seq).padStart(seqDigits, '0');
 }
@@ -118,23 +124,40 @@ export function listCheckpoints(root: string, files: FileLayer = nodeFiles): Che
 }
 
 /**
- * Writes `bytes` to a new file on the thread pool (a part can be hundreds of MB: the event loop
- * keeps serving appends and reads), fdatasyncing every writeBehindBytes so the log's own fsyncs
- * never queue behind the whole part (see writeBehindBytes).
+ * Writes `saved` (its runs one after another) to a new file on the thread pool (a part can be
+ * hundreds of MB: the event loop keeps serving appends and reads), fdatasyncing every
+ * writeBehindBytes so the log's own fsyncs never queue behind the whole part (see
+ * writeBehindBytes). Returns the file's length and crc32.
  */
-async function writeFileDurably(path: string, bytes: Uint8Array, files: FileLayer): Promise<void> {
+async function writeFileDurably(path: string, saved: SavedBytes, files: FileLayer): Promise<{ bytes: number; crc32: number }> {
   const handle = files.createNew(path);
+  let at = 0;
+  let checksum = 0;
   try {
-    let at = 0;
-    do {
-      const step = bytes.subarray(at, at + writeBehindBytes);
-      await files.writeAsync(handle, [step], at);
+    let step: Uint8Array[] = [];
+    let stepBytes = 0;
+    const writeStep = async (): Promise<void> => {
+      await files.writeAsync(handle, step, at);
       await files.fdatasync(handle);
-      at += step.length;
-    } while (at < bytes.length);
+      at += stepBytes;
+      step = [];
+      stepBytes = 0;
+    };
+    for (const run of runsOf(saved)) {
+      checksum = crc32(run, checksum);
+      for (let from = 0; from < run.byteLength; ) {
+        const piece = run.subarray(from, from + writeBehindBytes - stepBytes);
+        step.push(piece);
+        stepBytes += piece.byteLength;
+        from += piece.byteLength;
+        if (stepBytes === writeBehindBytes) await writeStep();
+      }
+    }
+    if (stepBytes > 0 || at === 0) await writeStep();
   } finally {
     files.close(handle);
   }
+  return { bytes: at, crc32: checksum };
 }
 
 /**
@@ -161,7 +184,7 @@ export function prepareCheckpointDir(root: string, seq: number, files: FileLayer
 export async function writeCheckpoint(
   root: string,
   seq: number,
-  parts: ReadonlyArray<{ name: string; bytes: Uint8Array }>,
+  parts: ReadonlyArray<{ name: string; bytes: SavedBytes }>,
   tempDir: string | null,
   files: FileLayer = nodeFiles,
 ): Promise<WrittenCheckpoint> {
@@ -184,9 +207,9 @@ export async function writeCheckpoint(
     }
     for (const { name, bytes } of parts) {
       const file = `${name}.bin`;
-      await writeFileDurably(join(tempDir, file), bytes, files);
-      entries.push({ name, file, bytes: bytes.byteLength, crc32: checksumOf(bytes) });
-      total += bytes.byteLength;
+      const written = await writeFileDurably(join(tempDir, file), bytes, files);
+      entries.push({ name, file, ...written });
+      total += written.bytes;
     }
     const body: ManifestBody = { format: checkpointFormatVersion, seq, createdAt: Date.now(), files: entries };
     const manifest = JSON.stringify({ ...body, checksum: checksumOf(JSON.stringify(body)) }, null, 1);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { Adjacency } from '../../projections/adjacency.js';
 import { NodeState } from '../../projections/node-state.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** Each adjacency's node state (whose handles it uses), and a seq counter. */
 const nodeStates = new WeakMap<Adjacency, { nodes: NodeState; seq: number }>();
@@ -64,8 +65,8 @@ describe('Adjacency', () => {
     expect(adjacency.getEdge('light')!.weight).toBe(-0.5);
     for (const source of [adjacency, given(events)]) {
       const copy = fresh();
-      await nodeStates.get(copy)!.nodes.load(await nodeStates.get(source)!.nodes.save());
-      await copy.load(await source.save());
+      await nodeStates.get(copy)!.nodes.load(joinedBytes(await nodeStates.get(source)!.nodes.save()));
+      await copy.load(joinedBytes(await source.save()));
       expect(copy.digest()).toBe(source.digest());
       for (const id of ['w0', 'w57', 'heavy', 'after', 'light']) expect(copy.getEdge(id)).toEqual(source.getEdge(id));
     }
@@ -84,8 +85,8 @@ describe('Adjacency', () => {
     expect(adjacency.adjacentHandles(handleOf('n1'), 'rel0', 'out').map((h) => nodes.idAt(h))).toEqual(['n2']);
     expect(adjacency.adjacentHandles(handleOf(`n${(relations - 1) % 13}`), `rel${relations - 1}`, 'out').map((h) => nodes.idAt(h))).toEqual([`n${((relations - 1) * 7) % 17}`]);
     const copy = fresh();
-    await nodeStates.get(copy)!.nodes.load(await nodes.save());
-    await copy.load(await adjacency.save());
+    await nodeStates.get(copy)!.nodes.load(joinedBytes(await nodes.save()));
+    await copy.load(joinedBytes(await adjacency.save()));
     expect(copy.digest()).toBe(adjacency.digest());
     expect(copy.getEdge('r65536')!.relation).toBe('rel65536');
     expect(copy.countsByRelation()['rel0']).toBe(2);
@@ -147,8 +148,8 @@ describe('Adjacency', () => {
   it('given a saved state, when loaded, then digest, edges and lists are equal', async () => {
     const adjacency = given([edge('1', 'a', 'b', 'knows', { weight: 2, properties: { x: [1] } }), edge('2', 'a', 'a'), edge('3', 'b', 'a', 'likes'), edge('4', 'a', 'b'), unlink('1')]);
     const copy = fresh();
-    await nodeStates.get(copy)!.nodes.load(await nodeStates.get(adjacency)!.nodes.save());
-    await copy.load(await adjacency.save());
+    await nodeStates.get(copy)!.nodes.load(joinedBytes(await nodeStates.get(adjacency)!.nodes.save()));
+    await copy.load(joinedBytes(await adjacency.save()));
     expect(copy.digest()).toBe(adjacency.digest());
     for (const node of ['a', 'b']) {
       expect(ids(copy.out(node))).toEqual(ids(adjacency.out(node)));

@@ -10,6 +10,7 @@ import { DomainIndex } from '../../projections/domain-index.js';
 import { NodeState } from '../../projections/node-state.js';
 import type { Projection } from '../../projections/projection.js';
 import { seededRandom } from '../../bench/support/random.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** The four graph projections composed as the engine composes them, in its registration order. */
 class Graph implements StateView {
@@ -63,7 +64,7 @@ class Graph implements StateView {
   async checkpointInto(other: Graph): Promise<void> {
     // Node state first, as the engine loads it: the others intern node ids against it.
     const order = [3, 0, 1, 2];
-    for (const i of order) await other.projections[i]!.load(await this.projections[i]!.save());
+    for (const i of order) await other.projections[i]!.load(joinedBytes(await this.projections[i]!.save()));
     for (const id of this.vectors) other.vectors.add(id);
     other.dim = this.dim;
     other.log.push(...this.log);

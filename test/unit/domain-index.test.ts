@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { DomainIndex } from '../../projections/domain-index.js';
 import { NodeState } from '../../projections/node-state.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** Each index's node state: the index reads domains there, as in the engine. */
 const nodeStates = new WeakMap<DomainIndex, NodeState>();
@@ -69,8 +70,8 @@ describe('DomainIndex', () => {
   it('given a saved state, when loaded, then digest and page order are equal', async () => {
     const index = given([created('a', 'person'), created('b', 'person'), created('c', 'place', { domain: 'geo' }), updated('a', { domain: 'geo' }), created('d', 'person'), deleted('b')]);
     const copy = fresh();
-    await nodeStates.get(copy)!.load(await nodeStates.get(index)!.save());
-    await copy.load(await index.save());
+    await nodeStates.get(copy)!.load(joinedBytes(await nodeStates.get(index)!.save()));
+    await copy.load(joinedBytes(await index.save()));
     expect(copy.digest()).toBe(index.digest());
     for (const domain of index.domains()) expect(copy.page(domain, 0, 100)).toEqual(index.page(domain, 0, 100));
     expect(copy.domains().sort()).toEqual(index.domains().sort());

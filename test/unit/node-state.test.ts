@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RawEvent, StoredEvent } from '../../src/kernel/events.js';
 import { NodeState } from '../../projections/node-state.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** Gives raw events the envelope the engine would (seq 1.., ts 1000 + seq) and applies them. */
 function given(events: RawEvent[], state = new NodeState(), firstSeq = 1): NodeState {
@@ -102,7 +103,7 @@ describe('NodeState', () => {
     const state = given(Array.from({ length: count }, (_, i) => created(`n${i}`, `t${i % 300}`, i % 7 === 0 ? { domain: `d${i % 5}` } : {})));
     given([updated('n4999', { x: 1 })], state, count + 1);
     const copy = new NodeState();
-    await copy.load(await state.save());
+    await copy.load(joinedBytes(await state.save()));
     for (const nodes of [state, copy]) {
       for (let i = 0; i < count; i++) {
         const version = i === count - 1 ? count + 1 : i + 1;
@@ -119,7 +120,7 @@ describe('NodeState', () => {
   it('given a saved state, when loaded into a fresh instance, then the digest and every record are equal', async () => {
     const state = given([created('a', 'person', { nested: { deep: [1, { x: null }] } }), created('b', 'place', { domain: 'geo' }), updated('a', { k: 'v' }), created('c', 'person'), deleted('c')]);
     const copy = new NodeState();
-    await copy.load(await state.save());
+    await copy.load(joinedBytes(await state.save()));
     expect(copy.digest()).toBe(state.digest());
     expect([...copy.ids()]).toEqual([...state.ids()]);
     for (const id of state.ids()) expect(copy.get(id)).toEqual(state.get(id));

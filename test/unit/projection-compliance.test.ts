@@ -14,6 +14,7 @@ import { saveSliceRows } from '../../projections/columns.js';
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { Engine } from '../../src/engine/engine.js';
 import { randomHistory } from '../support/history.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 const vector = { dim: 4 };
 let history: StoredEvent[] = [];
@@ -43,7 +44,7 @@ function replay(name: ProjectionName, events: readonly StoredEvent[], registry =
 async function saveAndLoad(name: ProjectionName, registry: ProjectionRegistry, label: string): Promise<ProjectionRegistry> {
   const checkpointDir = await mkdtemp(join(dir, `${label}-`));
   const saved = new Map<string, Uint8Array>();
-  for (const projection of registry.all()) saved.set(projection.name, await projection.save(checkpointDir));
+  for (const projection of registry.all()) saved.set(projection.name, joinedBytes(await projection.save(checkpointDir)));
   const fresh = new ProjectionRegistry({ vector }, [name]);
   for (const projection of fresh.loadOrder) await projection.load(saved.get(projection.name)!, checkpointDir);
   return fresh;
@@ -106,13 +107,13 @@ describe('a save in progress', () => {
     const registry = new ProjectionRegistry({ vector });
     for (const event of bulk) registry.apply(event);
     const before = new Map<string, Uint8Array>();
-    for (const projection of registry.all()) before.set(projection.name, await projection.save(await mkdtemp(join(dir, 'before-'))));
+    for (const projection of registry.all()) before.set(projection.name, joinedBytes(await projection.save(await mkdtemp(join(dir, 'before-')))));
     const racingDir = await mkdtemp(join(dir, 'racing-'));
     const pending = registry.all().map((projection) => ({ name: projection.name, bytes: projection.save(racingDir) }));
     // The saves have taken their snapshots and yielded; every change lands before their slices run.
     for (const event of changes) registry.apply(event);
-    for (const { name, bytes } of pending) expect(Buffer.compare(await bytes, before.get(name)!), name).toBe(0);
+    for (const { name, bytes } of pending) expect(Buffer.compare(joinedBytes(await bytes), before.get(name)!), name).toBe(0);
     // And the changes did land: a save now differs where they touched.
-    expect(Buffer.compare(await registry.byName.adjacency.save(), before.get('adjacency')!)).not.toBe(0);
+    expect(Buffer.compare(joinedBytes(await registry.byName.adjacency.save()), before.get('adjacency')!)).not.toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import { contentDigest } from '../../src/replication/content-digest.js';
 import { HybridClock, stampOf } from '../../src/replication/hlc.js';
 import { ReplicaMerge, type ReplicatedEvent } from '../../src/replication/merge.js';
 import { seededRandom } from '../../bench/support/random.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 const origins = ['alpha', 'beta', 'gamma'] as const;
 const nodeIds = ['n0', 'n1', 'n2', 'n3', 'n4'];
@@ -205,7 +206,7 @@ describe('replication merge rules', () => {
 
       const before = newRegistry();
       applyAll(before, arrival.slice(0, cut));
-      const parts = await Promise.all(before.all().map(async (p) => [p.name, await p.save()] as const));
+      const parts = await Promise.all(before.all().map(async (p) => [p.name, joinedBytes(await p.save())] as const));
       const after = newRegistry();
       for (const projection of after.loadOrder) await projection.load(parts.find(([name]) => name === projection.name)![1]);
       applyAll(after, arrival.slice(cut), cut + 1);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { NodeState } from '../../projections/node-state.js';
 import { TextIndex, tokenize } from '../../projections/text-index.js';
+import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** A text index over its own node state, fed every event in engine order (node state first). */
 class Indexed {
@@ -80,7 +81,7 @@ describe('BM25', () => {
     index.apply({ seq: ++seq, ts: 0, type: 'prime.node.deleted', payload: { id: 's2' } } as StoredEvent);
     expect(index.search('ada', 5).map((h) => h.id)).toEqual(['s3']);
     const copy = new TextIndex((id) => index.nodes.get(id)?.properties, () => index.nodes.ids());
-    await copy.load(await index.text.save());
+    await copy.load(joinedBytes(await index.text.save()));
     expect(copy.digest()).toBe(index.text.digest());
     expect(copy.search('hopper', 5)).toEqual(index.search('hopper', 5));
     expect(copy.search('ada', 5)).toEqual(index.search('ada', 5));
@@ -91,7 +92,7 @@ describe('BM25', () => {
     index.apply(node('a', { t: 'one two two' }));
     index.apply(node('b', { t: 'two three' }));
     const copy = new Indexed();
-    await copy.text.load(await index.text.save());
+    await copy.text.load(joinedBytes(await index.text.save()));
     expect(copy.text.digest()).toBe(index.text.digest());
     expect(copy.search('two', 5)).toEqual(index.search('two', 5));
   });
@@ -118,8 +119,8 @@ describe('restoring a checkpoint in slices', () => {
     for (let i = 0; i < docs; i += 4) live.apply({ seq: ++seq, ts: 0, type: 'prime.vector.stored', payload: { id: `n${i}`, vector: new Float32Array([1]), text: `vectortext${i}` } } as StoredEvent);
 
     const restored = new Indexed();
-    await restored.nodes.load(await live.nodes.save());
-    await restored.text.load(await live.text.save());
+    await restored.nodes.load(joinedBytes(await live.nodes.save()));
+    await restored.text.load(joinedBytes(await live.text.save()));
     expect(restored.text.restoringPending).toBe(true);
 
     // Later events touch documents already posted, not yet posted, and new ones, between slices.
@@ -174,8 +175,8 @@ describe('restoring a checkpoint in slices', () => {
     const live = new Indexed();
     for (let i = 0; i < 20; i++) live.apply(node(`d${i}`, { t: `word${i % 4} common` }));
     const restored = new Indexed();
-    await restored.nodes.load(await live.nodes.save());
-    await restored.text.load(await live.text.save());
+    await restored.nodes.load(joinedBytes(await live.nodes.save()));
+    await restored.text.load(joinedBytes(await live.text.save()));
     expect(restored.search('common', 50)).toEqual(live.search('common', 50));
     expect(restored.text.restoringPending).toBe(false);
   });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { prepareCheckpointDir, writeCheckpoint } from '../../src/engine/checkpoint.js';
+import { prepareCheckpointDir, readCheckpoint, writeCheckpoint } from '../../src/engine/checkpoint.js';
 import { writeBehindBytes } from '../../src/kernel/limits.js';
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { writeEventsParquet } from '../../src/parquet/writer.js';
@@ -59,6 +59,20 @@ describe('write-behind of background writers', () => {
     expect(recorder.writesWithoutSyncBetween()).toBe(0);
     const written = nodeFiles.list(join(root, '00000000000000000007')).find((name) => name.startsWith('big'))!;
     expect(Buffer.compare(Buffer.from(nodeFiles.readFile(join(root, '00000000000000000007', written))), Buffer.from(bytes))).toBe(0);
+  });
+
+  it('given a part saved as runs of uneven sizes, when written, then the steps still fill writeBehindBytes each and the part reads back as the runs joined, its checksum whole', async () => {
+    const root = await tempDir('mnemo-write-behind-');
+    const recorder = recordingFiles();
+    const runs = [7, writeBehindBytes - 3, 2 * writeBehindBytes + 5, 0, 1000].map((n) => new Uint8Array(randomBytes(n)));
+    const temp = prepareCheckpointDir(root, 9, recorder.files);
+    await writeCheckpoint(root, 9, [{ name: 'runs', bytes: runs }], temp, recorder.files);
+    const partWrites = recorder.writes.filter((n) => n > 4096);
+    expect(partWrites).toEqual([writeBehindBytes, writeBehindBytes, writeBehindBytes]);
+    expect(recorder.writesWithoutSyncBetween()).toBe(0);
+    // readCheckpoint checks each part's length and crc32 against the manifest.
+    const loaded = readCheckpoint(join(root, '00000000000000000009'));
+    expect(Buffer.compare(Buffer.from(loaded.parts.get('runs')!), Buffer.concat(runs))).toBe(0);
   });
 
   it('given events of ~6 MB that do not compress, when written as Parquet, then every write is fdatasynced before the next, and the file reads back', async () => {
