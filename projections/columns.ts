@@ -174,6 +174,18 @@ export class LinkedRows {
 }
 
 /**
+ * For a checkpoint: renumbers, in place and in slices with a turn of the event loop between them,
+ * a copy of a column of name handles by id-table handle, with the `renumbering` taken when the copy
+ * was. Rows of free handles (length 0 in `lengths`, an id table's saved lengths) become 0.
+ */
+export async function renumberRows(column: SmallIntColumn, lengths: Uint16Array, renumbering: { indexOf(handle: number): number }): Promise<void> {
+  for (let from = 0; from < column.length; from += saveSliceRows) {
+    await nextTurn();
+    for (let row = from, to = Math.min(column.length, from + saveSliceRows); row < to; row++) column[row] = lengths[row] === 0 ? 0 : renumbering.indexOf(column[row]!);
+  }
+}
+
+/**
  * Names (relations, node types, domains) ↔ small dense handles, with a live count per name: the
  * last one released gives its handle back for the next new name. Rows hold the handle in a
  * SmallIntColumn instead of a pointer, and every row of a name shares its one string.

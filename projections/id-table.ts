@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/kernel/errors.js';
-import { grown, grownCapacity, nextTurn, saveSliceRows } from './columns.js';
+import { grown, grownCapacity } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -61,7 +61,8 @@ export interface ExactIdTable {
   lengths: Uint16Array;
   chars: Uint8Array;
   charsDead: number;
-  slots: Int32Array;
+  /** Null: not saved, and loadExact hashes the ids again (a save then copies no slot array). */
+  slots: Int32Array | null;
   used: number;
   tombstones: number;
   free: Int32Array;
@@ -209,6 +210,11 @@ export class IdTable {
     return decodeId(this.chars, this.starts[handle]!, this.lengths[handle]!);
   }
 
+  /** Whether `handle` is a live id's. */
+  isLive(handle: number): boolean {
+    return handle >= 0 && handle < this.handleEnd && this.lengths[handle] !== 0;
+  }
+
   /** Live handles in ascending order. */
   *handles(): IterableIterator<number> {
     for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) yield handle;
@@ -312,15 +318,6 @@ export class IdTable {
     this.charsDead = 0;
   }
 
-  /**
-   * The live ids in handle order, each as a little-endian u16 (its length | wideFlag) and its
-   * bytes. Loading renumbers them 0..size-1 in this order.
-   */
-  save(): Uint8Array {
-    assert(this.strings === null, 'id table: save() is for tables whose arena holds the ids');
-    return this.snapshot().saveNow();
-  }
-
   /** A `keepStrings` table's id strings by handle, as they are now (a copy; free handles hold undefined). */
   stringsNow(): Array<string | undefined> {
     assert(this.strings !== null, 'id table: stringsNow() is for tables that keep the id strings');
@@ -328,28 +325,19 @@ export class IdTable {
   }
 
   /**
-   * The live ids as they are now, for reading or saving later while this table goes on changing
-   * (a checkpoint's save, in slices): copies of the per-handle columns, and a view of the arena's
-   * used part, which no later change writes (an add writes past it, and growing or compacting the
-   * arena writes a new buffer). Copying the arena was the biggest part of a checkpoint's
-   * synchronous start: ~8 MB at 800K edge ids, fresh pages at ~4 ms a MB on the bench VM.
+   * The whole table as it is, handles included, for a table whose handles other state stores: copies
+   * of the per-handle columns (later changes do not show) and a view of the arena's used part, which
+   * no later change writes (an add writes past it, and growing or compacting the arena writes a new
+   * buffer). With `slots` false the hash slots are not saved: loadExact hashes the ids again, and a
+   * checkpoint's synchronous start copies ~4-8 bytes an id less (fresh pages cost ~4 ms a MB on the bench VM).
    */
-  snapshot(): IdSnapshot {
-    assert(this.strings === null, 'id table: snapshot() is for tables whose arena holds the ids');
-    return new IdSnapshot(this.liveHandles(), this.chars.subarray(0, this.charsUsed), this.starts.slice(0, this.handleEnd), this.lengths.slice(0, this.handleEnd));
-  }
-
-  /**
-   * The whole table as it is, handles and hash slots included (`save` renumbers handles and `load`
-   * rehashes): for a table whose handles other state stores. Copies, so later changes do not show.
-   */
-  saveExact(): ExactIdTable {
+  saveExact(options: { slots: boolean }): ExactIdTable {
     return {
       starts: this.strings === null ? this.starts.slice(0, this.handleEnd) : new Int32Array(0),
       lengths: this.lengths.slice(0, this.handleEnd),
       chars: this.chars.subarray(0, this.charsUsed),
       charsDead: this.charsDead,
-      slots: this.slots.slice(),
+      slots: options.slots ? this.slots.slice() : null,
       used: this.used,
       tombstones: this.tombstones,
       free: Int32Array.from(this.free),
@@ -364,7 +352,7 @@ export class IdTable {
   static loadExact(saved: ExactIdTable, strings?: Array<string | undefined>): IdTable {
     const table = new IdTable({ keepStrings: strings !== undefined });
     const handleEnd = saved.lengths.length;
-    const slotCount = saved.slots.length;
+    const slotCount = saved.slots?.length ?? slotsMin;
     assert(saved.starts.length === (strings === undefined ? handleEnd : 0) && slotCount >= slotsMin && (slotCount & (slotCount - 1)) === 0, 'id table: inconsistent columns');
     let live = 0;
     for (let handle = 0; handle < handleEnd; handle++) {
@@ -392,48 +380,20 @@ export class IdTable {
       strings.length = handleEnd;
       table.strings = strings;
     }
-    table.slots = new Int32Array(saved.slots);
     table.used = saved.used;
     table.hashesKnown = false;
-    table.tombstones = saved.tombstones;
     table.handleEnd = handleEnd;
     table.free = Array.from(saved.free);
-    return table;
-  }
-
-  /** A table holding the ids saved by `save`, as handles 0..n-1 in saved order. */
-  static load(bytes: Uint8Array): IdTable {
-    const table = new IdTable();
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let count = 0;
-    for (let at = 0; at < bytes.byteLength; count++) {
-      assert(at + 2 <= bytes.byteLength, 'id table: truncated length');
-      const length = view.getUint16(at, true);
-      at += 2 + ((length & wideFlag) === 0 ? length : (length & lengthMask) * 2);
-      assert(at <= bytes.byteLength, 'id table: truncated id');
+    if (saved.slots === null) {
+      table.rehash(saved.used);
+    } else {
+      table.slots = new Int32Array(saved.slots);
+      table.tombstones = saved.tombstones;
     }
-    table.starts = new Int32Array(Math.max(16, count));
-    table.lengths = new Uint16Array(Math.max(16, count));
-    table.chars = Buffer.alloc(Math.max(1024, bytes.byteLength - 2 * count));
-    let at = 0;
-    for (let handle = 0; handle < count; handle++) {
-      const length = view.getUint16(at, true);
-      const chars = (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
-      table.chars.set(bytes.subarray(at + 2, at + 2 + chars), table.charsUsed);
-      table.starts[handle] = table.charsUsed;
-      table.lengths[handle] = length;
-      table.charsUsed += chars;
-      at += 2 + chars;
-    }
-    table.handleEnd = count;
-    table.used = count;
-    table.hashesKnown = false;
-    table.rehash(count);
     return table;
   }
 }
 
-/** An arena table's live ids as `IdTable.snapshot` took them. */
 /** An id from its stored characters: latin1 bytes, or (wideFlag in `length`) UTF-16 code units, little-endian. */
 function decodeId(chars: Buffer, start: number, length: number): string {
   if ((length & wideFlag) === 0) return chars.toString('latin1', start, start + length);
@@ -441,63 +401,4 @@ function decodeId(chars: Buffer, start: number, length: number): string {
   let id = '';
   for (let i = 0; i < count; i++) id += String.fromCharCode(chars[start + 2 * i]! | (chars[start + 2 * i + 1]! << 8));
   return id;
-}
-
-export class IdSnapshot {
-  constructor(
-    /** Live handles in ascending order. */
-    readonly live: Int32Array,
-    private readonly chars: Buffer,
-    private readonly starts: Int32Array,
-    private readonly lengths: Uint16Array,
-  ) {}
-
-  /** The id a live handle had. */
-  idOf(handle: number): string {
-    return decodeId(this.chars, this.starts[handle]!, this.lengths[handle]!);
-  }
-
-  /** IdTable.save's bytes, at once. */
-  saveNow(): Uint8Array {
-    const out = new Uint8Array(this.savedBytes());
-    this.writeIds(out, 0, 0, this.live.length);
-    return out;
-  }
-
-  /** IdTable.save's bytes, written in slices with a turn of the event loop between them. */
-  async save(): Promise<Uint8Array> {
-    const out = new Uint8Array(this.savedBytes());
-    for (let from = 0, at = 0; from < this.live.length; from += saveSliceRows) {
-      if (from > 0) await nextTurn();
-      at = this.writeIds(out, at, from, Math.min(this.live.length, from + saveSliceRows));
-    }
-    return out;
-  }
-
-  private charCount(handle: number): number {
-    const length = this.lengths[handle]!;
-    return (length & wideFlag) === 0 ? length : (length & lengthMask) * 2;
-  }
-
-  private savedBytes(): number {
-    let total = 0;
-    for (let i = 0; i < this.live.length; i++) total += 2 + this.charCount(this.live[i]!);
-    return total;
-  }
-
-  /** Live ids `from`..`to` - 1, each a little-endian u16 (its length | wideFlag) and its bytes, from `at`; returns where the next goes. */
-  private writeIds(out: Uint8Array, at: number, from: number, to: number): number {
-    const { chars, starts, lengths, live } = this;
-    for (let i = from; i < to; i++) {
-      const handle = live[i]!;
-      const length = lengths[handle]!;
-      const count = this.charCount(handle);
-      out[at] = length & 0xff;
-      out[at + 1] = length >>> 8;
-      // Ids are short: a byte loop beats a subarray and a set per id.
-      for (let k = 0, start = starts[handle]!; k < count; k++) out[at + 2 + k] = chars[start + k]!;
-      at += 2 + count;
-    }
-    return at;
-  }
 }

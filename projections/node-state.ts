@@ -332,7 +332,7 @@ export class NodeState implements Projection {
     const domains = this.domains.renumbering();
     const saved: SavedNodeState = {
       format: 7,
-      handles: this.handles.saveExact(),
+      handles: this.handles.saveExact({ slots: true }),
       ids: new Array<string>(count),
       types: new Int32Array(count),
       typeNames: types.names,
