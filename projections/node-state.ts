@@ -5,7 +5,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, nextTurn, saveSliceRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import { nodeJsonBytes, type JsonBytes } from '../src/kernel/wire.js';
 import type { Projection } from './projection.js';
@@ -52,24 +52,22 @@ function makeRecord(id: string, type: string, domain: string, properties: Proper
   return { id, type, domain, properties, createdAt, updatedAt, version };
 }
 
+/** Columns by handle, as the table's handles are; a free handle's rows hold anything. */
 interface SavedNodeState {
-  /** 7: properties in packed chunks (6 packed them in one piece, 5 kept the id table's characters, 4 no domains): older ones read as unsupported. */
-  format: 7;
+  /** 8: by handle (7 gathered live nodes, 6 packed properties in one piece, 5 kept the id table's characters, 4 no domains): older ones read as unsupported. */
+  format: 8;
   /** The id → handle table as it is (handles survive a restart exactly), without the ids: */
   handles: ExactIdTable;
-  /** Per live node, in the order of the table's live handles (ascending): */
-  ids: string[];
   /** Index into typeNames. */
-  types: Int32Array;
+  types: SmallIntColumn;
   typeNames: string[];
   /** Index into domainNames. */
-  domains: Int32Array;
+  domains: SmallIntColumn;
   domainNames: string[];
-  /** Each a pack of up to propertiesChunkRows nodes' properties, in order: packed one a turn, so appends run between them. */
-  properties: Uint8Array[];
-  createdAt: Float64Array;
-  updatedAt: Float64Array;
-  versions: Float64Array;
+  /** Per handle its created ts, updated ts and version, as the live column holds them. */
+  stamps: Float64Array;
+  /** Each the pack of [ids, properties] of up to chunkRows handles, in order (null for a free handle): packed one a turn, so appends run between them. */
+  chunks: Uint8Array[];
 }
 
 /**
@@ -94,10 +92,10 @@ function rememberSlotOf(id: string): number {
 // the number columns typed arrays, which decode as one copy.
 const checkpointCodec = new Packr({ useRecords: true, moreTypes: true, structuredClone: false });
 /**
- * Properties packed per turn of a save. Packing 20,000 nodes' properties in one piece held the event
- * loop 100–200 ms under the soak's ingest (docs/reliability.md); a chunk takes a few ms.
+ * Handles whose ids and properties a save packs per turn. Packing 20,000 nodes' properties in one
+ * piece held the event loop 100–200 ms under the soak's ingest (docs/reliability.md); a chunk takes a few ms.
  */
-const propertiesChunkRows = 2_048;
+const chunkRows = 2_048;
 
 /**
  * Each live node has a small integer handle, dense and reused after a delete. Other projections
@@ -318,85 +316,81 @@ export class NodeState implements Projection {
     return hash.hex();
   }
 
-  /** Snapshots synchronously (copies of the columns and the table), then encodes in slices: appends may run between them. */
+  /**
+   * Snapshots synchronously (the table, copies of the columns by handle), then renumbers types and
+   * domains and packs ids with properties in slices: appends may run between them. Nothing is
+   * gathered into live-node order: at 455K nodes that touched ~15 MB of fresh pages more.
+   */
   async save(): Promise<SavedBytes> {
-    const live = this.handles.liveHandles();
-    const count = live.length;
     const end = this.handles.handleLimit;
+    const handles = this.handles.saveExact({ slots: true });
     const idsNow = this.handles.stringsNow();
     const propertiesNow = this.properties.slice(0, end);
-    const typeHandles = this.typeHandles.slice(0, end);
-    const domainHandles = this.domainHandles.slice(0, end);
-    const stamps = this.stamps.slice(0, end * stampsPerNode);
     const types = this.types.renumbering();
     const domains = this.domains.renumbering();
     const saved: SavedNodeState = {
-      format: 7,
-      handles: this.handles.saveExact({ slots: true }),
-      ids: new Array<string>(count),
-      types: new Int32Array(count),
+      format: 8,
+      handles,
+      types: this.typeHandles.slice(0, end),
       typeNames: types.names,
-      domains: new Int32Array(count),
+      domains: this.domainHandles.slice(0, end),
       domainNames: domains.names,
-      properties: [],
-      createdAt: new Float64Array(count),
-      updatedAt: new Float64Array(count),
-      versions: new Float64Array(count),
+      stamps: this.stamps.slice(0, end * stampsPerNode),
+      chunks: [],
     };
-    for (let from = 0; from < count; from += saveSliceRows) {
+    await renumberRows(saved.types, handles.lengths, types);
+    await renumberRows(saved.domains, handles.lengths, domains);
+    for (let from = 0; from < end; from += chunkRows) {
       await nextTurn();
-      for (let i = from, to = Math.min(count, from + saveSliceRows); i < to; i++) {
-        const handle = live[i]!;
-        saved.ids[i] = idsNow[handle]!;
-        saved.types[i] = types.indexOf(typeHandles[handle]!);
-        saved.domains[i] = domains.indexOf(domainHandles[handle]!);
-        const at = handle * stampsPerNode;
-        saved.createdAt[i] = stamps[at + createdStamp]!;
-        saved.updatedAt[i] = stamps[at + updatedStamp]!;
-        saved.versions[i] = stamps[at + versionStamp]!;
+      const to = Math.min(end, from + chunkRows);
+      const ids = new Array<string | null>(to - from);
+      const properties = new Array<Properties | null>(to - from);
+      for (let handle = from; handle < to; handle++) {
+        const live = handles.lengths[handle] !== 0;
+        ids[handle - from] = live ? idsNow[handle]! : null;
+        properties[handle - from] = live ? propertiesNow[handle]! : null;
       }
-    }
-    for (let from = 0; from < count; from += propertiesChunkRows) {
-      await nextTurn();
-      const chunk = new Array<Properties>(Math.min(propertiesChunkRows, count - from));
-      for (let i = 0; i < chunk.length; i++) chunk[i] = propertiesNow[live[from + i]!]!;
-      saved.properties.push(checkpointCodec.pack(chunk));
+      saved.chunks.push(checkpointCodec.pack([ids, properties]));
     }
     return packWithRuns(checkpointCodec, saved);
   }
 
   async load(bytes: Uint8Array): Promise<void> {
     const saved = unpackWithRuns(checkpointCodec, bytes, this.name) as SavedNodeState;
-    checkpointCheck(saved.format === 7 && Array.isArray(saved.properties), 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
-    const count = saved.ids.length;
-    // The table saves no ids (node-state does, in the order of its live handles): give them back by handle.
-    const ids = new Array<string | undefined>(saved.handles.lengths.length);
-    for (let handle = 0, i = 0; handle < ids.length && i < count; handle++) if (saved.handles.lengths[handle] !== 0) ids[handle] = saved.ids[i++];
+    checkpointCheck(saved.format === 8 && Array.isArray(saved.chunks), 'node-state', `node-state checkpoint format ${String(saved.format)} is not supported`);
+    const limit = saved.handles.lengths.length;
+    const ids = new Array<string | undefined>(limit);
+    const properties = new Array<Properties>(limit).fill(noProperties);
+    let at = 0;
+    for (const chunk of saved.chunks) {
+      const [chunkIds, chunkProperties] = checkpointCodec.unpack(chunk) as [Array<string | null>, Array<Properties | null>];
+      checkpointCheck(Array.isArray(chunkIds) && Array.isArray(chunkProperties) && chunkIds.length === chunkProperties.length && at + chunkIds.length <= limit, 'node-state', 'node-state checkpoint: a chunk of ids and properties that does not fit');
+      for (let i = 0; i < chunkIds.length; i++, at++) {
+        if (saved.handles.lengths[at] === 0) continue;
+        ids[at] = chunkIds[i] ?? undefined;
+        const own = chunkProperties[i];
+        properties[at] = own === null || own === undefined || isEmpty(own) ? noProperties : own;
+      }
+    }
+    checkpointCheck(at === limit && [saved.types, saved.domains].every((column) => column.length === limit) && saved.stamps.length === limit * stampsPerNode, 'node-state', 'node-state checkpoint: columns differ in length');
     const handles = IdTable.loadExact(saved.handles, ids);
-    const properties = saved.properties.flatMap((chunk) => checkpointCodec.unpack(chunk) as Properties[]);
-    checkpointCheck(count === handles.size && [saved.types, saved.domains, properties, saved.createdAt, saved.updatedAt, saved.versions].every((column) => column.length === count), 'node-state', 'node-state checkpoint: columns differ in length');
     this.forgetRemembered();
     this.handles = handles;
-    const limit = handles.handleLimit;
-    this.properties = new Array<Properties>(limit).fill(noProperties);
+    this.properties = properties;
     this.json = new Array<JsonBytes | undefined>(limit).fill(undefined);
     this.typeHandles = widenedFor(new Uint8Array(limit), saved.typeNames.length - 1);
     this.domainHandles = widenedFor(new Uint8Array(limit), saved.domainNames.length - 1);
-    this.stamps = new Float64Array(limit * stampsPerNode);
+    this.stamps = saved.stamps.slice();
     this.types.restore(saved.typeNames);
     this.domains.restore(saved.domainNames);
-    let i = 0;
-    for (const handle of handles.handles()) {
-      const type = saved.types[i]!;
-      const domain = saved.domains[i]!;
-      if (!(type >= 0 && type < saved.typeNames.length && domain >= 0 && domain < saved.domainNames.length)) checkpointCheck(false, 'node-state', `node-state checkpoint: bad type or domain in row ${i}`);
+    for (const handle of handles.liveHandles()) {
+      const type = saved.types[handle]!;
+      const domain = saved.domains[handle]!;
+      if (!(type < saved.typeNames.length && domain < saved.domainNames.length)) checkpointCheck(false, 'node-state', `node-state checkpoint: bad type or domain at handle ${handle}`);
       this.types.holdHandle(type);
       this.domains.holdHandle(domain);
       this.typeHandles[handle] = type;
       this.domainHandles[handle] = domain;
-      this.properties[handle] = isEmpty(properties[i]!) ? noProperties : properties[i]!;
-      this.setStamps(handle, saved.createdAt[i]!, saved.updatedAt[i]!, saved.versions[i]!);
-      i++;
     }
   }
 }
