@@ -18,8 +18,8 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, LinkedRows, none, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
-import { IdTable, type ExactIdTable } from './id-table.js';
+import { CountedNames, grown, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
 /** An edge as getEdge returns it: a fresh object each call. */
@@ -44,16 +44,8 @@ export interface NodeHandles {
   readonly handleLimit: number;
 }
 
-/** Columns by edge handle, as the id table's handles are; a free handle's rows hold anything. */
-interface SavedAdjacency {
+interface SavedAdjacency extends SavedEdgeRows {
   format: 3;
-  edgeIds: ExactIdTable;
-  /** Node-state handles. */
-  sources: Int32Array;
-  targets: Int32Array;
-  /** Relation names; relations index into it. */
-  relationNames: string[];
-  relations: SmallIntColumn;
   /** Null when every weight is 1. */
   weights: Float64Array | null;
   /** [edge handle, properties] for each edge that has any. */
@@ -289,21 +281,11 @@ export class Adjacency implements Projection {
    * fresh pages (the gather's columns, the ids re-encoded), this one ~15 MB.
    */
   async save(): Promise<SavedBytes> {
-    const end = this.edgeIds.handleLimit;
-    const edgeIds = this.edgeIds.saveExact({ slots: false });
-    const relations = this.relations.renumbering();
-    const saved: SavedAdjacency = {
-      format: 3,
-      edgeIds,
-      sources: this.sources.slice(0, end),
-      targets: this.targets.slice(0, end),
-      relationNames: relations.names,
-      relations: this.relationOf.slice(0, end),
-      weights: this.weights === null ? null : this.weights.slice(0, end),
-      properties: [...this.edgeProperties],
-    };
-    await renumberRows(saved.relations, edgeIds.lengths, relations);
-    return packWithRuns(checkpointCodec, saved);
+    // All taken in this turn: savedEdgeRows snapshots before its first await.
+    const weights = this.weights === null ? null : this.weights.slice(0, this.edgeIds.handleLimit);
+    const properties = [...this.edgeProperties];
+    const rows = await savedEdgeRows(this.edgeIds, this.sources, this.targets, this.relationOf, this.relations);
+    return packWithRuns(checkpointCodec, { format: 3, ...rows, weights, properties } satisfies SavedAdjacency);
   }
 
   async load(bytes: Uint8Array): Promise<void> {

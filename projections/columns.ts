@@ -4,6 +4,7 @@
 // a list's length (a hub's cascade delete stays linear), and a row costs 8 bytes.
 
 import { assert } from '../src/kernel/errors.js';
+import type { ExactIdTable, IdTable } from './id-table.js';
 
 /** No row: the end of a list, or an empty list's head and tail. */
 export const none = -1;
@@ -183,6 +184,35 @@ export async function renumberRows(column: SmallIntColumn, lengths: Uint16Array,
     await nextTurn();
     for (let row = from, to = Math.min(column.length, from + saveSliceRows); row < to; row++) column[row] = lengths[row] === 0 ? 0 : renumbering.indexOf(column[row]!);
   }
+}
+
+/** Edge rows by edge handle, as adjacency and cross-domain save them; a free handle's rows hold anything. */
+export interface SavedEdgeRows {
+  edgeIds: ExactIdTable;
+  /** Node-state handles of each edge's ends. */
+  sources: Int32Array;
+  targets: Int32Array;
+  /** Relation names; relations index into it. */
+  relationNames: string[];
+  relations: SmallIntColumn;
+}
+
+/**
+ * For a checkpoint: the id table and copies of the end and relation columns up to its handle limit,
+ * snapshotted synchronously (before this returns its promise), then the relations renumbered in slices.
+ */
+export async function savedEdgeRows(edgeIds: IdTable, sources: Int32Array, targets: Int32Array, relationOf: SmallIntColumn, relations: CountedNames): Promise<SavedEdgeRows> {
+  const end = edgeIds.handleLimit;
+  const renumbering = relations.renumbering();
+  const saved: SavedEdgeRows = {
+    edgeIds: edgeIds.saveExact({ slots: false }),
+    sources: sources.slice(0, end),
+    targets: targets.slice(0, end),
+    relationNames: renumbering.names,
+    relations: relationOf.slice(0, end),
+  };
+  await renumberRows(saved.relations, saved.edgeIds.lengths, renumbering);
+  return saved;
 }
 
 /**
