@@ -18,6 +18,9 @@ import { promisify } from 'node:util';
 import hnswlib from 'hnswlib-node';
 import { openEngine, type MnemoEngine } from '../src/index.js';
 import { vectorIndexEfConstructionDefault, vectorIndexEfSearchDefault, vectorIndexMDefault } from '../projections/vector-index.js';
+import { pageLimitMax } from '../src/kernel/limits.js';
+import { similarRows } from '../src/kernel/prime-wire.js';
+import { snakeJsonInto } from '../src/kernel/wire.js';
 import { startHttpServer } from '../src/server/http.js';
 import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeAlternatingUs, writeResult } from './support/report.js';
 import { captureAnswer, startBareUws, startNodeHttp } from './support/http-peers.js';
@@ -67,6 +70,21 @@ export interface HttpBenchReport {
   hnswUs: number;
   /** Bare hnswlib searchKnn (same vectors, same parameters) on the same query, timed alternately with engine.similar: p50 µs. */
   bareHnswUs: number;
+  /**
+   * Each route's own work in process, p50 µs, in routeNames order: the engine's answer serialized
+   * into bytes as the server does it (for search also the body's JSON.parse). The floor sends the
+   * same bytes without doing it, so no HTTP glue, however cheap, gets mnemo past ceilingOf.
+   */
+  routeWorkUs: number[];
+}
+
+/**
+ * The best ratio to the floor mnemo could reach by CPU per request if its HTTP glue cost nothing:
+ * the floor's CPU per request plus the route's own work (less the work the floor does too, the
+ * HNSW query of the search floor).
+ */
+export function ceilingOf(floor: Cell, routeWorkUs: number, floorWorkUs = 0): number {
+  return floor.cpuUsPerRequest / (floor.cpuUsPerRequest - floorWorkUs + routeWorkUs);
 }
 
 export interface Cell {
@@ -216,6 +234,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   let probe: HttpBenchReport['probe'];
   let hnswUs: number;
   let bareHnswUs: number;
+  let routeWorkUs: number[];
   try {
     probe = { mnemoNeighbors: await neighborsInAnswer(`${mnemo.url}${neighborsPath}`), nodeHttpNeighbors: await neighborsInAnswer(`${nodeHttp.url}${neighborsPath}`) };
     const [getName, neighborsName, searchName] = routeNames;
@@ -231,13 +250,22 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       cells.push(await wrk(durationS, `mnemo ${searchName}`, `${mnemo.url}${searchPath}`, connections, script));
     }
     // The HNSW search alone, in process, on the same query: its share of mnemo's time per request,
-    // next to bare hnswlib's searchKnn on the same data (taking turns, so noise falls on both).
+    // next to bare hnswlib's searchKnn on the same data, and each route's own work (taking turns,
+    // so noise falls on all alike).
     const calls = settings.quick ? 200 : 5000;
-    const subjects = [() => engine.similar({ vector: queryVector }, { topK }), () => bare.searchKnn(queryVector, topK)];
+    const scratch = Buffer.allocUnsafe(1 << 16);
+    const subjects = [
+      () => engine.similar({ vector: queryVector }, { topK }),
+      () => bare.searchKnn(queryVector, topK),
+      () => snakeJsonInto(engine.getNode(hub), scratch),
+      () => snakeJsonInto(engine.neighborsJson(hub, { limit: pageLimitMax }), scratch),
+      () => snakeJsonInto({ results: similarRows(engine.similar({ vector: (JSON.parse(searchBody) as { vector: number[] }).vector }, { topK })) }, scratch),
+    ];
     timeAlternatingUs(calls, subjects);
-    const [similar, bareKnn] = timeAlternatingUs(calls, subjects);
-    hnswUs = percentiles(similar!.samples).p50;
-    bareHnswUs = percentiles(bareKnn!.samples).p50;
+    const [similar, bareKnn, ...work] = timeAlternatingUs(calls, subjects).map((timed) => percentiles(timed.samples).p50);
+    hnswUs = similar!;
+    bareHnswUs = bareKnn!;
+    routeWorkUs = work;
   } finally {
     await mnemo.close();
     await floor.close();
@@ -246,7 +274,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     await engine.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-  return { cells, markdown: report(cells, settings, hnswUs, bareHnswUs), probe, hnswUs, bareHnswUs };
+  return { cells, markdown: report(cells, settings, hnswUs, bareHnswUs, routeWorkUs), probe, hnswUs, bareHnswUs, routeWorkUs };
 }
 
 /** A cell of one run: `who` is 'mnemo', 'bare uWS' or 'node:http'. */
@@ -261,19 +289,19 @@ export function usPerRequest(cell: Cell): number {
   return 1e6 / cell.requestsPerSecond;
 }
 
-function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number, bareHnswUs: number): string {
+function report(cells: Cell[], { quick, durationS, graphNodes, vectorCount }: Settings, hnswUs: number, bareHnswUs: number, routeWorkUs: readonly number[]): string {
   const rows = cells.map((c) => [c.target, c.connections, fmt(c.requestsPerSecond, 0), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.cpuUsPerRequest, 1), c.non2xx]);
   const ratios = connectionCounts.flatMap((connections) => {
-    const lines = routeNames.map((route) => {
+    const lines = routeNames.map((route, i) => {
       const mnemo = cellOf(cells, 'mnemo', route, connections);
       const floor = cellOf(cells, 'bare uWS', route, connections);
-      return `- ${connections} connections, ${route}: ${fmt(mnemo.requestsPerSecond / floor.requestsPerSecond, 2)}× the same-bytes floor's req/s (target ≥ 0.7), ${fmt(floor.cpuUsPerRequest / mnemo.cpuUsPerRequest, 2)}× by CPU per request (${fmt(mnemo.cpuUsPerRequest, 1)} vs ${fmt(floor.cpuUsPerRequest, 1)} µs); p50 ${fmt(mnemo.p50Ms, 3)} vs ${fmt(floor.p50Ms, 3)} ms, p99 ${fmt(mnemo.p99Ms, 3)} vs ${fmt(floor.p99Ms, 3)} ms`;
+      return `- ${connections} connections, ${route}: ${fmt(mnemo.requestsPerSecond / floor.requestsPerSecond, 2)}× the same-bytes floor's req/s (target ≥ 0.7), ${fmt(floor.cpuUsPerRequest / mnemo.cpuUsPerRequest, 2)}× by CPU per request (${fmt(mnemo.cpuUsPerRequest, 1)} vs ${fmt(floor.cpuUsPerRequest, 1)} µs); ceiling ${fmt(ceilingOf(floor, routeWorkUs[i]!), 2)}× (the route's own work ${fmt(routeWorkUs[i]!, 1)} µs); p50 ${fmt(mnemo.p50Ms, 3)} vs ${fmt(floor.p50Ms, 3)} ms, p99 ${fmt(mnemo.p99Ms, 3)} vs ${fmt(floor.p99Ms, 3)} ms`;
     });
     const neighbors = cellOf(cells, 'mnemo', routeNames[1], connections);
     lines.push(`- ${connections} connections: neighbors ${fmt(neighbors.requestsPerSecond / cellOf(cells, 'node:http', routeNames[1], connections).requestsPerSecond, 2)}× node:http (target ≥ 2)`);
     const search = cellOf(cells, 'mnemo', routeNames[2], connections);
     const hnswFloor = cellOf(cells, hnswFloorName, routeNames[2], connections);
-    lines.push(`- ${connections} connections, search: ${fmt(search.requestsPerSecond / hnswFloor.requestsPerSecond, 2)}× the floor that also runs the same HNSW query (req/s; target ≥ 0.7), ${fmt(hnswFloor.cpuUsPerRequest / search.cpuUsPerRequest, 2)}× by CPU per request (${fmt(search.cpuUsPerRequest, 1)} vs ${fmt(hnswFloor.cpuUsPerRequest, 1)} µs); p50 ${fmt(search.p50Ms, 3)} vs ${fmt(hnswFloor.p50Ms, 3)} ms, p99 ${fmt(search.p99Ms, 3)} vs ${fmt(hnswFloor.p99Ms, 3)} ms`);
+    lines.push(`- ${connections} connections, search: ${fmt(search.requestsPerSecond / hnswFloor.requestsPerSecond, 2)}× the floor that also runs the same HNSW query (req/s; target ≥ 0.7), ${fmt(hnswFloor.cpuUsPerRequest / search.cpuUsPerRequest, 2)}× by CPU per request (${fmt(search.cpuUsPerRequest, 1)} vs ${fmt(hnswFloor.cpuUsPerRequest, 1)} µs); ceiling ${fmt(ceilingOf(hnswFloor, routeWorkUs[2]!, bareHnswUs), 2)}×; p50 ${fmt(search.p50Ms, 3)} vs ${fmt(hnswFloor.p50Ms, 3)} ms, p99 ${fmt(search.p99Ms, 3)} vs ${fmt(hnswFloor.p99Ms, 3)} ms`);
     lines.push(`- ${connections} connections, search: HNSW (engine.similar in process, p50 ${fmt(hnswUs, 1)} µs; bare hnswlib searchKnn ${fmt(bareHnswUs, 1)} µs) is ${fmt((100 * hnswUs) / search.cpuUsPerRequest, 0)}% of mnemo's ${fmt(search.cpuUsPerRequest, 1)} µs CPU per request (${fmt((100 * hnswUs) / usPerRequest(search), 0)}% of its ${fmt(usPerRequest(search), 1)} µs wall per request)`);
     return lines;
   });

@@ -13,6 +13,9 @@ describe('compare-knn (tiny)', () => {
     expect(subjects.slice(0, 4)).toEqual(['mnemo `similar`', 'bare hnswlib-node (floor)', 'usearch', 'Orama (brute force)']);
     expect(subjects.length).toBe(4 + (first.skipped.length === 0 ? 1 : 0));
     for (const row of first.rows) expect(row.note).toMatch(/recall@10 (0\.[89]\d\d|1\.000)/);
+    // mnemo and the library it wraps take turns, so their ratio (the goal) is not one slow spell's.
+    expect(first.rows[0]!.note).toContain('timed taking turns with bare hnswlib-node (floor)');
+    expect(first.rows[1]!.note).toContain('timed taking turns with mnemo `similar`');
     expect(first.checksum).toBeGreaterThan(0);
     expect(second.checksum).toBe(first.checksum);
   });
