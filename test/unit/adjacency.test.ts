@@ -159,6 +159,20 @@ describe('Adjacency', () => {
     expect(copy.countsByRelation()).toEqual(adjacency.countsByRelation());
   });
 
+  it('given a relation whose last edge was deleted, when saved and loaded, then only held relations are named and every edge keeps its own', async () => {
+    // 'likes' is released (its handle freed) between 'knows' and 'cites': the save numbers relations afresh.
+    const adjacency = given([edge('1', 'a', 'b', 'knows'), edge('2', 'a', 'b', 'likes'), edge('3', 'b', 'a', 'cites'), unlink('2')]);
+    const copy = fresh();
+    await nodeStates.get(copy)!.nodes.load(joinedBytes(await nodeStates.get(adjacency)!.nodes.save()));
+    await copy.load(joinedBytes(await adjacency.save()));
+    expect(copy.countsByRelation()).toEqual({ knows: 1, cites: 1 });
+    expect(copy.getEdge('1')?.relation).toBe('knows');
+    expect(copy.getEdge('3')?.relation).toBe('cites');
+    expect(copy.digest()).toBe(adjacency.digest());
+    given([edge('4', 'a', 'b', 'likes')], copy);
+    expect(copy.countsByRelation()).toEqual({ knows: 1, cites: 1, likes: 1 });
+  });
+
   it('given the same edges created in a different order, when digested, then the digests are equal', () => {
     const one = given([edge('1', 'a', 'b'), edge('2', 'b', 'c'), edge('3', 'c', 'a')]);
     const two = given([edge('3', 'c', 'a'), edge('x', 'a', 'c'), edge('2', 'b', 'c'), edge('1', 'a', 'b'), unlink('x')]);
