@@ -124,6 +124,18 @@ export class NatsCluster {
     await waitForPort(this.host, server.port, 10_000);
   }
 
+  /**
+   * Restarts every server a test killed and left down (one that failed before its own restart),
+   * then waits until JetStream can place a stream on all of them again: the next test starts on a
+   * whole cluster instead of failing for its predecessor.
+   */
+  async restartStopped(): Promise<void> {
+    const stopped = this.servers.filter((s) => s.process === undefined || s.process.exitCode !== null);
+    if (stopped.length === 0) return;
+    for (const server of stopped) await this.restart(server);
+    await this.untilJetStreamReady(20_000);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => this.kill(s)));
     rmSync(this.dir, { recursive: true, force: true });

@@ -28,6 +28,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  await cluster.restartStopped();
   root = mkdtempSync(join(tmpdir(), 'mnemo-repl-'));
   // A fresh stream per test: each test names its own.
   stream = `s${Date.now().toString(36)}`;
