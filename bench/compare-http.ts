@@ -3,7 +3,7 @@
 // uWebSockets.js floor and the same route on node:http); this file maps its cells onto the report.
 import { execFileSync } from 'node:child_process';
 
-import { ceilingOf, cellOf, connectionCounts, hnswFloorName, routeNames, runHttpBench, type HttpBenchOptions, type HttpBenchReport } from './http.js';
+import { ceilingOf, cellOf, connectionCounts, hnswFloorName, routeNames, runHttpBench, settingsOf, type HttpBenchOptions, type HttpBenchReport } from './http.js';
 import { addChecksum, type QuestionOptions, type QuestionResult, type Row } from './support/question.js';
 
 function hasWrk(): boolean {
@@ -22,6 +22,7 @@ function roleOf(target: string): Row['role'] {
 }
 
 export async function compareHttp(options: Pick<QuestionOptions, 'log'> & HttpBenchOptions): Promise<QuestionResult> {
+  const { durationS, rounds } = settingsOf(options);
   const base: Omit<QuestionResult, 'rows' | 'goals' | 'checksum' | 'skipped' | 'notes'> = {
     id: 'http',
     title: 'HTTP neighbours over loopback (wrk)',
@@ -30,7 +31,7 @@ export async function compareHttp(options: Pick<QuestionOptions, 'log'> & HttpBe
     compareBy: 'throughput',
     throughputUnit: 'req/s',
     settings: [
-      'wrk, 1 thread, on the same 2-core machine as the server (the load generator takes one core, so these are lower bounds for a dedicated server). Route: GET /api/v1/prime/nodes/:id/neighbors for a node with 20 neighbours (one page). Every cell runs 5 s once a round, each floor right before its mnemo cell, for 3 rounds; a cell is its best round by req/s (with that round\'s p50, p99 and CPU): other work on a shared machine only slows a cell down.',
+      `wrk, 1 thread, on the same 2-core machine as the server (the load generator takes one core, so these are lower bounds for a dedicated server). Route: GET /api/v1/prime/nodes/:id/neighbors for a node with 20 neighbours (one page). Every cell runs ${durationS} s once a round, each floor right before its mnemo cell, for ${rounds} round${rounds === 1 ? '' : 's'}; a cell is its best round by req/s (with that round's p50, p99 and CPU): other work on a shared machine only slows a cell down.`,
       'mnemo: its uWebSockets.js server (`startHttpServer`), durability none, full Prime response shape.',
       "floor: a bare uWebSockets.js app answering each route with the exact bytes mnemo answered it with (status, Content-Type, Server-Timing and body, captured from mnemo in the same run): the network stack + uWS, none of our code. For search, a second floor also runs the same HNSW query (bare hnswlib searchKnn, same vectors and parameters) before sending the same bytes.",
       'node:http: the same neighbours route over the same engine, written as a user would without uWS (keep-alive on).',

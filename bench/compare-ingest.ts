@@ -11,7 +11,7 @@ import { graphBatchesOfEvents } from './compare-neighbors.js';
 import { LmdbStore } from './peers/lmdb.js';
 import { RawFdatasyncLog } from './peers/raw-fdatasync.js';
 import { SqliteGraph } from './peers/sqlite.js';
-import { percentiles } from './support/report.js';
+import { bestBy, percentiles } from './support/report.js';
 import { addChecksum, collectGarbage, countLabel, type QuestionOptions, type QuestionResult, type Row } from './support/question.js';
 
 export const ingestBatchEvents = 1000;
@@ -165,7 +165,7 @@ function cpuNote(events: number, durable: Row, cpuOnly: Row, floor: Row): string
 
 /** The round with the highest throughput. */
 function bestRound(rounds: readonly Row[]): Row {
-  return rounds.reduce((best, round) => (round.throughput > best.throughput ? round : best));
+  return bestBy(rounds, (round) => round.throughput);
 }
 
 /** Every round's throughput, for the notes: how much the machine moved the numbers. */

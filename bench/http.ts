@@ -22,7 +22,7 @@ import { pageLimitMax } from '../src/kernel/limits.js';
 import { similarRows } from '../src/kernel/prime-wire.js';
 import { snakeJsonInto } from '../src/kernel/wire.js';
 import { startHttpServer } from '../src/server/http.js';
-import { fmt, hasFlag, machineLine, markdownTable, percentiles, timeAlternatingUs, writeResult } from './support/report.js';
+import { bestBy, fmt, hasFlag, machineLine, markdownTable, percentiles, timeAlternatingUs, writeResult } from './support/report.js';
 import { captureAnswer, startBareUws, startNodeHttp } from './support/http-peers.js';
 
 const run = promisify(execFile);
@@ -47,7 +47,7 @@ export interface HttpBenchOptions {
   vectorCount?: number;
 }
 
-interface Settings {
+export interface Settings {
   quick: boolean;
   durationS: number;
   rounds: number;
@@ -55,7 +55,7 @@ interface Settings {
   vectorCount: number;
 }
 
-function settingsOf(options: HttpBenchOptions): Settings {
+export function settingsOf(options: HttpBenchOptions): Settings {
   return {
     quick: options.quick,
     durationS: options.durationS ?? (options.quick ? 1 : 5),
@@ -260,7 +260,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       }
       rounds.push(cellsOfRound);
     }
-    cells.push(...rounds[0]!.map((_, i) => bestOf(rounds.map((cellsOfRound) => cellsOfRound[i]!))));
+    cells.push(...rounds[0]!.map((_, i) => bestBy(rounds.map((cellsOfRound) => cellsOfRound[i]!), (cell) => cell.requestsPerSecond)));
     // The HNSW search alone, in process, on the same query: its share of mnemo's time per request,
     // next to bare hnswlib's searchKnn on the same data, and each route's own work (taking turns,
     // so noise falls on all alike).
@@ -287,11 +287,6 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     await rm(dataDir, { recursive: true, force: true });
   }
   return { cells, markdown: report(cells, settings, hnswUs, bareHnswUs, routeWorkUs), probe, hnswUs, bareHnswUs, routeWorkUs };
-}
-
-/** The round with the most req/s, its every figure as that round measured it. */
-function bestOf(rounds: readonly Cell[]): Cell {
-  return rounds.reduce((best, cell) => (cell.requestsPerSecond > best.requestsPerSecond ? cell : best));
 }
 
 /** A cell of one run: `who` is 'mnemo', 'bare uWS' or 'node:http'. */

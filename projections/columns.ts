@@ -247,11 +247,6 @@ export class CountedNames {
     return this.names[handle]!;
   }
 
-  /** Every name by handle, as it is now (a copy; a released handle may still hold its old name). */
-  namesNow(): string[] {
-    return this.names.slice();
-  }
-
   /** Counts one more row of `name`; returns its handle. */
   hold(name: string): number {
     let handle = this.handles.get(name);

@@ -57,6 +57,11 @@ export function timeAlternatingUs(count: number, ops: ReadonlyArray<(i: number) 
   return results;
 }
 
+/** The item with the highest `score`, the first of equals: a subject's best round (other work on a shared machine only slows a round down). */
+export function bestBy<T>(items: readonly T[], score: (item: T) => number): T {
+  return items.reduce((best, item) => (score(item) > score(best) ? item : best));
+}
+
 /** A cheap fingerprint of a result so the work cannot be optimised away and stays comparable across runs. */
 export function checksumOf(result: unknown): number {
   if (result === null || result === undefined) return 0;
