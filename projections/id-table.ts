@@ -19,6 +19,12 @@ import { grown, grownCapacity } from './columns.js';
  */
 const loadFactorMax = 0.7;
 const slotsMin = 16;
+/**
+ * Slots of the replaced array moved per add while the slot array grows. The next growth comes at
+ * least a fifth of the new array's size in adds later (from half full to loadFactorMax), and the
+ * old array is at most as long as the new one: at 16 an add it is moved long before.
+ */
+const slotsMovedPerAdd = 16;
 /** Marks a slot whose entry was removed: probes continue past it, adds may reuse it. */
 const tombstone = -1;
 /**
@@ -103,7 +109,16 @@ export class IdTable {
   private hashesKnown = true;
   /** Per slot: hash tag | handle + 1 (see handleBits); 0 is empty, tombstone a removed entry. */
   private slots = new Int32Array(slotsMin);
+  /**
+   * While the slot array grows: the one it replaces, still searched, whose slots below `moved` are
+   * in `slots` too. Each add moves slotsMovedPerAdd more, so growing costs no add more than a few
+   * probes: rebuilding at once scattered every id into the new array, a cache miss each (at 734K
+   * edge ids, one 1000-event batch stalled 37-58 ms on the bench box).
+   */
+  private oldSlots: Int32Array | null = null;
+  private moved = 0;
   private used = 0;
+  /** Tombstones in `slots` (not in `oldSlots`, which is dropped once moved). */
   private tombstones = 0;
   /** One past the highest handle ever handed out; handles below it are live or on `free`. */
   private handleEnd = 0;
@@ -131,10 +146,16 @@ export class IdTable {
   /** The id's handle, or -1. */
   get(id: string): number {
     const hash = fnv1a(id);
+    const handle = this.find(this.slots, hash, id);
+    return handle >= 0 || this.oldSlots === null ? handle : this.find(this.oldSlots, hash, id);
+  }
+
+  /** The id's handle in `slots` (this table's, or the array it is replacing), or -1. */
+  private find(slots: Int32Array, hash: number, id: string): number {
     const tag = hash & tagMask;
-    const mask = this.slots.length - 1;
+    const mask = slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
+      const entry = slots[slot]!;
       if (entry === 0) return -1;
       if ((entry & tagMask) === tag && entry !== tombstone && this.matches((entry & handleMask) - 1, id)) return (entry & handleMask) - 1;
     }
@@ -155,7 +176,8 @@ export class IdTable {
   /** The id's handle, the (non-empty) id added first if absent: one probe where `get` then `add` take two. */
   getOrAdd(id: string): number {
     if (id.length === 0 || id.length > idTableCharsMax) assert(false, `id length ${id.length} is outside 1..${idTableCharsMax}`);
-    if ((this.used + this.tombstones + 1) > this.slots.length * loadFactorMax) this.rehash(this.used + 1);
+    if (this.oldSlots !== null) this.moveSlots(slotsMovedPerAdd);
+    if ((this.used + this.tombstones + 1) > this.slots.length * loadFactorMax) this.startGrowing(this.used + 1);
     const hash = fnv1a(id);
     const tag = hash & tagMask;
     const mask = this.slots.length - 1;
@@ -169,6 +191,10 @@ export class IdTable {
       } else if ((entry & tagMask) === tag && this.matches((entry & handleMask) - 1, id)) {
         return (entry & handleMask) - 1;
       }
+    }
+    if (this.oldSlots !== null) {
+      const found = this.find(this.oldSlots, hash, id);
+      if (found >= 0) return found;
     }
     if (reusable >= 0) {
       slot = reusable;
@@ -186,16 +212,12 @@ export class IdTable {
 
   /** Removes a present id by handle; the handle goes to the next add. */
   remove(handle: number): void {
-    const mask = this.slots.length - 1;
-    for (let slot = this.hashOf(handle) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
-      if (entry === 0) assert(false, `handle ${handle} is not in the table`);
-      if (entry !== tombstone && (entry & handleMask) === handle + 1) {
-        this.slots[slot] = tombstone;
-        break;
-      }
-    }
-    this.tombstones++;
+    const hash = this.hashOf(handle);
+    // While growing, the entry may be in either array or both: gone from both, it is not moved.
+    const inNew = clearSlot(this.slots, hash, handle);
+    const inOld = this.oldSlots !== null && clearSlot(this.oldSlots, hash, handle);
+    if (!inNew && !inOld) assert(false, `handle ${handle} is not in the table`);
+    if (inNew) this.tombstones++;
     this.used--;
     if (this.strings !== null) this.strings[handle] = undefined;
     else this.charsDead += this.charCount(handle);
@@ -280,26 +302,59 @@ export class IdTable {
     this.starts[handle] = start;
   }
 
-  /** Rebuilds the slot array for at least `live` entries, dropping tombstones. */
-  private rehash(live: number): void {
-    if (!this.hashesKnown) {
-      this.hashes = new Int32Array(Math.max(16, this.handleEnd));
-      for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) this.hashes[handle] = this.hashOf(handle);
-      this.hashesKnown = true;
+  /**
+   * Starts replacing the slot array with one for at least `live` entries, without tombstones: the
+   * current one becomes `oldSlots`, moved over by later adds (moveSlots).
+   */
+  private startGrowing(live: number): void {
+    if (this.oldSlots !== null) this.moveSlots(this.oldSlots.length); // a growth outran the last (removals' tombstones): finish it
+    this.knowHashes();
+    this.oldSlots = this.slots;
+    this.moved = 0;
+    this.slots = new Int32Array(slotsFor(live));
+    this.tombstones = 0;
+  }
+
+  /** Moves the next `count` slots of `oldSlots` into `slots`; drops `oldSlots` after its last. */
+  private moveSlots(count: number): void {
+    const old = this.oldSlots!;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const end = Math.min(old.length, this.moved + count);
+    for (let i = this.moved; i < end; i++) {
+      const entry = old[i]!;
+      if (entry === 0 || entry === tombstone) continue;
+      let slot = this.hashes[(entry & handleMask) - 1]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = entry;
     }
-    let size = slotsMin;
-    while (live > size / 2) size *= 2;
-    const slots = new Int32Array(size);
-    const mask = size - 1;
+    this.moved = end;
+    if (end === old.length) this.oldSlots = null;
+  }
+
+  /** Rebuilds the slot array at once for at least `live` entries (a table just loaded). */
+  private rehash(live: number): void {
+    this.knowHashes();
+    const slots = new Int32Array(slotsFor(live));
+    const mask = slots.length - 1;
     for (let handle = 0; handle < this.handleEnd; handle++) {
       if (this.lengths[handle] === 0) continue; // free
-      const hash = this.hashOf(handle);
+      const hash = this.hashes[handle]!;
       let slot = hash & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = (hash & tagMask) | (handle + 1);
     }
     this.slots = slots;
+    this.oldSlots = null;
     this.tombstones = 0;
+  }
+
+  /** Fills `hashes` for a table `loadExact` made (it saves none): once, at its first rebuild. */
+  private knowHashes(): void {
+    if (this.hashesKnown) return;
+    this.hashes = new Int32Array(Math.max(16, this.handleEnd));
+    for (let handle = 0; handle < this.handleEnd; handle++) if (this.lengths[handle] !== 0) this.hashes[handle] = this.hashOf(handle);
+    this.hashesKnown = true;
   }
 
   /** Moves every live id's characters to the front of a right-sized arena. */
@@ -337,7 +392,8 @@ export class IdTable {
       lengths: this.lengths.slice(0, this.handleEnd),
       chars: this.chars.subarray(0, this.charsUsed),
       charsDead: this.charsDead,
-      slots: options.slots ? this.slots.slice() : null,
+      // Mid-growth the entries are split over two arrays: save none, and the load hashes again.
+      slots: options.slots && this.oldSlots === null ? this.slots.slice() : null,
       used: this.used,
       tombstones: this.tombstones,
       free: Int32Array.from(this.free),
@@ -391,6 +447,26 @@ export class IdTable {
       table.tombstones = saved.tombstones;
     }
     return table;
+  }
+}
+
+/** The smallest slot array (a power of two) at most half full with `live` entries. */
+function slotsFor(live: number): number {
+  let size = slotsMin;
+  while (live > size / 2) size *= 2;
+  return size;
+}
+
+/** Marks `handle`'s entry in `slots` removed; false if it is not there. */
+function clearSlot(slots: Int32Array, hash: number, handle: number): boolean {
+  const mask = slots.length - 1;
+  for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    const entry = slots[slot]!;
+    if (entry === 0) return false;
+    if (entry !== tombstone && (entry & handleMask) === handle + 1) {
+      slots[slot] = tombstone;
+      return true;
+    }
   }
 }
 

@@ -136,6 +136,40 @@ describe('IdTable', () => {
     expectSame(exact, model);
   });
 
+  it('given a table whose slot array is growing (its old one moved over a few slots an add), when ids are looked up, removed, re-added and saved meanwhile, then it matches a Map at every step', () => {
+    const table = new IdTable();
+    const random = seededRandom(7);
+    const model = new Map<string, number>();
+    const growing = (): boolean => (table as unknown as { oldSlots: Int32Array | null }).oldSlots !== null;
+    let stepsGrowing = 0;
+    let savedGrowing = 0;
+    for (let step = 0; step < 30_000; step++) {
+      const id = `id:${step}`;
+      expect(table.get(id)).toBe(-1);
+      model.set(id, table.add(id));
+      if (!growing()) continue;
+      stepsGrowing++;
+      const ids = [...model.keys()];
+      const some = ids[Math.floor(random() * ids.length)]!;
+      expect(table.get(some)).toBe(model.get(some));
+      expect(table.getOrAdd(some)).toBe(model.get(some));
+      if (random() < 0.3) {
+        table.remove(model.get(some)!);
+        model.delete(some);
+        expect(table.get(some)).toBe(-1);
+        if (random() < 0.5) model.set(some, table.add(some)); // back, under the handle just freed
+      }
+      if (step % 997 === 0) {
+        expectSame(table, model);
+        expectSame(IdTable.loadExact(table.saveExact({ slots: true })), model);
+        savedGrowing++;
+      }
+    }
+    expect(stepsGrowing).toBeGreaterThan(1_000);
+    expect(savedGrowing).toBeGreaterThan(0);
+    expectSame(table, model);
+  });
+
   it('given saved characters cut short, when loaded exactly, then it fails loudly', () => {
     const table = new IdTable();
     table.add('abc');
