@@ -15,6 +15,7 @@ import type { JsonValue, Properties, StoredEvent } from '../src/kernel/events.js
 import { CanonicalHash, sortedKeys } from './digest.js';
 import type { Projection } from './projection.js';
 import { nextTurn } from './columns.js';
+import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 
 /** BM25 term-frequency saturation (the usual 1.2). */
 const k1 = 1.2;
@@ -114,8 +115,12 @@ function tfAt(tfs: readonly number[], i: number): number {
 type SavedDoc = [id: string, terms: string[], tfs: number[], vectorText: string | null];
 
 interface SavedTextIndex {
-  format: 2;
-  /** The documents in chunks of textRestoreSliceDocs, each packed on its own, so a restore decodes one per slice. */
+  format: 3;
+  /**
+   * The documents in chunks of textRestoreSliceDocs, each packed on its own, so a restore decodes
+   * one per slice; saved as runs (saved-runs.ts), not packed again into one buffer: at 91K
+   * documents that last pack was ~10-15 ms in one event-loop turn.
+   */
   chunks: Uint8Array[];
 }
 
@@ -399,22 +404,22 @@ export class TextIndex implements Projection {
    * was), then packs them in chunks of textRestoreSliceDocs, one a turn of the event loop:
    * appends may run between.
    */
-  async save(): Promise<Uint8Array> {
+  async save(): Promise<SavedBytes> {
     this.restoreAll();
     const docs = Array.from(this.docs.values());
-    const saved: SavedTextIndex = { format: 2, chunks: [] };
+    const saved: SavedTextIndex = { format: 3, chunks: [] };
     for (let from = 0; from < docs.length; from += textRestoreSliceDocs) {
       await nextTurn(); // a chunk a turn: 20,000 documents in one turn held the event loop ~50–100 ms under the soak's ingest
       const chunk = docs.slice(from, from + textRestoreSliceDocs).map((doc): SavedDoc => [doc.id, termList(doc), doc.tfs, doc.vectorText ?? null]);
       saved.chunks.push(checkpointCodec.pack(chunk));
     }
-    return checkpointCodec.pack(saved);
+    return packWithRuns(checkpointCodec, saved);
   }
 
   /** Keeps the saved chunks for `restoreSome` to decode and post (their terms: no re-tokenising). */
   async load(bytes: Uint8Array): Promise<void> {
-    const saved = checkpointCodec.unpack(bytes) as SavedTextIndex;
-    checkpointCheck(saved.format === 2 && Array.isArray(saved.chunks), 'text-index', `text-index checkpoint format ${String(saved.format)} is not supported`);
+    const saved = unpackWithRuns(checkpointCodec, bytes, this.name) as SavedTextIndex;
+    checkpointCheck(saved.format === 3 && Array.isArray(saved.chunks), 'text-index', `text-index checkpoint format ${String(saved.format)} is not supported`);
     this.docs.clear();
     this.postings.clear();
     this.totalLength = 0;
