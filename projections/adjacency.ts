@@ -18,7 +18,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, GrowthAhead, grownTo, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
@@ -75,6 +75,19 @@ export class Adjacency implements Projection {
 
 
   private readonly relations = new CountedNames();
+  /** The edge columns, grown ahead of need a column a turn (see ensureEdgeRows). */
+  private readonly edgeGrowth = new GrowthAhead([
+    (length) => (this.sources = grownTo(this.sources, length)),
+    (length) => (this.targets = grownTo(this.targets, length)),
+    (length) => (this.relationOf = grownTo(this.relationOf, length)),
+    (length) => {
+      if (this.weights !== null) this.weights = grownTo(this.weights, length);
+    },
+    (length) => (this.outs.next = grownTo(this.outs.next, length)),
+    (length) => (this.outs.prev = grownTo(this.outs.prev, length)),
+    (length) => (this.ins.next = grownTo(this.ins.next, length)),
+    (length) => (this.ins.prev = grownTo(this.ins.prev, length)),
+  ]);
 
   constructor(private readonly nodes: NodeHandles) {}
 
@@ -202,6 +215,7 @@ export class Adjacency implements Projection {
   private addEdge(id: string, source: string, target: string, relation: string, weight: number, properties: Properties): void {
     const edge = this.edgeIds.add(id);
     this.ensureEdgeRows(edge + 1);
+    this.edgeGrowth.note(edge + 1, this.sources.length);
     const from = this.nodeHandleOf(source);
     const to = this.nodeHandleOf(target);
     this.sources[edge] = from;
@@ -242,8 +256,8 @@ export class Adjacency implements Projection {
     this.relations.restore([]);
   }
 
+  /** Each column on its own (grown returns one long enough as it is): edgeGrowth grows them turns apart. */
   private ensureEdgeRows(rows: number): void {
-    if (rows <= this.sources.length) return;
     // Not filled: addEdge sets a row's ends before anything reads them (see LinkedRows.growRows).
     this.sources = grown(this.sources, rows);
     this.targets = grown(this.targets, rows);

@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './projection.js';
-import { CountedNames, grown, grownInt32, LinkedRows, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, GrowthAhead, grownTo, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 
@@ -57,6 +57,15 @@ export class CrossDomainIndex implements Projection {
   private pairKeys: string[] = [];
   private pairSizes: number[] = [];
   private freePairs: number[] = [];
+  /** The edge columns, grown ahead of need a column a turn (columns.ts: GrowthAhead). */
+  private readonly edgeGrowth = new GrowthAhead([
+    (length) => (this.sources = grownTo(this.sources, length, none)),
+    (length) => (this.targets = grownTo(this.targets, length, none)),
+    (length) => (this.relationOf = grownTo(this.relationOf, length)),
+    (length) => (this.pairs.next = grownTo(this.pairs.next, length)),
+    (length) => (this.pairs.prev = grownTo(this.pairs.prev, length)),
+    (length) => (this.pairOf = grownTo(this.pairOf, length, none)),
+  ]);
 
   constructor(
     private readonly nodes: NodeTable,
@@ -153,13 +162,13 @@ export class CrossDomainIndex implements Projection {
       this.pairHandles.set(key, pair);
     }
     const edge = this.edgeIds.add(id);
-    if (edge >= this.pairOf.length) {
-      this.pairOf = grownInt32(this.pairOf, edge + 1);
-      this.sources = grownInt32(this.sources, edge + 1);
-      this.targets = grownInt32(this.targets, edge + 1);
-      this.relationOf = grown(this.relationOf, edge + 1);
-      this.pairs.growRows(edge + 1);
-    }
+    // Each column on its own (each returns one long enough as it is): edgeGrowth grows them turns apart.
+    this.pairOf = grownInt32(this.pairOf, edge + 1);
+    this.sources = grownInt32(this.sources, edge + 1);
+    this.targets = grownInt32(this.targets, edge + 1);
+    this.relationOf = grown(this.relationOf, edge + 1);
+    this.pairs.growRows(edge + 1);
+    this.edgeGrowth.note(edge + 1, this.pairOf.length);
     this.relationOf = withHandle(this.relationOf, edge, this.relations.hold(relation));
     this.sources[edge] = from;
     this.targets[edge] = to;

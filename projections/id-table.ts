@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/kernel/errors.js';
-import { grown, grownCapacity } from './columns.js';
+import { grown, grownCapacity, GrowthAhead, grownTo } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -124,6 +124,20 @@ export class IdTable {
   private handleEnd = 0;
   private free: number[] = [];
 
+  /** The per-handle columns, and the arena, grown ahead of need a turn apart (columns.ts: GrowthAhead). */
+  private readonly handleGrowth = new GrowthAhead([
+    (length) => (this.hashes = grownTo(this.hashes, length)),
+    (length) => {
+      if (this.strings === null) this.starts = grownTo(this.starts, length);
+    },
+    (length) => (this.lengths = grownTo(this.lengths, length)),
+  ]);
+  private readonly charsGrowth = new GrowthAhead([
+    (length) => {
+      if (this.chars.length < length && this.chars.length * 2 >= length) this.chars = grownBuffer(this.chars, length);
+    },
+  ]);
+
   constructor(options: { keepStrings?: boolean } = {}) {
     this.strings = options.keepStrings === true ? [] : null;
   }
@@ -205,6 +219,8 @@ export class IdTable {
     this.store(handle, id);
     if (handle >= this.hashes.length) this.hashes = grown(this.hashes, handle + 1);
     this.hashes[handle] = hash;
+    this.handleGrowth.note(handle + 1, this.lengths.length);
+    if (this.strings === null) this.charsGrowth.note(this.charsUsed, this.chars.length);
     this.slots[slot] = tag | (handle + 1);
     this.used++;
     return handle;

@@ -5,7 +5,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, GrowthAhead, grownTo, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import { nodeJsonBytes, type JsonBytes } from '../src/kernel/wire.js';
 import type { Projection } from './projection.js';
@@ -120,6 +120,12 @@ export class NodeState implements Projection {
   private stamps = new Float64Array(0);
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
+  /** The columns by handle, grown ahead of need a column a turn (columns.ts: GrowthAhead). */
+  private readonly rowGrowth = new GrowthAhead([
+    (length) => (this.typeHandles = grownTo(this.typeHandles, length)),
+    (length) => (this.domainHandles = grownTo(this.domainHandles, length)),
+    (length) => (this.stamps = grownTo(this.stamps, length * stampsPerNode)),
+  ]);
   /**
    * Per node, by handle, its wire JSON once a read has asked for it; cleared whenever the node's
    * row changes (created at a reused handle, updated, deleted) and on load. A neighbours page is
@@ -255,6 +261,7 @@ export class NodeState implements Projection {
         const props = isEmpty(properties) ? noProperties : properties;
         const handle = this.handles.add(id);
         this.ensureRows(handle + 1);
+        this.rowGrowth.note(handle + 1, this.typeHandles.length);
         this.properties[handle] = props;
         this.json[handle] = undefined;
         this.typeHandles = withHandle(this.typeHandles, handle, this.types.hold(event.payload.type));
