@@ -178,4 +178,40 @@ describe('Adjacency', () => {
     const two = given([edge('3', 'c', 'a'), edge('x', 'a', 'c'), edge('2', 'b', 'c'), edge('1', 'a', 'b'), unlink('x')]);
     expect(two.digest()).toBe(one.digest());
   });
+
+  it('given 150,000 edges among 70,000 nodes arriving with a turn of the event loop between batches (long columns then grow ahead, a column a turn) and once in a burst mid-growth, when read, then every edge is as it would be without the turns, also after save and load', async () => {
+    const events: RawEvent[] = [];
+    let x = 1;
+    const next = (n: number): number => ((x = (x * 48271) % 2147483647), x % n);
+    for (let i = 0; i < 150_000; i++) {
+      events.push(edge(`e${i}`, `n${next(70_000)}`, `n${next(70_000)}`, i % 3 === 0 ? 'likes' : 'knows', i % 5 === 0 ? { weight: 0.5 } : {}));
+      if (i % 7 === 0 && i > 0) events.push(unlink(`e${next(i)}`));
+    }
+    const deleted = new Set<string>();
+    const unique = events.filter((e) => e.type !== 'prime.edge.deleted' || (!deleted.has((e.payload as { id: string }).id) && deleted.add((e.payload as { id: string }).id)));
+    const withoutTurns = given(unique);
+    const withTurns = fresh();
+    const columnsOf = (a: Adjacency): { sources: Int32Array; targets: Int32Array } => a as unknown as { sources: Int32Array; targets: Int32Array };
+    let grewAhead = 0;
+    let burstsMidGrowth = 0;
+    for (let from = 0; from < unique.length; ) {
+      const before = columnsOf(withTurns).sources.length;
+      await new Promise((resolve) => setImmediate(resolve)); // a turn: one growth step
+      if (columnsOf(withTurns).sources.length > before) grewAhead++;
+      // Once, mid-growth (some columns grown, some not): a burst with no turn, past the old length.
+      const midGrowth = columnsOf(withTurns).sources.length !== columnsOf(withTurns).targets.length;
+      const count = midGrowth && burstsMidGrowth++ === 0 ? columnsOf(withTurns).targets.length : 1000;
+      given(unique.slice(from, from + count), withTurns);
+      from += count;
+    }
+    expect(grewAhead).toBeGreaterThan(0);
+    expect(burstsMidGrowth).toBeGreaterThan(0);
+    expect(withTurns.digest()).toBe(withoutTurns.digest());
+    for (let i = 0; i < 150_000; i += 997) expect(withTurns.getEdge(`e${i}`)).toEqual(withoutTurns.getEdge(`e${i}`));
+    for (let n = 0; n < 70_000; n += 1_999) expect(ids(withTurns.out(`n${n}`))).toEqual(ids(withoutTurns.out(`n${n}`)));
+    const copy = fresh();
+    await nodeStates.get(copy)!.nodes.load(joinedBytes(await nodeStates.get(withTurns)!.nodes.save()));
+    await copy.load(joinedBytes(await withTurns.save()));
+    expect(copy.digest()).toBe(withoutTurns.digest());
+  });
 });
