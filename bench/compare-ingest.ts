@@ -40,6 +40,29 @@ export const ingestWarmupEvents = 50_000;
  * first ~10 batches (4-20 ms each instead of ~2; at 100K events that was the p99).
  */
 export const ingestWarmupStores = 2;
+/** Seed of the resident store's data (see openResidentStore). */
+const residentSeed = dataSeed + ingestWarmupStores + 1;
+
+/**
+ * A mnemo store kept open, idle, through the whole question, as a server's or an agent's process
+ * keeps its engine. Without it no instance of the engine's classes was alive between one measured
+ * store's close and the next one's open; a full GC there collected their hidden classes, and V8
+ * threw away all the optimized code that depended on them (`--trace-deopt`: ~45 functions of the
+ * write path, "weak objects"), so each new store's first batches ran deoptimized, 3-5× slower.
+ * At 100K events (100 batches) those batches were the p99: 13.6-25.3 ms against 5.6-10.8 ms with
+ * a resident store, in alternating runs. The peers run native code and have no such effect.
+ */
+async function openResidentStore(): Promise<{ close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mnemo-bench-ingest-resident-'));
+  const db = await openEngine({ dataDir: dir, durability: 'none', onWarning: () => {} });
+  for (const batch of graphBatchesOfEvents(ingestWarmupEvents, residentSeed, ingestBatchEvents)) await db.append(batch);
+  return {
+    close: async () => {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 interface Subject {
   name: string;
@@ -124,7 +147,7 @@ export const ingestSettings = [
   'mnemo: `openEngine({ durability: "fsync" })`, `append(batch)`: validation, WAL write + fsync, then all projections.',
   'better-sqlite3: journal_mode=WAL with synchronous=FULL (the WAL is fsynced at every commit: the same guarantee as mnemo\'s fsync), one `db.transaction()` per batch (its documented batch path), nodes and edges tables with the index on edges(source, target), prepared INSERTs.',
   'lmdb: `open({ path })` with its defaults (synced commits, overlappingSync on Linux, msgpack values), one `transaction()` per batch, nodes and edges put by id, then `await db.flushed`.',
-  `Every subject first ingests ${countLabel(ingestWarmupEvents)} events (other data) into each of ${ingestWarmupStores} throwaway stores, so each is measured JIT-compiled, including the code a store runs only while new; then ${ingestRounds} rounds measure every subject in turn on the same data, and each row is the subject's best round by throughput (with that round's p50 and p99): other work on a shared machine only slows a round down. The notes list every round.`,
+  `Every subject first ingests ${countLabel(ingestWarmupEvents)} events (other data) into each of ${ingestWarmupStores} throwaway stores, so each is measured JIT-compiled, including the code a store runs only while new; and one more mnemo store of ${countLabel(ingestWarmupEvents)} events stays open, idle, throughout, as a process keeps its engine (closing every store let V8 collect the engine's hidden classes and discard its optimized code before each new store: at 100K events the deoptimized first batches were the p99); then ${ingestRounds} rounds measure every subject in turn on the same data, and each row is the subject's best round by throughput (with that round's p50 and p99): other work on a shared machine only slows a round down. The notes list every round.`,
   'floor: the WAL\'s own frame encoding (msgpack + checksummed header), `writeSync` + `fdatasyncSync` per batch, no validation and no state: nothing durable can be faster with these bytes on this disk.',
 ];
 
@@ -179,6 +202,15 @@ function num(value: number): string {
 }
 
 export async function compareIngest(options: QuestionOptions): Promise<QuestionResult> {
+  const resident = await openResidentStore();
+  try {
+    return await measureAll(options);
+  } finally {
+    await resident.close();
+  }
+}
+
+async function measureAll(options: QuestionOptions): Promise<QuestionResult> {
   const rows: Row[] = [];
   const notes: string[] = [];
   let checksum = 0;
