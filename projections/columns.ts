@@ -80,8 +80,8 @@ const growAheadFill = 0.75;
  * Grows a set of columns ahead of need, one column a turn of the event loop (nextTurn), once the
  * rows in use pass growAheadFill of their length. A growth costs the fresh pages its copy
  * touches (~0.4 ms a MB here); growing every edge column at once when a row needed them stalled
- * one 1000-event batch 12-19 ms at 2^18 and 2^19 edges (adjacency's seven columns and the edge id
- * table's four), and the stall doubles with each doubling. A turn with no append in between grows
+ * one 1000-event batch 12-19 ms at 2^18 and 2^19 edges (adjacency's edge columns and the edge id
+ * table's), and the stall doubles with each doubling. A turn with no append in between grows
  * nothing ahead (a synchronous loop of appends): a row past the end then grows its columns at once
  * as before, so each step is a no-op for a column already long enough.
  */
@@ -89,8 +89,9 @@ export class GrowthAhead {
   private growing = false;
 
   /**
-   * `steps`, in order, each grow one column to at least the given length (grownTo). A column
-   * whose length tells whether the others have room (a sentinel) must be the last step.
+   * `steps`, in order, each grow one column to at least the given length (grownTo). They run a turn
+   * apart, so the owner checks each column's length on its own before writing a row (none stands
+   * for the others).
    */
   constructor(private readonly steps: ReadonlyArray<(length: number) => void>) {}
 
