@@ -153,6 +153,14 @@ class Replication implements ReplicationRuntime {
   private readonly appliedAbove = new Set<number>();
   /** A consumer this runtime created (from appliedThrough + 1) has not delivered yet. */
   private freshConsumer = false;
+  /** The stall check found the consumer delivering nothing: the consume loop replaces it, whatever its acks pending. */
+  private consumerStalled = false;
+  /**
+   * `created` of the consumer this runtime last deleted to replace: an add that answers with it
+   * (a durable re-added under its name before the cluster carried out the delete answers with the
+   * old one) is not the fresh consumer the loop needs, whose first delivery moves appliedThrough.
+   */
+  private replacedCreated: string | null = null;
   /** Messages handled and not yet logged and acked. */
   private applying = 0;
   /** The consume loop has a consumer delivering (and so knows appliedThrough); false while it finds or makes one. */
@@ -548,8 +556,9 @@ class Replication implements ReplicationRuntime {
         // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
         // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
         // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
-        if (info.num_ack_pending === 0 || this.applying > 0) return;
+        if (!this.consumerStalled && (info.num_ack_pending === 0 || this.applying > 0)) return;
       }
+      this.replacedCreated = info.created;
       await this.jsm!.consumers.delete(this.stream, this.durable);
     } catch (e) {
       if (!isNotFound(e)) throw e;
@@ -558,7 +567,7 @@ class Replication implements ReplicationRuntime {
     // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
     const from = this.appliedThrough + 1;
     this.freshConsumer = true;
-    await this.jsm!.consumers.add(this.stream, {
+    const added = await this.jsm!.consumers.add(this.stream, {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
       filter_subject: `${this.stream}.>`,
@@ -567,6 +576,12 @@ class Replication implements ReplicationRuntime {
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
     });
+    if (added.created === this.replacedCreated) {
+      this.consumerStalled = true; // the next try deletes it again
+      throw new Error(`replication: consumer ${this.durable} came back as it was before its delete; trying again`);
+    }
+    this.replacedCreated = null;
+    this.consumerStalled = false;
   }
 
   /** Whether the events of stream seq `seq` are in this log (true when that message is gone or refused: nothing to tell by). */
@@ -598,7 +613,14 @@ class Replication implements ReplicationRuntime {
         return;
       }
       this.host.warn(`replication: nothing delivered for ${consumerStallMs} ms while the stream holds seqs ${this.appliedThrough + 1}..${stream.state.last_seq}; recreating the consumer from seq ${this.appliedThrough + 1}`);
-      await this.jsm!.consumers.delete(this.stream, this.durable).catch(() => {});
+      // The consume loop replaces it: here if the delete goes through, there if it does not (a server
+      // just killed, an election under way), where it had kept a consumer with no acks pending.
+      this.consumerStalled = true;
+      const stalled = await this.jsm!.consumers.info(this.stream, this.durable).catch(() => null);
+      if (stalled !== null) this.replacedCreated = stalled.created;
+      await this.jsm!.consumers.delete(this.stream, this.durable).catch((e: unknown) => {
+        this.host.warn(`replication: could not delete the stalled consumer ${this.durable} (${e instanceof Error ? e.message : String(e)}); the consume loop deletes it`);
+      });
     } catch (e) {
       if (!isNotFound(e)) return; // unreachable now: the next tick asks again
     }
