@@ -75,9 +75,8 @@ export class Adjacency implements Projection {
 
 
   private readonly relations = new CountedNames();
-  /** The edge columns, grown ahead of need a column a turn (see ensureEdgeRows). */
+  /** The edge columns, grown ahead of need a column a turn; `sources` last, as ensureEdgeRows reads its length for all. */
   private readonly edgeGrowth = new GrowthAhead([
-    (length) => (this.sources = grownTo(this.sources, length)),
     (length) => (this.targets = grownTo(this.targets, length)),
     (length) => (this.relationOf = grownTo(this.relationOf, length)),
     (length) => {
@@ -87,6 +86,7 @@ export class Adjacency implements Projection {
     (length) => (this.outs.prev = grownTo(this.outs.prev, length)),
     (length) => (this.ins.next = grownTo(this.ins.next, length)),
     (length) => (this.ins.prev = grownTo(this.ins.prev, length)),
+    (length) => (this.sources = grownTo(this.sources, length)),
   ]);
 
   constructor(private readonly nodes: NodeHandles) {}
@@ -256,8 +256,12 @@ export class Adjacency implements Projection {
     this.relations.restore([]);
   }
 
-  /** Each column on its own (grown returns one long enough as it is): edgeGrowth grows them turns apart. */
+  /**
+   * `sources` stands for every edge column: edgeGrowth grows it last, so while it is short some
+   * other column may be too, and each is grown here as needed (grown returns one long enough as it is).
+   */
   private ensureEdgeRows(rows: number): void {
+    if (rows <= this.sources.length) return;
     // Not filled: addEdge sets a row's ends before anything reads them (see LinkedRows.growRows).
     this.sources = grown(this.sources, rows);
     this.targets = grown(this.targets, rows);

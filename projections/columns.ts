@@ -90,8 +90,8 @@ export class GrowthAhead {
 
   /**
    * `steps`, in order, each grow one column to at least the given length (grownTo). They run a turn
-   * apart, so the owner checks each column's length on its own before writing a row (none stands
-   * for the others).
+   * apart: an owner that reads one column's length for all of them (a sentinel, to skip the other
+   * checks per row) makes it the last step, and grows every column when the sentinel is short.
    */
   constructor(private readonly steps: ReadonlyArray<(length: number) => void>) {}
 

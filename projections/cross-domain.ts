@@ -57,7 +57,7 @@ export class CrossDomainIndex implements Projection {
   private pairKeys: string[] = [];
   private pairSizes: number[] = [];
   private freePairs: number[] = [];
-  /** The edge columns, grown ahead of need a column a turn (columns.ts: GrowthAhead). */
+  /** The edge columns, grown ahead of need a column a turn; `pairOf` last, as fileUnder reads its length for all. */
   private readonly edgeGrowth = new GrowthAhead([
     (length) => (this.sources = grownTo(this.sources, length, none)),
     (length) => (this.targets = grownTo(this.targets, length, none)),
@@ -162,12 +162,14 @@ export class CrossDomainIndex implements Projection {
       this.pairHandles.set(key, pair);
     }
     const edge = this.edgeIds.add(id);
-    // Each column on its own (each returns one long enough as it is): edgeGrowth grows them turns apart.
-    this.pairOf = grownInt32(this.pairOf, edge + 1);
-    this.sources = grownInt32(this.sources, edge + 1);
-    this.targets = grownInt32(this.targets, edge + 1);
-    this.relationOf = grown(this.relationOf, edge + 1);
-    this.pairs.growRows(edge + 1);
+    if (edge >= this.pairOf.length) {
+      // pairOf is grown last ahead of need: while it is short, the others may be, and each grows as needed.
+      this.pairOf = grownInt32(this.pairOf, edge + 1);
+      this.sources = grownInt32(this.sources, edge + 1);
+      this.targets = grownInt32(this.targets, edge + 1);
+      this.relationOf = grown(this.relationOf, edge + 1);
+      this.pairs.growRows(edge + 1);
+    }
     this.edgeGrowth.note(edge + 1, this.pairOf.length);
     this.relationOf = withHandle(this.relationOf, edge, this.relations.hold(relation));
     this.sources[edge] = from;

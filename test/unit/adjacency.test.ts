@@ -195,9 +195,9 @@ describe('Adjacency', () => {
     let grewAhead = 0;
     let burstsMidGrowth = 0;
     for (let from = 0; from < unique.length; ) {
-      const before = columnsOf(withTurns).sources.length;
+      const before = columnsOf(withTurns).targets.length; // grown first ahead of need (sources last)
       await new Promise((resolve) => setImmediate(resolve)); // a turn: one growth step
-      if (columnsOf(withTurns).sources.length > before) grewAhead++;
+      if (columnsOf(withTurns).targets.length > before) grewAhead++;
       // Once, mid-growth (some columns grown, some not): a burst with no turn, past the old length.
       const midGrowth = columnsOf(withTurns).sources.length !== columnsOf(withTurns).targets.length;
       const count = midGrowth && burstsMidGrowth++ === 0 ? columnsOf(withTurns).targets.length : 1000;
