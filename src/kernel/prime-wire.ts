@@ -6,7 +6,7 @@
 import type { EngineStats, MnemoEngine, NodeRecord, RecallHit, SimilarHit, StoredEvent } from './api.js';
 import { pageLimitMax } from './limits.js';
 import { invalid } from './requests.js';
-import { numberJson, OwnJson } from './wire.js';
+import { numberJson, OwnJson, stringJson } from './wire.js';
 
 /** Which retriever drove a recall, in Prime's words. */
 export type Retrieval = 'semantic' | 'lexical' | 'type_scan' | 'empty';
@@ -74,7 +74,7 @@ export class SimilarRow extends OwnJson {
 
   /** What toSnakeJson would write for the row (its keys need no renaming), without walking it. */
   snakeJson(): string {
-    return `{"id":${JSON.stringify(this.id)},"score":${numberJson(this.score)},"text":${this.text === null ? 'null' : JSON.stringify(this.text)}}`;
+    return `{"id":${stringJson(this.id)},"score":${numberJson(this.score)},"text":${this.text === null ? 'null' : JSON.stringify(this.text)}}`;
   }
 }
 

@@ -294,11 +294,11 @@ const searchVectors = route({
     const query = body.vector !== undefined ? { vector: body.vector } : body.id !== undefined ? { id: body.id } : { text: body.text! };
     return { query, options, federated: federatedOptions(body) };
   },
-  run: async ({ engine }, { query, options, federated }) => {
+  // Not async: a vector or id search answers in this turn, without a promise and a microtask (~1 µs of a search request).
+  run: ({ engine }, { query, options, federated }) => {
     if ('text' in query) {
       // Embedded by the configured embedder (EMBEDDER_MISSING without one); its time is Server-Timing's `embed` hop.
-      const answer = await engine.similarText(query, options);
-      return new TimedResult({ results: similarRows(answer.results) }, { embed: answer.embedMs });
+      return engine.similarText(query, options).then((answer) => new TimedResult({ results: similarRows(answer.results) }, { embed: answer.embedMs }));
     }
     return federated === undefined ? { results: similarRows(engine.similar(query, options)) } : engine.similar(query, { ...options, ...federated });
   },

@@ -1,7 +1,7 @@
 // HTTP JSON: given node records built fresh on each read, when serialised, then the cached JSON of
 // a node's version is reused only for that very node and version, never for a record with more fields.
 import { describe, expect, it } from 'vitest';
-import { snakeJsonInto, toSnakeCase, toSnakeJson } from '../../src/kernel/wire.js';
+import { snakeJsonInto, stringJson, toSnakeCase, toSnakeJson } from '../../src/kernel/wire.js';
 import { similarRows } from '../../src/kernel/prime-wire.js';
 
 const record = (id: string, version: number, properties: Record<string, unknown>) => ({ id, type: 'person', domain: 'person', properties, createdAt: 1, updatedAt: version, version });
@@ -64,6 +64,18 @@ describe('toSnakeJson', () => {
     });
     // The same text JSON.stringify gives for the rows as plain data.
     expect(json).toBe(JSON.stringify(toSnakeCase({ results: rows })));
+  });
+});
+
+describe('stringJson', () => {
+  it('given strings with and without characters JSON escapes, when quoted, then each is exactly what JSON.stringify writes', () => {
+    const strings = ['', 'node:bench:42', 'é and 中文', 'a"b', 'a\\b', 'tab\there', '\u0000', '\u001f', '\u007f', 'pair 😀', 'lone \ud800', 'lone \udfff end', '\u2028'];
+    for (const text of strings) expect(stringJson(text)).toBe(JSON.stringify(text));
+    // Every UTF-16 unit, alone and between plain characters.
+    for (let c = 0; c < 0x10000; c++) {
+      const text = `a${String.fromCharCode(c)}b`;
+      if (stringJson(text) !== JSON.stringify(text)) expect.fail(`U+${c.toString(16)}: ${stringJson(text)} against ${JSON.stringify(text)}`);
+    }
   });
 });
 
