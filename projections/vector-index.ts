@@ -651,7 +651,9 @@ class TopK {
     }
     let at = hits.length;
     while (at > 0 && better(hit, hits[at - 1] as VectorHit)) at--;
-    hits.splice(at, 0, hit);
+    // HNSW hits come best first, so most go at the end: a push allocates nothing, a splice returns an array.
+    if (at === hits.length) hits.push(hit);
+    else hits.splice(at, 0, hit);
   }
 
   sorted(): VectorHit[] {
