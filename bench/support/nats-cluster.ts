@@ -17,20 +17,36 @@ export interface NatsServer {
   clusterPort: number;
   url: string;
   process: ChildProcess | undefined;
+  /** The tail of what the server last printed (for an error when it fails to start). */
+  output: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port below Linux's ephemeral range (32768 and up) that binds now on `host` and on loopback. Not
+ * an ephemeral one: a killed server's port would be free for any client socket to take as its
+ * source port, and the server's restart on it would fail.
+ */
+async function freePort(host: string, taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    if ((await bindable(host, port)) && (host === '127.0.0.1' || (await bindable('127.0.0.1', port)))) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Until `port` accepts a connection; fails at once, with the server's own words, if it exits first. */
+async function waitForPort(host: string, port: number, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -39,7 +55,8 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not open within ${timeoutMs} ms`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server on port ${port} exited (${child.exitCode ?? child.signalCode}) before it opened: ${output()}`);
+    if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not open within ${timeoutMs} ms: ${output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -53,14 +70,15 @@ export class NatsCluster {
   /** `host`: the local address clients connect to (loopback unless given). */
   static async start(size = 3, host = '127.0.0.1'): Promise<NatsCluster> {
     const cluster = new NatsCluster(host);
+    const taken = new Set<number>();
     for (let i = 0; i < size; i++) {
-      const port = await freePort();
-      const clusterPort = await freePort();
-      cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://${host}:${port}`, process: undefined });
+      const port = await freePort(host, taken);
+      const clusterPort = await freePort('127.0.0.1', taken);
+      cluster.servers.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://${host}:${port}`, process: undefined, output: '' });
     }
     for (const server of cluster.servers) cluster.spawn(server);
     try {
-      await Promise.all(cluster.servers.map((s) => waitForPort(host, s.port, 10_000)));
+      await Promise.all(cluster.servers.map((s) => cluster.untilListening(s)));
       await cluster.untilJetStreamReady(20_000);
     } catch (e) {
       await cluster.stop(); // the caller never gets the cluster to stop: do it here
@@ -106,7 +124,14 @@ export class NatsCluster {
         `cluster { name: mnemo-test, listen: 127.0.0.1:${server.clusterPort}, routes: [${routes.join(', ')}] }`,
       ].join('\n'),
     );
-    server.process = spawn('nats-server', ['-c', config], { stdio: 'ignore' });
+    server.output = '';
+    const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (chunk: Buffer) => (server.output = (server.output + chunk.toString()).slice(-2_000)));
+    server.process = child;
+  }
+
+  private untilListening(server: NatsServer): Promise<void> {
+    return waitForPort(this.host, server.port, server.process!, () => server.output, 20_000);
   }
 
   /** Kills one server (SIGKILL: no goodbye to the cluster). */
@@ -121,7 +146,7 @@ export class NatsCluster {
 
   async restart(server: NatsServer): Promise<void> {
     this.spawn(server);
-    await waitForPort(this.host, server.port, 10_000);
+    await this.untilListening(server);
   }
 
   /**

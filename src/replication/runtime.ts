@@ -14,16 +14,19 @@
 // and does not trust the consumer's: on nats-server 2.9 a consumer whose leader died can come back
 // claiming nothing pending while messages it delivered into the dead server were never acked. So
 // when nothing arrives for consumerStallMs while the stream holds seqs past appliedThrough (its
-// server died, its leader moved, the stream was recreated), the consumer is recreated from
-// appliedThrough + 1 (from the start when the stream is new). The same is done at once when a new
-// connection or a reconnect finds acks pending while nothing is being logged here: those messages
-// went into the connection that died, and would otherwise come again only after the ack wait.
+// server died, its leader moved, the stream was recreated), the consumer is replaced by a new one
+// from appliedThrough + 1 (from the start when the stream is new). The same is done at once when a
+// new connection or a reconnect finds acks pending while nothing is being logged here (those
+// messages went into the connection that died, and would otherwise come again only after the ack
+// wait), and when the consumer's info goes unanswered (its server is down). A replacement gets a
+// new name (durableOf) and one copy: made at once on a server that is up, with no election, and
+// not held up by the old one's delete, which goes on in the background until it succeeds.
 //
 // Connection. Pings every second, two missed and the connection is stale: it is closed without the
 // client's flush (which waits on the dead socket until TCP retransmits after the link returns) and
 // a new one is made; every publisher request gives up when the connection drops.
 
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerInfo, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 
 import type { ReplicationOptions, ReplicationStats } from '../kernel/api.js';
@@ -38,6 +41,10 @@ import { decodeBatch, lastSeqHeader, messageIdOf, subjectOf } from './wire.js';
 export const resyncIntervalMs = 2_000;
 /** A consumer that delivers nothing for this long while the stream holds seqs not yet logged here is recreated. */
 export const consumerStallMs = 1_000;
+/** The same for a consumer this runtime just made, before its first delivery (on a loaded machine the first took over a second). */
+const freshConsumerStallMs = 5_000;
+/** At start (this process's position not yet known), info requests for the durable that go unanswered before it is made anew from seq 1. */
+const startInfoTriesMax = 5;
 /** Local batches kept in memory for publishing; past this they are published from the WAL on the next resync. */
 export const publishQueueBatchesMax = 1_024;
 /** Unacknowledged deliveries come again after this (ns); logging a message takes far less. */
@@ -50,8 +57,14 @@ const applyInFlightMax = 64;
 export const republishBatchEvents = 1_000;
 /** JetStream's dedupe window for message ids: a retry within it is dropped by the server. */
 const duplicateWindowNs = 120 * 1_000_000_000;
-/** One publish, one stream request. */
+/** One publish. */
 const requestTimeoutMs = 5_000;
+/**
+ * One stream or consumer request (info, add, delete, get a message). Such a request goes unanswered
+ * while the stream or consumer has no leader (its server died and the rest are electing one): it
+ * is asked again sooner, and so answered soon after the election.
+ */
+const managementTimeoutMs = 2_000;
 /** One connection attempt; a link that comes back is found at the next attempt's SYN, not after a long one. */
 const connectTimeoutMs = 2_000;
 const streamDefault = 'mnemo';
@@ -104,7 +117,8 @@ export async function startReplication(host: ReplicaHost, options: ReplicationOp
 class Replication implements ReplicationRuntime {
   private readonly stream: string;
   private readonly subject: string;
-  private readonly durable: string;
+  /** This machine's consumer: found at the first connection, renamed each time it is replaced. */
+  private durable: string | undefined;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;
@@ -155,12 +169,17 @@ class Replication implements ReplicationRuntime {
   private freshConsumer = false;
   /** The stall check found the consumer delivering nothing: the consume loop replaces it, whatever its acks pending. */
   private consumerStalled = false;
-  /**
-   * `created` of the consumer this runtime last deleted to replace: an add that answers with it
-   * (a durable re-added under its name before the cluster carried out the delete answers with the
-   * old one) is not the fresh consumer the loop needs, whose first delivery moves appliedThrough.
-   */
-  private replacedCreated: string | null = null;
+  /** A stall check is under way (the timer does not start a second one meanwhile). */
+  private checking = false;
+  /** This process has had a consumer delivering: appliedThrough is its own account, and a consumer can be made from it. */
+  private positionKnown = false;
+  /** Info requests for the durable gone unanswered in a row. */
+  private infoFailures = 0;
+  /** The consume loop's last warning, so that one failing again and again is said once. */
+  private loopWarning = '';
+  /** Consumers of this machine that were replaced, still to be deleted. */
+  private readonly abandoned = new Set<string>();
+  private deleting = false;
   /** Messages handled and not yet logged and acked. */
   private applying = 0;
   /** The consume loop has a consumer delivering (and so knows appliedThrough); false while it finds or makes one. */
@@ -179,7 +198,6 @@ class Replication implements ReplicationRuntime {
   constructor(private readonly host: ReplicaHost, private readonly options: ReplicationOptions) {
     this.stream = options.stream ?? streamDefault;
     this.subject = subjectOf(this.stream, host.origin);
-    this.durable = `mnemo-${host.origin}`;
   }
 
   start(): void {
@@ -255,7 +273,7 @@ class Replication implements ReplicationRuntime {
         this.nc = nc;
         this.js = jetstream(nc, { timeout: requestTimeoutMs });
         // checkAPI false: no account-info round trip here; a cluster still forming would fail it, and every later call retries anyway.
-        this.jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs, checkAPI: false });
+        this.jsm = await jetstreamManager(nc, { timeout: managementTimeoutMs, checkAPI: false });
         this.connected = true;
         this.resyncWanted = true;
         void this.watchStatus(nc);
@@ -309,7 +327,11 @@ class Replication implements ReplicationRuntime {
     // The periodic check runs when the publisher is idle: while the queue drains, each publish's ack already says the stream has it.
     if (this.queue.length === 0 && Date.now() - this.lastResyncAt >= resyncIntervalMs) this.resyncWanted = true;
     void this.pump();
-    if (Date.now() - this.lastDeliveryAt > consumerStallMs) await this.checkConsumer();
+    if (this.abandoned.size > 0 && !this.deleting) {
+      this.deleting = true;
+      void this.deleteAbandoned().finally(() => (this.deleting = false));
+    }
+    await this.checkConsumer();
   }
 
   // ---- publisher ----
@@ -521,7 +543,7 @@ class Replication implements ReplicationRuntime {
         this.consumerReady = false; // no stall check while the consumer is found or made
         await this.ensureStream();
         await this.ensureConsumer();
-        const consumer = await this.js!.consumers.get(this.stream, this.durable);
+        const consumer = await this.js!.consumers.get(this.stream, this.durable!);
         // Pull a bounded number of bytes at a time: a pull of hundreds of 66 KB batches (13 MB) outran a
         // busy engine, and the server cut the connection as a slow consumer (then the acks waited 30 s).
         const messages = await consumer.consume({ max_bytes: consumeBytesMax, expires: 2_000 });
@@ -531,57 +553,130 @@ class Replication implements ReplicationRuntime {
         if (this.stopped) messages.stop();
         this.lastDeliveryAt = Date.now();
         this.consumerReady = true;
+        this.positionKnown = true;
+        this.loopWarning = '';
         for await (const message of messages) {
           if (this.stopped) break;
           await this.handle(message);
         }
         await this.settle();
       } catch (e) {
+        this.warnOnce(`replication: the consumer is not ready (${e instanceof Error ? e.message : String(e)}); trying again`);
         await this.settle().catch(() => {});
         if (!this.stopped) await sleep(250);
       }
     }
   }
 
+  /** Finds this machine's consumer (its newest, at start), or makes one: `this.durable` names it after. */
   private async ensureConsumer(): Promise<void> {
-    try {
-      const info = await this.jsm!.consumers.info(this.stream, this.durable);
-      // A durable left by this machine's last run: everything it acked was logged before the ack,
-      // unless this data dir is not that run's (wiped, or its tail lost): then from the start.
-      const floor = info.ack_floor.stream_seq;
-      if (this.appliedThrough === 0 && floor > 0 && !(await this.loggedHere(floor))) {
-        this.host.warn(`replication: consumer ${this.durable} acknowledged stream seqs through ${floor}, but this data dir's log lacks seq ${floor}'s events (it was wiped or lost its tail); taking the stream in again from seq 1`);
-      } else {
-        if (this.appliedThrough === 0) this.appliedThrough = floor;
-        // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
-        // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
-        // (a healed partition waited 5 s for them): recreate the consumer from appliedThrough + 1 now.
-        if (!this.consumerStalled && (info.num_ack_pending === 0 || this.applying > 0)) return;
+    this.freshConsumer = false;
+    if (this.durable === undefined) this.durable = await this.newestDurable();
+    const info = this.durable === undefined ? null : await this.consumerInfo(this.durable);
+    if (info !== null && info !== 'unreachable' && (await this.keepConsumer(info))) return;
+    // Not found, or to be replaced: a new one under a new name, so that neither a delete still
+    // under way nor a server that holds the old one and is down can stand in the way. The old one
+    // is deleted in the background.
+    if (this.durable !== undefined) this.abandoned.add(this.durable);
+    await this.addConsumer(durableOf(this.host.origin, Date.now()));
+  }
+
+  /**
+   * The newest of this origin's consumers on the stream; older ones are deleted in the background.
+   * The newest was made from its run's appliedThrough + 1, so its ack floor is the furthest that run
+   * is known to have logged.
+   */
+  private async newestDurable(): Promise<string | undefined> {
+    let newest: { name: string; made: number } | undefined;
+    for await (const info of this.jsm!.consumers.list(this.stream)) {
+      const made = generationOf(info.name, this.host.origin);
+      if (made === undefined) continue;
+      if (newest !== undefined && newest.made >= made) this.abandoned.add(info.name);
+      else {
+        if (newest !== undefined) this.abandoned.add(newest.name);
+        newest = { name: info.name, made };
       }
-      this.replacedCreated = info.created;
-      await this.jsm!.consumers.delete(this.stream, this.durable);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
     }
+    return newest?.name;
+  }
+
+  /** Whether the consumer found can go on delivering; sets appliedThrough from it when this process has no account yet. */
+  private async keepConsumer(info: ConsumerInfo): Promise<boolean> {
+    // A durable left by this machine's last run: everything it acked was logged before the ack,
+    // unless this data dir is not that run's (wiped, or its tail lost): then from the start.
+    const floor = info.ack_floor.stream_seq;
+    if (this.appliedThrough === 0 && floor > 0 && !(await this.loggedHere(floor))) {
+      this.host.warn(`replication: consumer ${info.name} acknowledged stream seqs through ${floor}, but this data dir's log lacks seq ${floor}'s events (it was wiped or lost its tail); taking the stream in again from seq 1`);
+      return false;
+    }
+    if (this.appliedThrough === 0) this.appliedThrough = floor;
+    // Acks pending while nothing is being logged here: delivered into a connection (or a run) that
+    // is gone, or logged with their acks lost. The server would send them again only after ackWaitNs
+    // (a healed partition waited 5 s for them): make a new consumer from appliedThrough + 1 now.
+    return !this.consumerStalled && (info.num_ack_pending === 0 || this.applying > 0);
+  }
+
+  private async addConsumer(name: string): Promise<void> {
     // From the first seq not logged here: the merge skips what a redelivery brings twice. Not from
     // the highest seq seen: a delivery lost with a dead server would sit below it, never to come again.
     const from = this.appliedThrough + 1;
-    this.freshConsumer = true;
-    const added = await this.jsm!.consumers.add(this.stream, {
-      durable_name: this.durable,
+    await this.jsm!.consumers.add(this.stream, {
+      durable_name: name,
       ack_policy: AckPolicy.Explicit,
       filter_subject: `${this.stream}.>`,
       ...(from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All }),
       max_ack_pending: 1_024,
       // A delivery lost with its server comes again after this, not after the default 30 s.
       ack_wait: ackWaitNs,
+      // One copy. The machine keeps its own account of what it logged, so a copy lost with its
+      // server costs only a new consumer, made at once on a server that is up. A replicated one
+      // elects a leader first: on a loaded machine that took 10 s and more after its server was
+      // killed, and a consumer made anew took longer to answer than a request's timeout.
+      num_replicas: 1,
     });
-    if (added.created === this.replacedCreated) {
-      this.consumerStalled = true; // the next try deletes it again
-      throw new Error(`replication: consumer ${this.durable} came back as it was before its delete; trying again`);
-    }
-    this.replacedCreated = null;
+    this.durable = name;
     this.consumerStalled = false;
+    this.freshConsumer = true;
+  }
+
+  /**
+   * The consumer's info; null when there is none; 'unreachable' when no server answers for it (its
+   * server is down). This process then makes a new one from its own account; at start, without
+   * one, after startInfoTriesMax tries, from seq 1 (the merge skips what the log holds).
+   */
+  private async consumerInfo(name: string): Promise<ConsumerInfo | null | 'unreachable'> {
+    try {
+      const info = await this.jsm!.consumers.info(this.stream, name);
+      this.infoFailures = 0;
+      return info;
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      if (!this.positionKnown && ++this.infoFailures < startInfoTriesMax) throw e;
+      this.warnOnce(`replication: consumer ${name} does not answer (${e instanceof Error ? e.message : String(e)}); making a new one from stream seq ${this.appliedThrough + 1}`);
+      return 'unreachable';
+    }
+  }
+
+  /** Deletes the consumers this machine replaced; one that cannot be deleted now is tried again later. */
+  private async deleteAbandoned(): Promise<void> {
+    for (const name of [...this.abandoned]) {
+      if (name === this.durable) {
+        this.abandoned.delete(name);
+        continue;
+      }
+      try {
+        await this.jsm!.consumers.delete(this.stream, name);
+      } catch (e) {
+        if (!isNotFound(e)) return;
+      }
+      this.abandoned.delete(name);
+    }
+  }
+
+  private warnOnce(message: string): void {
+    if (message === this.loopWarning) return;
+    this.loopWarning = message;
+    this.host.warn(message);
   }
 
   /** Whether the events of stream seq `seq` are in this log (true when that message is gone or refused: nothing to tell by). */
@@ -602,30 +697,31 @@ class Replication implements ReplicationRuntime {
     return this.host.hasMerged(origin, last);
   }
 
-  /** Recreates the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
+  /** Has the consume loop recreate the consumer when it delivered nothing for consumerStallMs while the stream holds seqs not logged here. */
   private async checkConsumer(): Promise<void> {
-    if (this.applying > 0 || !this.consumerReady) return; // still logging what came, or still starting: not a stall
+    // Still logging what came, or still starting: not a stall. A check under way: not a second one.
+    if (this.applying > 0 || !this.consumerReady || this.checking) return;
+    const since = this.lastDeliveryAt;
+    if (Date.now() - since <= (this.freshConsumer ? freshConsumerStallMs : consumerStallMs)) return;
+    this.checking = true;
     try {
       const stream = await this.jsm!.streams.info(this.stream);
       this.noteStream(stream.created);
       if (stream.state.last_seq <= this.appliedThrough) {
-        this.lastDeliveryAt = Date.now();
+        this.lastDeliveryAt = Date.now(); // nothing to deliver: not a stall
         return;
       }
-      this.host.warn(`replication: nothing delivered for ${consumerStallMs} ms while the stream holds seqs ${this.appliedThrough + 1}..${stream.state.last_seq}; recreating the consumer from seq ${this.appliedThrough + 1}`);
-      // The consume loop replaces it: here if the delete goes through, there if it does not (a server
-      // just killed, an election under way), where it had kept a consumer with no acks pending.
-      this.consumerStalled = true;
-      const stalled = await this.jsm!.consumers.info(this.stream, this.durable).catch(() => null);
-      if (stalled !== null) this.replacedCreated = stalled.created;
-      await this.jsm!.consumers.delete(this.stream, this.durable).catch((e: unknown) => {
-        this.host.warn(`replication: could not delete the stalled consumer ${this.durable} (${e instanceof Error ? e.message : String(e)}); the consume loop deletes it`);
-      });
+      if (this.lastDeliveryAt !== since) return; // it delivered meanwhile
+      this.host.warn(`replication: nothing delivered for ${Date.now() - since} ms while the stream holds seqs ${this.appliedThrough + 1}..${stream.state.last_seq}; recreating the consumer from seq ${this.appliedThrough + 1}`);
     } catch (e) {
       if (!isNotFound(e)) return; // unreachable now: the next tick asks again
+    } finally {
+      this.checking = false;
     }
+    // The consume loop replaces it (whatever its acks pending) with a new one from appliedThrough + 1.
+    this.consumerStalled = true;
     this.lastDeliveryAt = Date.now();
-    this.messages?.stop(); // the consume loop makes a new consumer from appliedThrough + 1
+    this.messages?.stop();
   }
 
   /** Notes a stream seq as logged here (or refused for good) and moves appliedThrough over what is now contiguous. */
@@ -703,6 +799,22 @@ class Replication implements ReplicationRuntime {
     this.lastRejection = `stream seq ${streamSeq} from ${origin}: ${reason}`;
     this.host.warn(`replication: refused ${this.lastRejection}`);
   }
+}
+
+/**
+ * A consumer's name: `mnemo_<ms since 1970, base 36>_<origin>`. Each replacement gets a new one. An
+ * origin is A-Z a-z 0-9 _ -, so the part before it has no `_` to confuse; `mnemo-<origin>`, the
+ * one name of earlier versions, counts as the oldest.
+ */
+function durableOf(origin: string, madeMs: number): string {
+  return `mnemo_${madeMs.toString(36)}_${origin}`;
+}
+
+/** When `name` was made, if it is a consumer of `origin` (durableOf); 0 for the old single name. */
+function generationOf(name: string, origin: string): number | undefined {
+  if (name === `mnemo-${origin}`) return 0;
+  const match = /^mnemo_([0-9a-z]+)_(.+)$/.exec(name);
+  return match !== null && match[2] === origin ? parseInt(match[1]!, 36) : undefined;
 }
 
 function isNotFound(e: unknown): boolean {
