@@ -130,7 +130,7 @@ describe('replication over a three-server JetStream cluster', () => {
     for (const m of machines) expect((await m.stats()).total_nodes).toBe(2 + 3 * 12 * 20);
   });
 
-  it('given a machine consuming from one server, when that server dies mid-write, then the machine resumes on another and converges', async () => {
+  it('given a machine consuming from one server, when that server dies mid-write, then the machine resumes on another and converges, and once the server is back each machine keeps one consumer', async () => {
     await Promise.all(machines.map((m) => m.start()));
     expect(await machines[0]!.append([node('node:note:shared-a'), node('node:note:shared-b')])).toBe(200);
     await converged(machines, convergeMs);
@@ -145,6 +145,15 @@ describe('replication over a three-server JetStream cluster', () => {
     } finally {
       await cluster.restart(cluster.servers[0]!);
     }
+    // Consumers replaced while the server was down are deleted once it answers again: none is left behind.
+    await untilTrue(async () => {
+      const names = await withManager(async (jsm) => {
+        const found: string[] = [];
+        for await (const info of jsm.consumers.list(stream)) found.push(info.name);
+        return found;
+      }).catch(() => []);
+      return names.length === machines.length && machines.every((m) => names.some((name) => name.endsWith(`_${m.origin}`)));
+    });
   });
 
   it('given a machine stopped while the others keep writing, when it restarts, then it catches up from its checkpoint and the stream, without applying anything twice', async () => {
