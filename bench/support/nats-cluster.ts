@@ -45,8 +45,10 @@ function bindable(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Until `port` accepts a connection; fails at once, with the server's own words, if it exits first. */
-async function waitForPort(host: string, port: number, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+/** Until the server's port accepts a connection; fails at once, with the server's own words, if it exits first. */
+async function untilListening(host: string, server: NatsServer, timeoutMs = 20_000): Promise<void> {
+  const { port } = server;
+  const child = server.process!;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -55,8 +57,8 @@ async function waitForPort(host: string, port: number, child: ChildProcess, outp
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server on port ${port} exited (${child.exitCode ?? child.signalCode}) before it opened: ${output()}`);
-    if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not open within ${timeoutMs} ms: ${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nats-server on port ${port} exited (${child.exitCode ?? child.signalCode}) before it opened: ${server.output}`);
+    if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not open within ${timeoutMs} ms: ${server.output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -78,7 +80,7 @@ export class NatsCluster {
     }
     for (const server of cluster.servers) cluster.spawn(server);
     try {
-      await Promise.all(cluster.servers.map((s) => cluster.untilListening(s)));
+      await Promise.all(cluster.servers.map((s) => untilListening(host, s)));
       await cluster.untilJetStreamReady(20_000);
     } catch (e) {
       await cluster.stop(); // the caller never gets the cluster to stop: do it here
@@ -130,10 +132,6 @@ export class NatsCluster {
     server.process = child;
   }
 
-  private untilListening(server: NatsServer): Promise<void> {
-    return waitForPort(this.host, server.port, server.process!, () => server.output, 20_000);
-  }
-
   /** Kills one server (SIGKILL: no goodbye to the cluster). */
   async kill(server: NatsServer): Promise<void> {
     const child = server.process;
@@ -146,7 +144,7 @@ export class NatsCluster {
 
   async restart(server: NatsServer): Promise<void> {
     this.spawn(server);
-    await this.untilListening(server);
+    await untilListening(this.host, server);
   }
 
   /**
