@@ -18,7 +18,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, GrowthAhead, grownTo, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, ahead, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 
@@ -75,18 +75,16 @@ export class Adjacency implements Projection {
 
 
   private readonly relations = new CountedNames();
-  /** The edge columns, grown ahead of need a column a turn; `sources` last, as ensureEdgeRows reads its length for all. */
+  /** The edge columns, grown ahead of need, a slice a turn; `sources` last, as ensureEdgeRows reads its length for all. */
   private readonly edgeGrowth = new GrowthAhead([
-    (length) => (this.targets = grownTo(this.targets, length)),
-    (length) => (this.relationOf = grownTo(this.relationOf, length)),
-    (length) => {
-      if (this.weights !== null) this.weights = grownTo(this.weights, length);
-    },
-    (length) => (this.outs.next = grownTo(this.outs.next, length)),
-    (length) => (this.outs.prev = grownTo(this.outs.prev, length)),
-    (length) => (this.ins.next = grownTo(this.ins.next, length)),
-    (length) => (this.ins.prev = grownTo(this.ins.prev, length)),
-    (length) => (this.sources = grownTo(this.sources, length)),
+    ahead({ get: () => this.targets, set: (next) => (this.targets = next) }),
+    ahead({ get: () => this.relationOf, set: (next) => (this.relationOf = next) }),
+    ahead({ get: () => this.weights, set: (next) => (this.weights = next) }),
+    ahead({ get: () => this.outs.next, set: (next) => (this.outs.next = next) }),
+    ahead({ get: () => this.outs.prev, set: (next) => (this.outs.prev = next) }),
+    ahead({ get: () => this.ins.next, set: (next) => (this.ins.next = next) }),
+    ahead({ get: () => this.ins.prev, set: (next) => (this.ins.prev = next) }),
+    ahead({ get: () => this.sources, set: (next) => (this.sources = next) }),
   ]);
 
   constructor(private readonly nodes: NodeHandles) {}

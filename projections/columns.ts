@@ -75,25 +75,50 @@ export function grownInt32(array: Int32Array, needed: number, fill = none): Int3
 export const growAheadRowsMin = 65_536;
 /** Share of its rows in use at which a long column starts growing ahead of need. */
 const growAheadFill = 0.75;
+/**
+ * Bytes of a growing column's new array GrowthAhead touches a turn: ~3 ms of first-touch page
+ * faults on the development VM (~12 µs a 4 KB page), so a growth adds at most that to a batch.
+ */
+export const growAheadTouchBytes = 1 << 20;
+
+type Growable = Uint8Array | Uint16Array | Int32Array | Float64Array;
+
+/** A column GrowthAhead grows: how to read and replace it, and what its new rows hold. */
+export interface ColumnAhead<T extends Growable> {
+  /** The column now; null when it has none to grow (weights before the first weighted edge). */
+  get(): T | null;
+  set(next: T): void;
+  /** Rows a handle takes (node state's stamps: three). */
+  rowsPerHandle?: number;
+  /** What the new rows hold (default 0). */
+  fill?: number;
+}
+
+/** `column` for a GrowthAhead (typed by its own array, which the growth keeps). */
+export function ahead<T extends Growable>(column: ColumnAhead<T>): ColumnAhead<Growable> {
+  return column as ColumnAhead<Growable>;
+}
 
 /**
- * Grows a set of columns ahead of need, one column a turn of the event loop (nextTurn), once the
- * rows in use pass growAheadFill of their length. A growth costs the fresh pages its copy
- * touches (~0.4 ms a MB here); growing every edge column at once when a row needed them stalled
- * one 1000-event batch 12-19 ms at 2^18 and 2^19 edges (adjacency's edge columns and the edge id
- * table's), and the stall doubles with each doubling. A turn with no append in between grows
- * nothing ahead (a synchronous loop of appends): a row past the end then grows its columns at once
- * as before, so each step is a no-op for a column already long enough.
+ * Grows a set of columns ahead of need, once the rows in use pass growAheadFill of their length.
+ * A growth costs the fresh pages it touches, not the copy: on the development VM a first-touched
+ * page costs ~12 µs, so copying a 4 MB column into a new 8 MB one took 12-15 ms in one turn, against
+ * 0.3 ms into pages already touched. Growing each column at once when a row needed it stalled one
+ * 1000-event batch 12-19 ms at 2^18 and 2^19 edges, and a column a turn still stalled ~8 batches
+ * 10-17 ms each at 2^20 (the 1M-event ingest's p99). So each column's new array is touched
+ * growAheadTouchBytes a turn of the event loop (nextTurn), where the copy or the fill will write,
+ * and then copied in one turn. A column that grew meanwhile because a row needed it (or was
+ * replaced: cleared, loaded, widened) keeps what it has. A turn with no append in between grows
+ * nothing ahead (a synchronous loop of appends): a row past the end then grows its columns at once.
  */
 export class GrowthAhead {
   private growing = false;
 
   /**
-   * `steps`, in order, each grow one column to at least the given length (grownTo). They run a turn
-   * apart: an owner that reads one column's length for all of them (a sentinel, to skip the other
-   * checks per row) makes it the last step, and grows every column when the sentinel is short.
+   * `columns` grow in order: an owner that reads one column's length for all of them (a sentinel,
+   * to skip the other checks per row) puts it last, and grows every column when the sentinel is short.
    */
-  constructor(private readonly steps: ReadonlyArray<(length: number) => void>) {}
+  constructor(private readonly columns: ReadonlyArray<ColumnAhead<Growable>>) {}
 
   /** After a row below `rows` is used in columns `length` long. */
   note(rows: number, length: number): void {
@@ -103,23 +128,36 @@ export class GrowthAhead {
   }
 
   private async grow(length: number): Promise<void> {
-    for (const step of this.steps) {
+    for (const column of this.columns) {
+      const rows = length * (column.rowsPerHandle ?? 1);
+      const array = column.get();
+      if (array === null || !growsTo(array, rows)) continue;
+      const next = array instanceof Buffer ? Buffer.alloc(rows) : new (array.constructor as new (length: number) => Growable)(rows);
+      // Touch what the copy and the fill will write, a slice a turn; rows never written stay untouched (not resident).
+      const touchedEnd = column.fill === undefined || column.fill === 0 ? array.length : rows;
+      const sliceRows = growAheadTouchBytes / next.BYTES_PER_ELEMENT;
+      for (let at = 0; at < touchedEnd; at += sliceRows) {
+        await nextTurn();
+        const end = Math.min(touchedEnd, at + sliceRows);
+        if (end > array.length) next.fill(column.fill!, Math.max(at, array.length), end);
+        if (at < array.length) next.fill(0, at, Math.min(end, array.length));
+      }
       await nextTurn();
-      step(length);
+      if (column.get() !== array) continue;
+      next.set(array);
+      column.set(next);
     }
     this.growing = false;
   }
 }
 
 /**
- * `array` at `length` for a step of GrowthAhead: as it is when it is that long already (it grew
- * when a row needed it) or less than half as long (the owner was cleared or loaded meanwhile).
+ * Whether a column of `array`'s length grows to `length` ahead of need: not when it is that long
+ * already (it grew when a row needed it), nor when less than half as long (its owner was cleared or
+ * loaded meanwhile).
  */
-export function grownTo<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(array: T, length: number, fill?: number): T {
-  if (array.length >= length || array.length * 2 < length) return array;
-  const next = grown(array, length);
-  if (fill !== undefined) next.fill(fill, array.length);
-  return next;
+function growsTo(array: Growable, length: number): boolean {
+  return array.length < length && array.length * 2 >= length;
 }
 
 /** A column of small non-negative integers (handles into a short table) in the narrowest type that holds them. */

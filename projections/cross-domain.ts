@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './projection.js';
-import { CountedNames, grown, grownInt32, GrowthAhead, grownTo, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, grownInt32, ahead, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 
@@ -57,14 +57,14 @@ export class CrossDomainIndex implements Projection {
   private pairKeys: string[] = [];
   private pairSizes: number[] = [];
   private freePairs: number[] = [];
-  /** The edge columns, grown ahead of need a column a turn; `pairOf` last, as fileUnder reads its length for all. */
+  /** The edge columns, grown ahead of need, a slice a turn; `pairOf` last, as fileUnder reads its length for all. */
   private readonly edgeGrowth = new GrowthAhead([
-    (length) => (this.sources = grownTo(this.sources, length, none)),
-    (length) => (this.targets = grownTo(this.targets, length, none)),
-    (length) => (this.relationOf = grownTo(this.relationOf, length)),
-    (length) => (this.pairs.next = grownTo(this.pairs.next, length)),
-    (length) => (this.pairs.prev = grownTo(this.pairs.prev, length)),
-    (length) => (this.pairOf = grownTo(this.pairOf, length, none)),
+    ahead({ get: () => this.sources, set: (next) => (this.sources = next), fill: none }),
+    ahead({ get: () => this.targets, set: (next) => (this.targets = next), fill: none }),
+    ahead({ get: () => this.relationOf, set: (next) => (this.relationOf = next) }),
+    ahead({ get: () => this.pairs.next, set: (next) => (this.pairs.next = next) }),
+    ahead({ get: () => this.pairs.prev, set: (next) => (this.pairs.prev = next) }),
+    ahead({ get: () => this.pairOf, set: (next) => (this.pairOf = next), fill: none }),
   ]);
 
   constructor(

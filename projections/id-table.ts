@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/kernel/errors.js';
-import { grown, grownCapacity, GrowthAhead, grownTo } from './columns.js';
+import { grown, ahead, grownCapacity, GrowthAhead } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with
@@ -126,17 +126,11 @@ export class IdTable {
 
   /** The per-handle columns, and the arena, grown ahead of need a turn apart (columns.ts: GrowthAhead). */
   private readonly handleGrowth = new GrowthAhead([
-    (length) => (this.hashes = grownTo(this.hashes, length)),
-    (length) => {
-      if (this.strings === null) this.starts = grownTo(this.starts, length);
-    },
-    (length) => (this.lengths = grownTo(this.lengths, length)),
+    ahead({ get: () => this.hashes, set: (next) => (this.hashes = next) }),
+    ahead({ get: () => (this.strings === null ? this.starts : null), set: (next) => (this.starts = next) }),
+    ahead({ get: () => this.lengths, set: (next) => (this.lengths = next) }),
   ]);
-  private readonly charsGrowth = new GrowthAhead([
-    (length) => {
-      if (this.chars.length < length && this.chars.length * 2 >= length) this.chars = grownBuffer(this.chars, length);
-    },
-  ]);
+  private readonly charsGrowth = new GrowthAhead([ahead({ get: () => this.chars, set: (next) => (this.chars = next) })]);
 
   constructor(options: { keepStrings?: boolean } = {}) {
     this.strings = options.keepStrings === true ? [] : null;

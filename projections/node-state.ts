@@ -5,7 +5,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, GrowthAhead, grownTo, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { CountedNames, grown, ahead, GrowthAhead, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import { nodeJsonBytes, type JsonBytes } from '../src/kernel/wire.js';
 import type { Projection } from './projection.js';
@@ -120,11 +120,11 @@ export class NodeState implements Projection {
   private stamps = new Float64Array(0);
   private readonly types = new CountedNames();
   private readonly domains = new CountedNames();
-  /** The columns by handle, grown ahead of need a column a turn (columns.ts: GrowthAhead). */
+  /** The columns by handle, grown ahead of need, a slice a turn (columns.ts: GrowthAhead). */
   private readonly rowGrowth = new GrowthAhead([
-    (length) => (this.typeHandles = grownTo(this.typeHandles, length)),
-    (length) => (this.domainHandles = grownTo(this.domainHandles, length)),
-    (length) => (this.stamps = grownTo(this.stamps, length * stampsPerNode)),
+    ahead({ get: () => this.typeHandles, set: (next) => (this.typeHandles = next) }),
+    ahead({ get: () => this.domainHandles, set: (next) => (this.domainHandles = next) }),
+    ahead({ get: () => this.stamps, set: (next) => (this.stamps = next), rowsPerHandle: stampsPerNode }),
   ]);
   /**
    * Per node, by handle, its wire JSON once a read has asked for it; cleared whenever the node's

@@ -179,7 +179,7 @@ describe('Adjacency', () => {
     expect(two.digest()).toBe(one.digest());
   });
 
-  it('given 150,000 edges among 70,000 nodes arriving with a turn of the event loop between batches (long columns then grow ahead, a column a turn) and once in a burst mid-growth, when read, then every edge is as it would be without the turns, also after save and load', async () => {
+  it('given 150,000 edges among 70,000 nodes arriving with a turn of the event loop between batches (long columns then grow ahead, a slice a turn) and once in a burst mid-growth, when read, then every edge is as it would be without the turns, also after save and load', async () => {
     const events: RawEvent[] = [];
     let x = 1;
     const next = (n: number): number => ((x = (x * 48271) % 2147483647), x % n);
