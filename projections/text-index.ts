@@ -141,13 +141,52 @@ class SoloPosting {
   ) {}
 }
 
+/** Documents a ManyPosting keeps in one Map: its last growth (to 2^16 entries) takes ~5 ms. */
+export const postingChunkDocs = 65_536;
+
 /**
- * Documents holding a term: one, or document → term frequency. Keyed by the document object, so
- * scoring reads its length directly instead of looking its id up. searchText at 100K nodes with a
- * 16-word vocabulary (each word in ~30% of documents): 82 ms p50 with a full sort, 50 ms with a
- * top-K heap, 27 ms with postings keyed by document.
+ * Two or more documents holding a term: document → term frequency, keyed by the document object,
+ * so scoring reads its length directly instead of looking its id up (searchText at 100K nodes with
+ * a 16-word vocabulary, each word in ~30% of documents: 82 ms p50 with a full sort, 50 ms with a
+ * top-K heap, 27 ms with postings keyed by document). In Maps of at most postingChunkDocs: one Map
+ * rehashes every entry into a new table when it grows, and a term in every document of an index
+ * growing past 2^20 documents held one append ~200 ms for that term alone (each common term at
+ * once). A document is added once (a change posts a new document object) and goes to the last Map,
+ * so iteration keeps the order of adding, as one Map's does.
  */
-type Posting = TextDoc | SoloPosting | Map<TextDoc, number>;
+class ManyPosting {
+  private readonly chunks: Array<Map<TextDoc, number>>;
+  size = 2;
+
+  constructor(first: TextDoc, firstTf: number, second: TextDoc, secondTf: number) {
+    this.chunks = [new Map([[first, firstTf], [second, secondTf]])];
+  }
+
+  add(doc: TextDoc, tf: number): void {
+    let last = this.chunks[this.chunks.length - 1]!;
+    if (last.size >= postingChunkDocs) this.chunks.push((last = new Map()));
+    last.set(doc, tf);
+    this.size++;
+  }
+
+  /** Newest Map first: a document changed soon after it was written is found at once. */
+  delete(doc: TextDoc): void {
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const chunk = this.chunks[i]!;
+      if (!chunk.delete(doc)) continue;
+      this.size--;
+      if (chunk.size === 0 && this.chunks.length > 1) this.chunks.splice(i, 1);
+      return;
+    }
+  }
+
+  forEach(visit: (tf: number, doc: TextDoc) => void): void {
+    for (const chunk of this.chunks) chunk.forEach(visit);
+  }
+}
+
+/** Documents holding a term: one (see SoloPosting), or more. */
+type Posting = TextDoc | SoloPosting | ManyPosting;
 
 export interface TextHit {
   id: string;
@@ -321,13 +360,13 @@ export class TextIndex implements Projection {
     for (const term of new Set(tokenize(query))) {
       const posting = this.postings.get(term);
       if (posting === undefined) continue;
-      const df = posting instanceof Map ? posting.size : 1;
+      const df = posting instanceof ManyPosting ? posting.size : 1;
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const add = (tf: number, doc: TextDoc): void => {
         const termScore = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.length) / averageLength));
         scores.set(doc, (scores.get(doc) ?? 0) + termScore);
       };
-      if (posting instanceof Map) posting.forEach(add);
+      if (posting instanceof ManyPosting) posting.forEach(add);
       else if (posting instanceof SoloPosting) add(posting.tf, posting.doc);
       else add(1, posting);
     }
@@ -364,9 +403,9 @@ export class TextIndex implements Projection {
       length += tf;
       const posting = this.postings.get(term);
       if (posting === undefined) this.postings.set(term, tf === 1 ? doc : new SoloPosting(doc, tf));
-      else if (posting instanceof Map) posting.set(doc, tf);
-      else if (posting instanceof SoloPosting) this.postings.set(term, new Map([[posting.doc, posting.tf], [doc, tf]]));
-      else this.postings.set(term, new Map([[posting, 1], [doc, tf]]));
+      else if (posting instanceof ManyPosting) posting.add(doc, tf);
+      else if (posting instanceof SoloPosting) this.postings.set(term, new ManyPosting(posting.doc, posting.tf, doc, tf));
+      else this.postings.set(term, new ManyPosting(posting, 1, doc, tf));
     }
     doc.terms = terms.length === 1 ? terms[0]! : terms;
     doc.tfs = tfs.length === 0 ? noRepeats : tfs;
@@ -379,7 +418,7 @@ export class TextIndex implements Projection {
     for (let i = 0; i < termCount(doc); i++) {
       const term = termAt(doc, i);
       const posting = this.postings.get(term)!;
-      if (!(posting instanceof Map)) {
+      if (!(posting instanceof ManyPosting)) {
         this.postings.delete(term);
         continue;
       }

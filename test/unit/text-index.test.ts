@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { StoredEvent } from '../../src/kernel/events.js';
 import { NodeState } from '../../projections/node-state.js';
-import { TextIndex, tokenize } from '../../projections/text-index.js';
+import { postingChunkDocs, TextIndex, tokenize } from '../../projections/text-index.js';
 import { joinedBytes } from '../../projections/saved-runs.js';
 
 /** A text index over its own node state, fed every event in engine order (node state first). */
@@ -108,6 +108,32 @@ describe('BM25', () => {
     }
     expect(index.search('common rare', 7)).toEqual(all.slice(0, 7));
     expect(index.search('common rare', 7, (id) => id.endsWith('1'))).toEqual(all.filter((h) => h.id.endsWith('1')).slice(0, 7));
+  });
+});
+
+describe('a term in more documents than one posting Map holds', () => {
+  it('given a term in 2.5 Maps\' worth of documents, when every document of the first Map and some of the others lose it, then df, scores and hits are as if counted afresh, also after save and load', async () => {
+    const count = Math.floor(postingChunkDocs * 2.5);
+    const index = new Indexed();
+    for (let i = 0; i < count; i++) index.apply(node(`d${i}`, { t: 'common' }));
+    // The first Map's documents all lose the term (it goes), and every seventh of the rest.
+    const keeps = (i: number): boolean => i >= postingChunkDocs && i % 7 !== 0;
+    for (let i = 0; i < count; i++) if (!keeps(i)) index.apply(update(`d${i}`, { t: `other${i}` }));
+    // And a few re-gain it: they go to the newest Map.
+    for (let i = 0; i < 700; i += 7) index.apply(update(`d${i}`, { t: 'common' }));
+    const holding = [...Array(count).keys()].filter((i) => keeps(i) || (i < 700 && i % 7 === 0)).map((i) => `d${i}`);
+    // Every document has one term, tf 1: each score is the idf, and ties go by id.
+    const n = count;
+    const idf = Math.log(1 + (n - holding.length + 0.5) / (holding.length + 0.5));
+    const hits = index.search('common', 20);
+    expect(hits.map((h) => h.id)).toEqual([...holding].sort().slice(0, 20));
+    for (const hit of hits) expect(hit.score).toBeCloseTo(idf, 10);
+    expect(index.search('common', count).length).toBe(holding.length);
+    const restored = new Indexed();
+    await restored.nodes.load(joinedBytes(await index.nodes.save()));
+    await restored.text.load(joinedBytes(await index.text.save()));
+    expect(restored.text.digest()).toBe(index.text.digest());
+    expect(restored.search('common', 20)).toEqual(hits);
   });
 });
 
