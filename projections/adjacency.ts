@@ -18,7 +18,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, ahead, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { ahead, CountedNames, grown, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import type { Projection } from './projection.js';
 

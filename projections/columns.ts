@@ -45,8 +45,9 @@ function releaseSliceWaiter(): void {
 /**
  * The capacity a column of `length` rows grows to when it needs `needed`: double. What a growth
  * costs is the fresh pages its copy touches, not the memcpy: on the development machine (a VM) a
- * first-touched page costs ~17 µs, ~4 ms a MB, and with growth by a half (then a quarter past 1M
- * rows) each row was copied ~3-5 times over a column's life; doubling copies it ~once. The unused
+ * first-touched page costs 12-17 µs (3-4 ms a MB; the figure moved between sessions), and with
+ * growth by a half (then a quarter past 1M rows) each row was copied ~3-5 times over a column's
+ * life; doubling copies it ~once. The unused
  * tail is not resident: a new array's pages are zero pages until written (measured: an 800 MB
  * Float64Array adds nothing to RSS until its rows are set). In-process catch-up of 1M events:
  * ~4% less CPU; ten 1M-row columns filled row by row: 0.9-1.1 s against 1.1-1.5 s.
@@ -77,7 +78,7 @@ export const growAheadRowsMin = 65_536;
 const growAheadFill = 0.75;
 /**
  * Bytes of a growing column's new array GrowthAhead touches a turn: ~3 ms of first-touch page
- * faults on the development VM (~12 µs a 4 KB page), so a growth adds at most that to a batch.
+ * faults on the development VM (12-17 µs a 4 KB page), so a growth adds at most that to a batch.
  */
 export const growAheadTouchBytes = 1 << 20;
 
@@ -102,7 +103,7 @@ export function ahead<T extends Growable>(column: ColumnAhead<T>): ColumnAhead<G
 /**
  * Grows a set of columns ahead of need, once the rows in use pass growAheadFill of their length.
  * A growth costs the fresh pages it touches, not the copy: on the development VM a first-touched
- * page costs ~12 µs, so copying a 4 MB column into a new 8 MB one took 12-15 ms in one turn, against
+ * page costs 12-17 µs, so copying a 4 MB column into a new 8 MB one took 12-15 ms in one turn, against
  * 0.3 ms into pages already touched. Growing each column at once when a row needed it stalled one
  * 1000-event batch 12-19 ms at 2^18 and 2^19 edges, and a column a turn still stalled ~8 batches
  * 10-17 ms each at 2^20 (the 1M-event ingest's p99). So each column's new array is touched

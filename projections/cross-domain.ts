@@ -12,7 +12,7 @@ import { domainAfterUpdate, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash } from './digest.js';
 import type { NodeTable } from './domain-index.js';
 import type { Projection } from './projection.js';
-import { CountedNames, grown, grownInt32, ahead, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
+import { ahead, CountedNames, grown, grownInt32, GrowthAhead, LinkedRows, none, savedEdgeRows, widenedFor, withHandle, type SavedEdgeRows, type SmallIntColumn } from './columns.js';
 import { IdTable } from './id-table.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
 

@@ -11,7 +11,7 @@
 // (adjacency's edge columns) stay as long as the live count at its peak.
 
 import { assert } from '../src/kernel/errors.js';
-import { grown, ahead, grownCapacity, GrowthAhead } from './columns.js';
+import { ahead, grown, grownCapacity, GrowthAhead } from './columns.js';
 
 /**
  * Live entries per slot at most before the slot array doubles (to half full). Linear probing with

@@ -5,7 +5,7 @@ import { assert, checkpointCheck } from '../src/kernel/errors.js';
 import { domainAfterUpdate, domainOf, isEmpty, noProperties, type Properties, type StoredEvent } from '../src/kernel/events.js';
 import { CanonicalHash, sortedKeys } from './digest.js';
 import { packWithRuns, unpackWithRuns, type SavedBytes } from './saved-runs.js';
-import { CountedNames, grown, ahead, GrowthAhead, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
+import { ahead, CountedNames, grown, GrowthAhead, nextTurn, renumberRows, widenedFor, withHandle, type SmallIntColumn } from './columns.js';
 import { IdTable, type ExactIdTable } from './id-table.js';
 import { nodeJsonBytes, type JsonBytes } from '../src/kernel/wire.js';
 import type { Projection } from './projection.js';
