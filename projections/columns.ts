@@ -47,10 +47,10 @@ function releaseSliceWaiter(): void {
  * costs is the fresh pages its copy touches, not the memcpy: on the development machine (a VM) a
  * first-touched page costs 12-17 µs (3-4 ms a MB; the figure moved between sessions), and with
  * growth by a half (then a quarter past 1M rows) each row was copied ~3-5 times over a column's
- * life; doubling copies it ~once. The unused
- * tail is not resident: a new array's pages are zero pages until written (measured: an 800 MB
- * Float64Array adds nothing to RSS until its rows are set). In-process catch-up of 1M events:
- * ~4% less CPU; ten 1M-row columns filled row by row: 0.9-1.1 s against 1.1-1.5 s.
+ * life; doubling copies it ~once. The unused tail is not resident: a new array's pages are zero
+ * pages until written (measured: an 800 MB Float64Array adds nothing to RSS until its rows are
+ * set). In-process catch-up of 1M events: ~4% less CPU; ten 1M-row columns filled row by row:
+ * 0.9-1.1 s against 1.1-1.5 s.
  */
 export function grownCapacity(length: number, needed: number): number {
   return Math.max(needed, length * 2, 64);
